@@ -1,0 +1,81 @@
+"""Changes to the tree and to staff posts; every change in one transaction."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import Model
+from guardian.shortcuts import assign_perm, remove_perm
+
+from .models import Department, Post, Role, Unit
+
+
+@transaction.atomic
+def move_unit(*, unit: Unit, new_parent: Unit) -> Unit:
+    """Place ``unit`` (and everything under it) under ``new_parent``."""
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    unit.parent = new_parent
+    unit.full_clean()
+    unit.save()
+    return unit
+
+
+@transaction.atomic
+def assign_post(
+    *,
+    user,
+    unit: Unit,
+    role: str,
+    portfolio: str = "",
+    department: Department | None = None,
+    title: str = "",
+) -> Post:
+    """Give ``user`` a post; raises ValidationError with field messages when it is not allowed."""
+    post = Post.objects.filter(user=user, unit=unit, role=role).first() or Post(user=user, unit=unit, role=role)
+    post.portfolio = portfolio
+    post.department = department
+    post.title = title
+    post.active = True
+    post.full_clean()
+    post.save()
+    sync_role_groups(user)
+    return post
+
+
+@transaction.atomic
+def end_post(*, post: Post) -> Post:
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    post.active = False
+    post.save(update_fields=["active"])
+    sync_role_groups(post.user)
+    return post
+
+
+def sync_role_groups(user) -> None:
+    """Make the user's role groups (what they may do) match their active posts.
+
+    Groups that are not roles are left alone. Administrators need ``is_staff`` to
+    reach the Django admin; it is given and taken with the role (never from a superuser).
+    """
+    held = set(Post.objects.active().filter(user=user).values_list("role", flat=True))
+    role_groups = {group.name: group for group in Group.objects.filter(name__in=Role.values)}
+    user.groups.remove(*[g for name, g in role_groups.items() if name not in held])
+    user.groups.add(*[g for name, g in role_groups.items() if name in held])
+    should_be_staff = user.is_superuser or Role.ADMINISTRATOR in held
+    if user.is_staff != should_be_staff:
+        user.is_staff = should_be_staff
+        user.save(update_fields=["is_staff"])
+    for attr in ("_subtree_paths", "_own_posts", "_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(attr, None)
+
+
+def grant_object(*, obj: Model, to, perm: str) -> None:
+    """Let one user or group (outside the object's subtree) see or act on one object.
+
+    ``perm`` is a codename such as ``"view_case"``; ``to`` a user or a Group.
+    """
+    assign_perm(perm, to, obj)
+
+
+def revoke_object(*, obj: Model, to, perm: str) -> None:
+    remove_perm(perm, to, obj)
