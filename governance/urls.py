@@ -11,5 +11,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("communities.urls")),
+    path("", include(("cases.urls_public", "cases_public"), namespace="cases_public")),
+    path("cases/", include("cases.urls")),
     path("admin/", admin.site.urls),
 ]
