@@ -170,3 +170,8 @@ LOGGING = {
 }
 
 PORTAL_NAME = _("Jiesu Jiban governance portal")
+
+# 三率 composite: weights of (response, resolution, satisfaction) and how much a
+# "basically satisfied" rating counts towards the satisfaction rate.
+RATE_WEIGHTS = tuple(env.list("RATE_WEIGHTS", cast=float, default=[0.1, 0.5, 0.4]))
+RATE_BASIC_SATISFIED_WEIGHT = env.float("RATE_BASIC_SATISFIED_WEIGHT", default=0.9)
