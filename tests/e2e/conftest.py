@@ -1,0 +1,89 @@
+"""Browser journeys: Playwright driving the system chromium against live_server.
+
+No browser is ever downloaded: the executable comes from Debian's `chromium` package
+(CHROMIUM_PATH overrides). A failing test leaves a full-page screenshot under
+test-artifacts/e2e/<test name>.png for CI to keep.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls made
+# by the test itself (fixtures, assertions) are still synchronous and safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+    if Path(CHROMIUM).exists() or os.environ.get("CI") == "true":
+        return
+    skip = pytest.mark.skip(reason=f"no chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+def _page(browser, request, **context_args):
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_args)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A desktop browser page (a community worker's screen)."""
+    yield from _page(browser, request, viewport={"width": 1366, "height": 900})
+
+
+@pytest.fixture
+def phone_page(browser, request):
+    """A phone-sized page (a resident scanning a QR poster)."""
+    yield from _page(
+        browser,
+        request,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148",
+    )
