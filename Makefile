@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv migrate messages clean
+.PHONY: demo test venv browser messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,13 @@ demo: $(STAMP)
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP)
+# Debian's chromium + CJK fonts for the browser journeys (installed when root and missing).
+browser:
+	@command -v chromium >/dev/null && fc-list | grep -qi "Noto Sans CJK" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get install -y -q chromium fonts-noto-cjk >/dev/null; \
+	  else echo "note: chromium/fonts-noto-cjk missing; browser journeys will be skipped"; fi; }
+
+test: $(STAMP) browser
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest
 
