@@ -1,0 +1,185 @@
+"""Reads of the request lifecycle that pages, exports, the admin and the API share.
+
+Every queryset starts from ``visible_cases(user)``: the one scoping rule
+(``communities.selectors.scope`` on the handling unit's path), plus cases where a unit
+in the user's subtrees co-handles, plus django-guardian ``cases.view_case`` grants.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communities.selectors import EVERYWHERE, path_q, scope, subtree_paths
+
+from .deadlines import CONTACT_DUE_SOON
+from .models import Attachment, Case, CoHandling, TimelineEvent
+
+S = Case.Status
+OPEN = [S.SUBMITTED, S.DISPATCHED, S.RETURNED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS]
+HANDLING = [S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS]
+FINISHED = [S.RESOLVED, S.CLOSED, S.MERGED]
+DUPLICATE_WINDOW = timedelta(days=30)
+LIST_RELATED = ("category", "unit", "location_unit", "building", "handler", "dispatching_unit")
+
+
+def visible_cases(user) -> QuerySet[Case]:
+    """The cases ``user`` may see (a sibling unit's case is simply not in here)."""
+    cases = scope(Case.objects.all(), user, path_field="unit_path", grant_perm="cases.view_case")
+    paths = subtree_paths(user)
+    if paths is EVERYWHERE or not paths:
+        return cases
+    co_handled = CoHandling.objects.filter(path_q(user, "unit_path")).values("case_id")
+    return cases | Case.objects.filter(pk__in=co_handled)
+
+
+def can_see_full_phone(user, case: Case) -> bool:
+    """Only the current handler (and a superuser) may open the caller's full number."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return case.handler_id == user.pk and user.has_perm("cases.reveal_phone")
+
+
+def _mine(cases: QuerySet, user, now) -> QuerySet:
+    return cases.filter(handler=user, status__in=HANDLING).order_by("resolve_due_at", "pk")
+
+
+def _unit(cases: QuerySet, user, now) -> QuerySet:
+    return cases.filter(status__in=OPEN).order_by("resolve_due_at", "pk")
+
+
+def _waiting_acceptance(cases: QuerySet, user, now) -> QuerySet:
+    return cases.filter(status=S.DISPATCHED).order_by("dispatched_at", "pk")
+
+
+def _contact_due_soon(cases: QuerySet, user, now) -> QuerySet:
+    return cases.filter(
+        status__in=[S.DISPATCHED, S.ACCEPTED], contacted_at__isnull=True,
+        contact_due_at__lte=now + CONTACT_DUE_SOON,
+    ).order_by("contact_due_at", "pk")
+
+
+def _overdue(cases: QuerySet, user, now) -> QuerySet:
+    return overdue(cases, now=now).order_by("resolve_due_at", "pk")
+
+
+def _supervised(cases: QuerySet, user, now) -> QuerySet:
+    return cases.filter(is_supervised=True).exclude(status__in=[S.CLOSED, S.MERGED]).order_by("resolve_due_at", "pk")
+
+
+def _awaiting_return_visit(cases: QuerySet, user, now) -> QuerySet:
+    return cases.filter(status=S.RESOLVED).order_by("resolved_at", "pk")
+
+
+def _to_dispatch(cases: QuerySet, user, now) -> QuerySet:
+    return cases.filter(status__in=[S.SUBMITTED, S.RETURNED]).order_by("received_at", "pk")
+
+
+_QUEUE_FILTERS = {
+    "mine": (_("My cases"), _mine),
+    "unit": (_("My unit's open cases"), _unit),
+    "waiting_acceptance": (_("Waiting to be accepted"), _waiting_acceptance),
+    "contact_due_soon": (_("Caller to be contacted soon"), _contact_due_soon),
+    "overdue": (_("Overdue"), _overdue),
+    "supervised": (_("Under supervision"), _supervised),
+    "awaiting_return_visit": (_("Awaiting return visit"), _awaiting_return_visit),
+    "to_dispatch": (_("To dispatch"), _to_dispatch),
+}
+QUEUES: list[tuple[str, str]] = [(name, label) for name, (label, _f) in _QUEUE_FILTERS.items()]
+
+
+def queue(user, name: str) -> QuerySet[Case]:
+    """One of the work queues (see QUEUES), with its related rows joined for a flat query count."""
+    try:
+        _label, build = _QUEUE_FILTERS[name]
+    except KeyError:
+        raise ValueError(f"Unknown queue {name!r}") from None
+    cases = visible_cases(user).select_related(*LIST_RELATED)
+    return build(cases, user, timezone.now())
+
+
+def overdue(cases: QuerySet[Case], *, now=None) -> QuerySet[Case]:
+    """Cases past their resolution deadline and not finished (computed at read time)."""
+    now = now or timezone.now()
+    return cases.filter(resolve_due_at__lt=now).exclude(status__in=FINISHED)
+
+
+def contact_overdue(cases: QuerySet[Case], *, now=None) -> QuerySet[Case]:
+    """Cases whose caller was not contacted by the deadline (not yet, or late)."""
+    now = now or timezone.now()
+    return cases.filter(
+        Q(contacted_at__isnull=True, contact_due_at__lt=now)
+        | Q(contacted_at__isnull=False, contacted_at__gt=F("contact_due_at"))
+    ).exclude(status=S.MERGED)
+
+
+def timeline(case: Case, *, public_only: bool = False) -> list[TimelineEvent]:
+    """The case's history, oldest first. For the resident: public events, internal notes hidden."""
+    events = case.events.select_related("actor")
+    attachments = Attachment.objects.order_by("pk")
+    if public_only:
+        events = events.filter(public=True)
+        attachments = attachments.filter(public=True)
+    result = list(events.prefetch_related(Prefetch("attachments", queryset=attachments)))
+    if public_only:
+        for event in result:
+            if event.action in INTERNAL_NOTE_ACTIONS:
+                event.note = ""  # not saved: events are immutable; the resident just does not see it
+    return result
+
+
+# Events the resident sees happen, whose note is for staff only (dispatch instructions,
+# what was said on the phone).
+INTERNAL_NOTE_ACTIONS = {"dispatched", "contacted"}
+
+
+def likely_duplicates(case_or_fields, user=None) -> QuerySet[Case]:
+    """Cases at the same building (or address) in the same category within 30 days."""
+    fields = _duplicate_fields(case_or_fields)
+    cases = visible_cases(user) if user is not None else Case.objects.all()
+    category = fields.get("category")
+    if category is None:
+        return cases.none()
+    if fields.get("building"):
+        place = Q(building=fields["building"])
+    elif (fields.get("address") or "").strip():
+        place = Q(address__iexact=fields["address"].strip())
+    else:
+        return cases.none()
+    around = fields.get("received_at") or timezone.now()
+    found = cases.filter(
+        place, category=category,
+        received_at__gte=around - DUPLICATE_WINDOW, received_at__lte=around + DUPLICATE_WINDOW,
+    ).exclude(status=S.MERGED)
+    if fields.get("pk"):
+        found = found.exclude(pk=fields["pk"])
+    return found.select_related(*LIST_RELATED).order_by("-received_at")
+
+
+def _duplicate_fields(case_or_fields) -> dict:
+    if isinstance(case_or_fields, Case):
+        case = case_or_fields
+        return {
+            "pk": case.pk, "category": case.category_id, "building": case.building_id,
+            "address": case.address, "received_at": case.received_at,
+        }
+    return dict(case_or_fields)
+
+
+def case_for_resident(code: str, phone_last4: str) -> Case | None:
+    """The case a resident may follow: tracking code + the last four digits of their phone."""
+    code = (code or "").strip().upper()
+    last4 = (phone_last4 or "").strip()
+    case = Case.objects.select_related("category", "location_unit", "merged_into").filter(code=code).first()
+    expected = case.resident_phone[-4:] if case is not None and len(case.resident_phone) >= 4 else "\0\0\0\0"
+    # Compare in constant time, even for an unknown code, so timing tells nothing.
+    matches = hmac.compare_digest(expected.encode(), last4.encode())
+    if case is None or not matches or len(last4) != 4:
+        return None
+    return case
