@@ -104,19 +104,31 @@ def queue(user, name: str) -> QuerySet[Case]:
     return build(cases, user, timezone.now())
 
 
+def overdue_q(now=None) -> Q:
+    """Past the resolution deadline and not finished (computed at read time, no job needed)."""
+    return Q(resolve_due_at__lt=now or timezone.now()) & ~Q(status__in=FINISHED)
+
+
+def contact_overdue_q(now=None) -> Q:
+    """The caller was not contacted by the deadline: not yet, or late."""
+    return (
+        Q(contacted_at__isnull=True, contact_due_at__lt=now or timezone.now())
+        | Q(contacted_at__isnull=False, contacted_at__gt=F("contact_due_at"))
+    ) & ~Q(status=S.MERGED)
+
+
 def overdue(cases: QuerySet[Case], *, now=None) -> QuerySet[Case]:
-    """Cases past their resolution deadline and not finished (computed at read time)."""
-    now = now or timezone.now()
-    return cases.filter(resolve_due_at__lt=now).exclude(status__in=FINISHED)
+    return cases.filter(overdue_q(now))
 
 
 def contact_overdue(cases: QuerySet[Case], *, now=None) -> QuerySet[Case]:
-    """Cases whose caller was not contacted by the deadline (not yet, or late)."""
+    return cases.filter(contact_overdue_q(now))
+
+
+def is_overdue(case: Case, *, now=None) -> bool:
+    """The same rule as ``overdue_q``, for one case already in memory."""
     now = now or timezone.now()
-    return cases.filter(
-        Q(contacted_at__isnull=True, contact_due_at__lt=now)
-        | Q(contacted_at__isnull=False, contacted_at__gt=F("contact_due_at"))
-    ).exclude(status=S.MERGED)
+    return bool(case.resolve_due_at and case.resolve_due_at < now and case.status not in FINISHED)
 
 
 def timeline(case: Case, *, public_only: bool = False) -> list[TimelineEvent]:
