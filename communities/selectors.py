@@ -8,11 +8,19 @@ django-guardian object permissions, added on top by ``scope(..., grant_perm=...)
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
-from guardian.shortcuts import get_objects_for_user
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
 
-from .models import PATH_SEPARATOR, Building, Department, PartnerOrganisation, Post, Unit
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import BigIntegerField, Count, IntegerField, Model, Q, QuerySet, Sum
+from django.db.models.functions import Cast
+from guardian.models import GroupObjectPermission, UserObjectPermission
+
+from .models import PATH_SEPARATOR, Building, Department, Household, PartnerOrganisation, Post, Stairwell, Unit
 
 User = AbstractBaseUser | AnonymousUser
 EVERYWHERE = None
@@ -66,15 +74,30 @@ def scope(queryset: QuerySet, user: User, *, path_field: str, grant_perm: str | 
     condition = path_q(user, path_field)
     paths = subtree_paths(user)
     if grant_perm and paths is not EVERYWHERE and user.is_authenticated:
-        granted = get_objects_for_user(
-            user,
-            grant_perm,
-            klass=queryset.model,
-            with_superuser=False,
-            accept_global_perms=False,
-        )
-        condition |= Q(pk__in=granted.values("pk"))
+        condition |= granted_q(user, queryset.model, grant_perm)
     return queryset.filter(condition)
+
+
+def granted_q(user: User, model: type[Model], perm: str) -> Q:
+    """Objects of ``model`` granted to the user, directly or through a group (guardian rows).
+
+    Unlike guardian's ``get_objects_for_user``, which casts every row's primary key of the
+    scoped table to text to compare it with ``object_pk`` (a full scan of a table of millions
+    of cases), this casts the few permission rows' ``object_pk`` to the key's type, so the
+    database looks the grants up by primary key. The cast sits in the select list, evaluated
+    only for rows already filtered to this model's content type, whose keys are all numeric.
+    """
+    codename = perm.rsplit(".", 1)[-1]
+    common = {"content_type": ContentType.objects.get_for_model(model), "permission__codename": codename}
+    by_user = UserObjectPermission.objects.filter(user=user, **common)
+    by_group = GroupObjectPermission.objects.filter(group__user=user, **common)
+    return Q(pk__in=_object_keys(by_user, model)) | Q(pk__in=_object_keys(by_group, model))
+
+
+def _object_keys(rows: QuerySet, model: type[Model]) -> QuerySet:
+    if isinstance(model._meta.pk, IntegerField):
+        return rows.annotate(object_key=Cast("object_pk", BigIntegerField())).values("object_key")
+    return rows.values("object_pk")
 
 
 def visible_units(user: User) -> QuerySet[Unit]:
@@ -130,9 +153,187 @@ def roles_of(user: User) -> set[str]:
     return {post.role for post in posts_of(user)}
 
 
-def children_with_counts(unit: Unit) -> QuerySet[Unit]:
-    from django.db.models import Count
+# --- Reads for the tree pages -------------------------------------------------------
 
-    return unit.children.annotate(
-        n_children=Count("children", distinct=True), n_buildings=Count("buildings", distinct=True)
-    ).order_by("sort_order", "name")
+
+def tree_roots(user: User) -> list[Unit]:
+    """Where the user's tree starts: the units of their outermost posts, or the top for a superuser."""
+    paths = subtree_paths(user)
+    if paths is EVERYWHERE:
+        return list(Unit.objects.filter(parent__isnull=True).order_by("sort_order", "name"))
+    roots = {post.unit.path: post.unit for post in posts_of(user) if post.unit.path in paths}
+    return [roots[path] for path in paths if path in roots]
+
+
+def visible_children(user: User, parents: Iterable[Unit]) -> dict[int, list[Unit]]:
+    """The visible child units of each parent, in display order (one query)."""
+    parents = list(parents)
+    result: dict[int, list[Unit]] = {parent.pk: [] for parent in parents}
+    if parents:
+        for child in visible_units(user).filter(parent__in=parents).order_by("sort_order", "name"):
+            result[child.parent_id].append(child)
+    return result
+
+
+def breadcrumbs(user: User, unit: Unit, *, include_self: bool = False) -> list[Unit]:
+    """The unit's ancestors (and itself if asked) that the user may open, top first."""
+    ids = [int(part) for part in unit.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)]
+    if not include_self:
+        ids = ids[:-1]
+    if not ids:
+        return []
+    return list(visible_units(user).filter(pk__in=ids).order_by("depth"))
+
+
+@dataclass
+class SubtreeCounts:
+    """What lies under a unit, as far as the user may see."""
+
+    units: int = 0
+    buildings: int = 0
+    households: int = 0
+    area: Decimal = field(default_factory=Decimal)
+
+    def add(self, *, units: int = 0, buildings: int = 0, households: int = 0, area: Decimal | None = None) -> None:
+        self.units += units
+        self.buildings += buildings
+        self.households += households
+        self.area += area or 0
+
+
+def subtree_counts(user: User, units: Iterable[Unit]) -> dict[int, SubtreeCounts]:
+    """Sub-units, buildings, households and floor area under each unit, in three queries.
+
+    Units may be nested (a unit and its children). Rows are grouped by their unit's path in
+    SQL, so what comes back grows with the size of the tree (a few thousand grids at most),
+    never with the number of buildings or households.
+    """
+    units = list(units)
+    counts = {unit.pk: SubtreeCounts() for unit in units}
+    if not units:
+        return counts
+    owners = _owners_lookup(units)
+    prefix = _common_path(unit.path for unit in units)
+    for path in visible_units_under(user, prefix).values_list("path", flat=True):
+        for unit in owners(path):
+            if unit.path != path:
+                counts[unit.pk].add(units=1)
+    buildings = scope(Building.objects.filter(unit__path__startswith=prefix), user, path_field="unit__path")
+    for row in buildings.values("unit__path").annotate(n=Count("pk")).order_by():
+        for unit in owners(row["unit__path"]):
+            counts[unit.pk].add(buildings=row["n"])
+    path_field = "stairwell__building__unit__path"
+    households = scope(Household.objects.filter(**{f"{path_field}__startswith": prefix}), user, path_field=path_field)
+    for row in households.values(path_field).annotate(n=Count("pk"), area=Sum("area")).order_by():
+        for unit in owners(row[path_field]):
+            counts[unit.pk].add(households=row["n"], area=row["area"])
+    return counts
+
+
+def visible_units_under(user: User, prefix: str) -> QuerySet[Unit]:
+    return scope(Unit.objects.filter(path__startswith=prefix), user, path_field="path")
+
+
+def _common_path(paths: Iterable[str]) -> str:
+    common = os.path.commonprefix(list(paths))
+    return common[: common.rfind(PATH_SEPARATOR) + 1]
+
+
+def _owners_lookup(units: list[Unit]):
+    """A function giving, for a unit path, the given units it lies under (itself included)."""
+    by_path = {unit.path: unit for unit in units}
+
+    def owners(path: str) -> list[Unit]:
+        found = []
+        end = path.find(PATH_SEPARATOR, 1)
+        while end != -1:
+            if (unit := by_path.get(path[: end + 1])) is not None:
+                found.append(unit)
+            end = path.find(PATH_SEPARATOR, end + 1)
+        return found
+
+    return owners
+
+
+def buildings_with_totals(user: User, units: Iterable[Unit]) -> QuerySet[Building]:
+    """Visible buildings placed directly in these units, with stairwells, households and area."""
+    return (
+        visible_buildings(user)
+        .filter(unit__in=list(units))
+        .select_related("property_manager")
+        .annotate(
+            n_stairwells=Count("stairwells", distinct=True),
+            n_households=Count("stairwells__households"),
+            total_area=Sum("stairwells__households__area"),
+        )
+        .order_by("unit__path", "name")
+    )
+
+
+@dataclass
+class Floor:
+    number: int
+    households: list[Household]
+
+    @property
+    def area(self) -> Decimal:
+        return sum((household.area for household in self.households), Decimal())
+
+
+@dataclass
+class StairwellLayout:
+    stairwell: Stairwell
+    floors: list[Floor]
+
+    @property
+    def households(self) -> int:
+        return sum(len(floor.households) for floor in self.floors)
+
+    @property
+    def occupied(self) -> int:
+        return sum(household.occupied for floor in self.floors for household in floor.households)
+
+    @property
+    def area(self) -> Decimal:
+        return sum((floor.area for floor in self.floors), Decimal())
+
+
+@dataclass
+class BuildingLayout:
+    stairwells: list[StairwellLayout]
+
+    @property
+    def households(self) -> int:
+        return sum(stairwell.households for stairwell in self.stairwells)
+
+    @property
+    def occupied(self) -> int:
+        return sum(stairwell.occupied for stairwell in self.stairwells)
+
+    @property
+    def area(self) -> Decimal:
+        return sum((stairwell.area for stairwell in self.stairwells), Decimal())
+
+
+def building_layout(building: Building) -> BuildingLayout:
+    """Stairwell units of a building, each with its households by floor, top floor first (two queries)."""
+    stairwells = {s.pk: s for s in Stairwell.objects.filter(building=building).order_by("number")}
+    for stairwell in stairwells.values():
+        stairwell.building = building  # str(stairwell) names its building: no query per row
+    by_floor: dict[int, dict[int, list[Household]]] = {pk: defaultdict(list) for pk in stairwells}
+    for household in Household.objects.filter(stairwell__building=building).order_by("-floor", "room"):
+        by_floor[household.stairwell_id][household.floor].append(household)
+    return BuildingLayout(
+        [
+            StairwellLayout(stairwell, [Floor(number, rows) for number, rows in by_floor[pk].items()])
+            for pk, stairwell in stairwells.items()
+        ]
+    )
+
+
+def shared_buildings(user: User) -> QuerySet[Building]:
+    """Buildings granted to the user one by one, outside their own subtrees."""
+    if not user.is_authenticated or subtree_paths(user) is EVERYWHERE:
+        return Building.objects.none()
+    granted = granted_q(user, Building, "communities.view_building")
+    return Building.objects.select_related("unit").filter(granted).exclude(path_q(user, "unit__path"))

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 
 class PortalLanguageMiddleware:
@@ -7,7 +8,8 @@ class PortalLanguageMiddleware:
 
     Unlike LocaleMiddleware this ignores Accept-Language: shared workstations on
     government networks often run English-configured browsers, and the portal's
-    working language is Chinese.
+    working language is Chinese. The choice lives in the language cookie that
+    Django's ``set_language`` view writes.
     """
 
     def __init__(self, get_response):
@@ -19,7 +21,11 @@ class PortalLanguageMiddleware:
         language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            translation.deactivate()
         response.headers.setdefault("Content-Language", language)
-        translation.deactivate()
+        # The same address answers in either language, chosen by cookie: caches must key on it.
+        patch_vary_headers(response, ("Cookie",))
         return response
