@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import imports
+from . import imports, selectors
 
 TEMPLATE_FILES = {
     "csv": ("text/csv; charset=utf-8", imports.template_csv),
@@ -40,7 +40,7 @@ class ImportForm(forms.Form):
 @permission_required("cases.import_cases", raise_exception=True)
 def import_cases(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
+    result, linkable = None, set()
     if request.method == "POST" and form.is_valid():
         try:
             result = imports.import_file(
@@ -50,9 +50,20 @@ def import_cases(request: HttpRequest) -> HttpResponse:
             form.add_error("file", error.message)
         else:
             _report(request, result)
+            linkable = _visible_pks(request.user, result)
     return render(
-        request, "cases/import.html", {"form": form, "result": result, "columns": imports.COLUMNS}
+        request,
+        "cases/import.html",
+        {"form": form, "result": result, "linkable": linkable, "columns": imports.COLUMNS},
     )
+
+
+def _visible_pks(user, result: imports.ImportResult) -> set[int]:
+    """Imported cases the importer may open (a community importer's cases wait at the street)."""
+    pks = [row.case.pk for row in result.rows if row.case]
+    if not pks:
+        return set()
+    return set(selectors.visible_cases(user).filter(pk__in=pks).values_list("pk", flat=True))
 
 
 def _report(request: HttpRequest, result: imports.ImportResult) -> None:
