@@ -1,0 +1,308 @@
+"""Public pages for residents without an account: report a problem, follow it, rate it."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from communities.models import Unit
+
+from . import posters, ratelimits, selectors, services
+from .forms_public import AddInformationForm, RatingForm, ReportForm, TrackForm, initial_for_unit, poster_unit
+from .models import Attachment, Case, ReturnVisit
+
+logger = logging.getLogger(__name__)
+
+SESSION_KEY = "cases_public.tracked"
+KEPT_FIELDS = ("category", "description", "street", "community", "building", "address", "unit",
+               "resident_name", "resident_phone", "consent")
+THROTTLED = _("Too many submissions from your network. Please wait ten minutes and try again; what you typed is kept.")
+NO_MATCH = _("No request matches this tracking code and these digits. Check both and try again.")
+TRACK_THROTTLED = _("Too many attempts. Please wait a while and try again.")
+ACTION_LABELS = {
+    "submitted": _("Request received"),
+    "dispatched": _("Sent to the unit that handles it"),
+    "reassigned": _("Sent to another unit to handle it"),
+    "accepted": _("Accepted by the handling unit"),
+    "returned": _("Returned to the dispatch desk"),
+    "contacted": _("The handler contacted you"),
+    "progress": _("Progress"),
+    "resolved": _("Resolved"),
+    "closed": _("Closed"),
+    "rated": _("Your rating"),
+    "reopened": _("Reopened: to be handled again"),
+    "information_added": _("Information you added"),
+    "merged": _("Handled together with a request about the same problem"),
+    "supervised": _("Put under supervision by a higher level"),
+}
+PHOTOS_AGAIN = _("Please correct the marked fields. Photos are not kept after an error: choose them again.")
+
+
+# --- the session's verified cases ------------------------------------------------------
+
+
+def _track_seconds() -> int:
+    return int(getattr(settings, "PUBLIC_TRACK_SESSION_SECONDS", 2 * 3600))
+
+
+def remember(request: HttpRequest, code: str) -> None:
+    """The resident proved they know this case (code + phone digits, or they just submitted it)."""
+    tracked = {c: t for c, t in request.session.get(SESSION_KEY, {}).items() if t > time.time()}
+    tracked[code] = time.time() + _track_seconds()
+    request.session[SESSION_KEY] = tracked
+
+
+def remembered_codes(request: HttpRequest) -> list[str]:
+    if SESSION_KEY not in request.session:  # no session read for a first-time visitor
+        return []
+    now = time.time()
+    return [c for c, t in request.session.get(SESSION_KEY, {}).items() if t > now]
+
+
+def _resident_case(request: HttpRequest, code: str) -> Case | None:
+    if code not in remembered_codes(request):
+        return None
+    return Case.objects.select_related("unit", "category", "location_unit", "building").filter(code=code).first()
+
+
+# --- /report/ ---------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _submit_report(request)
+    unit = poster_unit(request.GET.get("unit", "").strip()[:40])
+    return _render_report(request, ReportForm(initial=initial_for_unit(unit)), from_poster=unit)
+
+
+def _submit_report(request: HttpRequest) -> HttpResponse:
+    if "refresh" in request.POST:  # no-JS fallback of the dependent place lists
+        return _render_report(request, ReportForm(initial=_kept(request)))
+    ip_rate, accepted_rate = ratelimits.rate_for("REPORT_POST_RATE"), ratelimits.rate_for("REPORT_ACCEPTED_RATE")
+    if ratelimits.hit(request, group="report-post", rate=ip_rate) or ratelimits.exhausted(
+        request, group="report-accepted", rate=accepted_rate
+    ):
+        logger.warning("report form throttled for %s", ratelimits.client_ip(request))
+        return _render_report(request, ReportForm(initial=_kept(request)), error=THROTTLED, status=429)
+    form = ReportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _invalid_report(request, form)
+    try:
+        case = services.intake(**form.intake_fields())
+    except (ValidationError, services.IllegalTransition) as error:
+        form.add_error(None, getattr(error, "message", error))
+        return _invalid_report(request, form)
+    ratelimits.hit(request, group="report-accepted", rate=accepted_rate)
+    remember(request, case.code)
+    return redirect("cases_public:done", code=case.code)
+
+
+def _invalid_report(request: HttpRequest, form: ReportForm) -> HttpResponse:
+    if form.honeypot_filled:
+        logger.warning("report form honeypot filled from %s", ratelimits.client_ip(request))
+    error = PHOTOS_AGAIN if request.FILES else None
+    return _render_report(request, form, error=error)
+
+
+def _kept(request: HttpRequest) -> dict:
+    return {name: request.POST.get(name, "") for name in KEPT_FIELDS if name in request.POST}
+
+
+def _render_report(
+    request: HttpRequest, form: ReportForm, *, error=None, status: int = 200, from_poster: Unit | None = None
+) -> HttpResponse:
+    return render(
+        request, "cases/public/report.html",
+        {"form": form, "error": error, "from_poster": from_poster},
+        status=status,
+    )
+
+
+@require_safe
+def places(request: HttpRequest) -> HttpResponse:
+    """The place selects again, for the street or community just chosen (htmx)."""
+    initial = {name: request.GET.get(name, "") for name in ("street", "community", "building", "unit")}
+    form = ReportForm(initial=initial)
+    return render(request, "cases/public/_places.html", {"form": form})
+
+
+@never_cache
+@require_safe
+def done(request: HttpRequest, code: str) -> HttpResponse:
+    case = _resident_case(request, code)
+    if case is None:
+        return redirect(f"{reverse('cases_public:track')}?code={code}")
+    return render(request, "cases/public/done.html", {"case": case})
+
+
+# --- /track/ ----------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        form = TrackForm(initial={"code": request.GET.get("code", "")[:16]})
+        return _render_track(request, form)
+    if ratelimits.hit(request, group="track-ip", rate=ratelimits.rate_for("TRACK_IP_RATE")):
+        return _render_track(request, TrackForm(request.POST), error=TRACK_THROTTLED, status=429)
+    form = TrackForm(request.POST)
+    if not form.is_valid():
+        return _render_track(request, form)
+    code = form.cleaned_data["code"]
+    per_code = {"group": "track-code", "rate": ratelimits.rate_for("TRACK_CODE_RATE"), "key": ratelimits.fixed_key(code)}
+    if ratelimits.exhausted(request, **per_code):
+        return _render_track(request, form, error=TRACK_THROTTLED, status=429)
+    case = selectors.case_for_resident(code, form.cleaned_data["phone_last4"])
+    if case is None:
+        ratelimits.hit(request, **per_code)
+        return _render_track(request, form, error=NO_MATCH)
+    remember(request, case.code)
+    return redirect("cases_public:status", code=case.code)
+
+
+def _render_track(request: HttpRequest, form: TrackForm, *, error=None, status: int = 200) -> HttpResponse:
+    context = {"form": form, "error": error, "remembered": remembered_codes(request)}
+    return render(request, "cases/public/track.html", context, status=status)
+
+
+@never_cache
+@require_safe
+def status(request: HttpRequest, code: str) -> HttpResponse:
+    case = _resident_case(request, code)
+    if case is None:
+        return redirect(f"{reverse('cases_public:track')}?code={code}")
+    return _render_status(request, case)
+
+
+def _render_status(request, case: Case, *, info_form=None, rating_form=None, status: int = 200) -> HttpResponse:
+    context = {
+        "case": case,
+        "events": _labelled(selectors.timeline(case, public_only=True)),  # internal notes already blanked
+        "info_form": info_form or AddInformationForm(),
+        "rating_form": rating_form or RatingForm(),
+        "can_rate": _can_rate(case),
+        "can_add_information": case.status != Case.Status.MERGED,
+    }
+    return render(request, "cases/public/status.html", context, status=status)
+
+
+def _labelled(events: list) -> list:
+    for event in events:
+        label = ACTION_LABELS.get(event.action)
+        if label is None and event.to_status in Case.Status.values:
+            label = Case.Status(event.to_status).label
+        event.public_label = label or _("Update")
+    return events
+
+
+def _can_rate(case: Case) -> bool:
+    return case.status == Case.Status.RESOLVED or (case.status == Case.Status.CLOSED and case.rated_at is None)
+
+
+def _resident_post(request: HttpRequest, code: str):
+    """The verified case for a POST from the status page, or a response to send instead."""
+    case = _resident_case(request, code)
+    if case is None:
+        return None, redirect(f"{reverse('cases_public:track')}?code={code}")
+    if ratelimits.hit(request, group="resident-post", rate=ratelimits.rate_for("RESIDENT_POST_RATE")):
+        messages.error(request, TRACK_THROTTLED)
+        return None, redirect("cases_public:status", code=code)
+    return case, None
+
+
+@require_POST
+def add_information(request: HttpRequest, code: str) -> HttpResponse:
+    case, response = _resident_post(request, code)
+    if response:
+        return response
+    form = AddInformationForm(request.POST, request.FILES)
+    if not form.is_valid():
+        if request.FILES:
+            messages.error(request, PHOTOS_AGAIN)
+        return _render_status(request, case, info_form=form)
+    try:
+        services.add_information(case=case, text=form.cleaned_data["text"], photos=form.cleaned_data["photos"])
+    except (ValidationError, services.IllegalTransition) as error:
+        form.add_error(None, getattr(error, "message", error))
+        return _render_status(request, case, info_form=form)
+    messages.success(request, _("Thank you. Your information was added to the request."))
+    return redirect("cases_public:status", code=case.code)
+
+
+@require_POST
+def rate(request: HttpRequest, code: str) -> HttpResponse:
+    case, response = _resident_post(request, code)
+    if response:
+        return response
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        return _render_status(request, case, rating_form=form)
+    try:
+        services.rate(case=case, channel=ReturnVisit.Channel.WEB, **form.cleaned_data)
+    except (ValidationError, services.IllegalTransition) as error:
+        form.add_error(None, getattr(error, "message", error))
+        return _render_status(request, case, rating_form=form)
+    if form.cleaned_data["resolved"]:
+        messages.success(request, _("Thank you for your rating."))
+    else:
+        messages.success(request, _("Thank you. The request was sent back to be handled again."))
+    return redirect("cases_public:status", code=case.code)
+
+
+@require_safe
+def resident_photo(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    """A public photo of a case, for the resident who verified it in this session."""
+    if code not in remembered_codes(request):
+        raise Http404
+    attachment = get_object_or_404(Attachment, pk=pk, case__code=code, public=True)
+    return photo_response(attachment)
+
+
+def photo_response(attachment: Attachment) -> FileResponse:
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type=attachment.content_type)
+    response["Content-Disposition"] = f'inline; filename="photo-{attachment.pk}.{attachment.extension}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# --- QR posters -----------------------------------------------------------------------------
+
+
+def _poster(request: HttpRequest, code: str) -> posters.Poster:
+    unit = get_object_or_404(Unit.objects.select_related("parent"), code=code, level__in=posters.POSTER_LEVELS)
+    report_url = request.build_absolute_uri(f"{reverse('cases_public:report')}?unit={unit.code}")
+    return posters.Poster(unit=unit, report_url=report_url, track_url=request.build_absolute_uri(reverse("cases_public:track")))
+
+
+@require_safe
+def poster(request: HttpRequest, code: str) -> HttpResponse:
+    """The A4 poster on a page: print it, or download the SVG for a print shop."""
+    item = _poster(request, code)
+    return render(request, "cases/public/poster.html", {"poster": item, "svg": mark_safe(posters.render_svg(item))})
+
+
+@require_safe
+def poster_svg(request: HttpRequest, code: str) -> HttpResponse:
+    item = _poster(request, code)
+    body = '<?xml version="1.0" encoding="utf-8"?>\n' + posters.render_svg(item)
+    response = HttpResponse(body, content_type="image/svg+xml; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="poster-{item.unit.code}.svg"'
+    return response

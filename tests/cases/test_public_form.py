@@ -1,0 +1,295 @@
+"""/report/: the resident request form, its place lists, honeypot and rate limit."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import translation
+from PIL import Image
+
+from cases.models import Attachment, Case
+from tests.cases.factories import CategoryFactory
+from tests.factories import BuildingFactory, CommunityFactory, GridFactory
+
+pytestmark = pytest.mark.django_db
+REPORT = "/report/"
+PHONE_ERROR = "Enter a mainland mobile number: 11 digits starting with 1, e.g. 13812345678."
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def category():
+    parent = CategoryFactory(code="t-housing", name="住房", public_name="房子和楼道")
+    return CategoryFactory(code="t-stair", name="楼道设施", public_name="楼道灯不亮、单元门坏了", parent=parent)
+
+
+@pytest.fixture
+def form_data(category, street, community, building):
+    return {
+        "category": str(category.pk),
+        "description": "41号楼5单元楼道灯坏了一周，晚上看不见台阶",
+        "street": str(street.pk),
+        "community": str(community.pk),
+        "building": str(building.pk),
+        "address": "",
+        "resident_name": "杨阿姨",
+        "resident_phone": "138 1234 5678",
+        "consent": "on",
+        "website": "",
+    }
+
+
+def jpeg(name="p.jpg") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (10, 120, 10)).save(buffer, format="JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def zh(message: str) -> str:
+    with translation.override("zh-hans"):
+        return translation.gettext(message)
+
+
+# --- the happy path -------------------------------------------------------------------------
+
+
+def test_valid_request_creates_exactly_one_web_case_and_shows_its_code(client, form_data, street, grid, building):
+    response = client.post(REPORT, form_data)
+
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("cases_public:done", kwargs={"code": case.code})
+    assert (case.source, case.status) == (Case.Source.WEB, Case.Status.SUBMITTED)
+    assert (case.location_unit, case.building, case.unit) == (grid, building, street)
+    assert case.resident_phone == "13812345678"  # normalised
+    assert case.consent_at is not None
+    assert case.events.get().action == "submitted"
+
+    done = client.get(response["Location"])
+    assert done.status_code == 200
+    assert f'id="tracking-code">{case.code}<' in done.content.decode()
+    assert reverse("cases_public:status", kwargs={"code": case.code}) in done.content.decode()
+
+
+def test_done_page_of_someone_elses_code_reveals_nothing(client, form_data):
+    client.post(REPORT, form_data)
+    case = Case.objects.get()
+    other = client.__class__()
+    response = other.get(reverse("cases_public:done", kwargs={"code": case.code}))
+    assert response.status_code == 302 and response["Location"].startswith("/track/")
+
+
+def test_photos_are_attached_to_the_intake_event(client, form_data):
+    form_data["photos"] = [jpeg("a.jpg"), jpeg("b.jpg")]
+    client.post(REPORT, form_data)
+    case = Case.objects.get()
+    attachments = Attachment.objects.filter(case=case)
+    assert attachments.count() == 2
+    assert {a.event.action for a in attachments} == {"submitted"}
+
+
+def test_free_address_with_a_street_only_is_accepted(client, form_data, street):
+    form_data.update(community="", building="", address="星城市场南门")
+    client.post(REPORT, form_data)
+    case = Case.objects.get()
+    assert (case.location_unit, case.address) == (street, "星城市场南门")
+
+
+def test_category_options_are_plain_language_names_grouped_by_parent(client, category):
+    html = client.get(REPORT).content.decode()
+    assert '<optgroup label="房子和楼道">' in html
+    assert "楼道灯不亮、单元门坏了" in html
+
+
+# --- bad input: message, everything else kept -------------------------------------------------
+
+
+def test_bad_phone_keeps_input_and_explains_in_chinese(client, form_data):
+    form_data["resident_phone"] = "12345"
+    response = client.post(REPORT, form_data)
+
+    html = response.content.decode()
+    assert response.status_code == 200 and not Case.objects.exists()
+    assert response["Content-Language"] == "zh-hans"
+    assert zh(PHONE_ERROR) in html
+    assert form_data["description"] in html and 'value="杨阿姨"' in html and 'value="12345"' in html
+    if zh(PHONE_ERROR) != PHONE_ERROR:  # once the catalogue is compiled the message is really Chinese
+        assert PHONE_ERROR not in html
+
+
+def test_bad_phone_message_is_english_with_the_english_cookie(client, form_data, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    form_data["resident_phone"] = "99999999999"
+    response = client.post(REPORT, form_data)
+    assert response["Content-Language"] == "en"
+    assert PHONE_ERROR in response.content.decode()
+
+
+def test_missing_consent_is_refused_with_the_input_kept(client, form_data):
+    del form_data["consent"]
+    response = client.post(REPORT, form_data)
+    html = response.content.decode()
+    assert not Case.objects.exists()
+    assert zh("Your consent is needed to handle the request.") in html
+    assert form_data["description"] in html
+
+
+def test_missing_place_is_refused(client, form_data):
+    form_data.update(street="", community="", building="")
+    response = client.post(REPORT, form_data)
+    assert not Case.objects.exists()
+    assert zh("Choose the street and community where it happened.") in response.content.decode()
+
+
+def test_community_of_another_street_is_refused(client, form_data, sibling_street):
+    other = CommunityFactory(parent=sibling_street)
+    form_data.update(community=str(other.pk), building="")
+    client.post(REPORT, form_data)
+    assert not Case.objects.exists()
+
+
+def test_bad_photo_asks_to_choose_photos_again_and_keeps_text(client, form_data):
+    form_data["photos"] = [SimpleUploadedFile("photo.jpg", b"plain text, not a photo", content_type="image/jpeg")]
+    response = client.post(REPORT, form_data)
+    html = response.content.decode()
+    assert not Case.objects.exists()
+    assert "photo.jpg" in html
+    assert zh("Please correct the marked fields. Photos are not kept after an error: choose them again.") in html
+    assert form_data["description"] in html
+
+
+def test_six_photos_are_refused(client, form_data):
+    form_data["photos"] = [jpeg(f"{i}.jpg") for i in range(6)]
+    client.post(REPORT, form_data)
+    assert not Case.objects.exists()
+
+
+# --- bots and floods --------------------------------------------------------------------------
+
+
+def test_filled_honeypot_creates_nothing_shows_a_generic_error_and_logs(client, form_data, caplog):
+    form_data["website"] = "http://spam.example"
+    with caplog.at_level(logging.WARNING, logger="cases.views_public"):
+        response = client.post(REPORT, form_data)
+    assert response.status_code == 200 and not Case.objects.exists()
+    assert zh("Your request could not be accepted. Please try again later.") in response.content.decode()
+    assert "honeypot" in caplog.text
+
+
+def test_sixth_request_from_one_address_is_throttled_and_kept(client, form_data):
+    for _ in range(5):
+        assert client.post(REPORT, form_data).status_code == 302
+
+    response = client.post(REPORT, form_data)
+
+    assert response.status_code == 429
+    assert Case.objects.count() == 5
+    html = response.content.decode()
+    assert zh("Too many submissions from your network. Please wait ten minutes and try again; what you typed is kept.") in html
+    assert form_data["description"] in html
+
+
+def test_typing_mistakes_do_not_use_up_the_limit(client, form_data):
+    bad = {**form_data, "resident_phone": "1"}
+    for _ in range(6):
+        client.post(REPORT, bad)
+    assert client.post(REPORT, form_data).status_code == 302
+
+
+def test_limit_is_per_client_behind_the_trusted_proxy(client, form_data, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    balancer = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(5):
+        client.post(REPORT, form_data, HTTP_X_FORWARDED_FOR="203.0.113.7", **balancer)
+    assert client.post(REPORT, form_data, HTTP_X_FORWARDED_FOR="203.0.113.7", **balancer).status_code == 429
+    # a forged left-most entry does not give a fresh key; another real client does
+    forged = client.post(REPORT, form_data, HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.7", **balancer)
+    assert forged.status_code == 429
+    assert client.post(REPORT, form_data, HTTP_X_FORWARDED_FOR="198.51.100.9", **balancer).status_code == 302
+
+
+def test_without_a_trusted_proxy_forwarded_for_is_ignored(client, form_data, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    for i in range(5):
+        client.post(REPORT, form_data, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+    assert client.post(REPORT, form_data, HTTP_X_FORWARDED_FOR="198.51.100.99").status_code == 429
+
+
+# --- places: poster pre-fill, dependent lists -------------------------------------------------
+
+
+def test_unit_parameter_prefills_the_place(client, street, community, grid, building):
+    html = client.get(f"{REPORT}?unit={grid.code}").content.decode()
+    assert f'<option value="{street.pk}" selected>' in html
+    assert f'<option value="{community.pk}" selected>' in html
+    assert f'value="{grid.code}"' in html  # the hidden poster unit
+    assert building.name in html  # the community's buildings are offered at once
+
+
+def test_request_from_a_grid_poster_is_placed_in_that_grid(client, form_data, grid):
+    form_data.update(building="", unit=grid.code)
+    client.post(REPORT, form_data)
+    assert Case.objects.get().location_unit == grid
+
+
+def test_unknown_unit_parameter_is_ignored(client, category):
+    assert client.get(f"{REPORT}?unit=nope").status_code == 200
+
+
+def test_places_endpoint_lists_the_communities_of_the_street_and_the_buildings_of_the_community(
+    client, street, community, sibling_community, building, sibling_building, sibling_street
+):
+    other = CommunityFactory(parent=sibling_street, name="向阳社区")
+    html = client.get(reverse("cases_public:places"), {"street": street.pk}).content.decode()
+    assert community.name in html and sibling_community.name in html and other.name not in html
+
+    html = client.get(reverse("cases_public:places"), {"street": street.pk, "community": community.pk}).content.decode()
+    assert building.name in html and sibling_building.name not in html
+
+
+def test_changing_the_street_clears_a_community_of_the_old_street(client, community, sibling_street):
+    html = client.get(
+        reverse("cases_public:places"), {"street": sibling_street.pk, "community": community.pk}
+    ).content.decode()
+    assert f'<option value="{community.pk}" selected>' not in html
+
+
+def test_without_javascript_the_refresh_button_shows_buildings_and_keeps_input(client, form_data, building):
+    form_data.update(building="", refresh="1")
+    response = client.post(REPORT, form_data)
+    html = response.content.decode()
+    assert not Case.objects.exists()
+    assert building.name in html and form_data["description"] in html
+    assert "field-error" not in html
+
+
+def test_report_page_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries, street, category):
+    def grow(n):
+        for i in range(n):
+            community = CommunityFactory(parent=street)
+            BuildingFactory(unit=GridFactory(parent=community))
+            CategoryFactory(code=f"q-{n}-{i}", parent=category.parent)
+
+    grow(3)
+    with django_assert_max_num_queries(4) as small:
+        client.get(REPORT)
+    grow(30)
+    with django_assert_max_num_queries(4) as large:
+        client.get(REPORT)
+    assert len(small.captured_queries) == len(large.captured_queries)
