@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Post, Role, Unit
-from communities.selectors import posts_of, subtree_paths
+from communities.selectors import posts_of
 
 from . import deadlines
 from .models import (
@@ -34,6 +34,7 @@ from .models import (
     TimelineEvent,
     Urgency,
 )
+from .selectors import GRANTS_ONLY_ROLES, case_roots, visible_cases
 
 S = Case.Status
 OPEN_HANDLING = frozenset({S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS})
@@ -158,21 +159,20 @@ REACH_REFUSALS = {
 
 def _within(path: str, user) -> bool:
     """Is the unit at ``path`` in the user's subtrees?"""
-    roots = subtree_paths(user)
+    roots = case_roots(user)
     return roots is None or any(path.startswith(root) for root in roots)
 
 
 def _posted_under(paths: list[str], user) -> bool:
-    """Does the user hold a post on or under any of the units at ``paths``?"""
-    return any(post.unit.path.startswith(p) for post in posts_of(user) for p in paths)
+    """Does the user hold a post (one that acts in the tree) on or under any of the units at ``paths``?"""
+    units = [post.unit.path for post in posts_of(user) if post.role not in GRANTS_ONLY_ROLES]
+    return any(unit.startswith(p) for unit in units for p in paths)
 
 
 def _has_reach(case: Case, by, reach: str) -> bool:
     if by.is_superuser or reach == "resident":
         return True
     if reach == "visible":
-        from .selectors import visible_cases
-
         return visible_cases(by).filter(pk=case.pk).exists()
     if reach == "tree":
         return _within(case.unit_path, by)
