@@ -31,10 +31,14 @@ class Poster:
     track_url: str
 
     @property
-    def place(self) -> str:
+    def place_names(self) -> list[str]:
         if self.unit.level == Unit.Level.GRID and self.unit.parent_id:
-            return f"{self.unit.parent.name} · {self.unit.name}"
-        return self.unit.name
+            return [self.unit.parent.name, self.unit.name]
+        return [self.unit.name]
+
+    @property
+    def place(self) -> str:
+        return " · ".join(self.place_names)
 
 
 def qr_svg(data: str, *, x: float, y: float, size: float) -> str:
@@ -49,7 +53,7 @@ def qr_svg(data: str, *, x: float, y: float, size: float) -> str:
 def _width(text: str, size: float) -> float:
     """Rough rendered width: CJK and full-width characters are one em, others about half."""
     wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
-    return size * (wide + 0.55 * (len(text) - wide))
+    return size * (wide + 0.6 * (len(text) - wide))
 
 
 def wrap(text: str, *, size: float, width: float) -> list[str]:
@@ -94,31 +98,28 @@ def _text(lines: list[str], *, y: float, size: float, weight: str = "400", fill:
 
 def render_svg(poster: Poster) -> str:
     inner = WIDTH - 2 * MARGIN
-    parts = [f'<rect x="0" y="0" width="{WIDTH}" height="42" fill="{ACCENT}"/>']
-    title, _y = _text(wrap(_("Scan to report a problem"), size=15, width=inner), y=27, size=15, weight="700", fill="#fff")
-    parts.append(title)
-    place, y = _text(wrap(poster.place, size=10, width=inner), y=60, size=10, weight="700")
-    parts.append(place)
-    lead, y = _text(wrap(_("Broken lights, leaks, rubbish, noise, anything in your neighbourhood: "
-                           "tell your community. Every request is answered."), size=5.5, width=inner),
-                    y=y + 2, size=5.5, fill="#333")
-    parts.append(lead)
-    qr_size = 110
-    qr_y = y + 4
-    parts.append(f'<rect x="{(WIDTH - qr_size) / 2 - 4}" y="{qr_y - 4}" width="{qr_size + 8}" height="{qr_size + 8}" fill="#fff"/>')
-    parts.append(qr_svg(poster.report_url, x=(WIDTH - qr_size) / 2, y=qr_y, size=qr_size))
-    url, y = _text(wrap(poster.report_url, size=4.2, width=inner), y=qr_y + qr_size + 9, size=4.2,
+    title_lines = wrap(_("Scan to report a problem"), size=14, width=inner)
+    band = 16 + 14 * 1.3 * len(title_lines)
+    title, _y = _text(title_lines, y=22, size=14, weight="700", fill="#fff", gap=1.3)
+    parts = [f'<rect x="0" y="0" width="{WIDTH}" height="{band:.1f}" fill="{ACCENT}"/>', title]
+    place_lines = [line for name in poster.place_names for line in wrap(name, size=9, width=inner)]
+    place, y = _text(place_lines, y=band + 16, size=9, weight="700")
+    lead_lines = wrap(_("Broken lights, leaks, rubbish, noise, anything in your neighbourhood: "
+                        "tell your community. Every request is answered."), size=5, width=inner)
+    lead, y = _text(lead_lines, y=y + 2, size=5, fill="#333")
+    qr_size = 96
+    qr = qr_svg(poster.report_url, x=(WIDTH - qr_size) / 2, y=y + 6, size=qr_size)
+    url, y = _text(wrap(poster.report_url, size=4, width=inner), y=y + 6 + qr_size + 10, size=4,
                    family="ui-monospace,Menlo,Consolas,monospace", fill="#333")
-    parts.append(url)
-    parts.append(_tracking(poster, y=y + 6, inner=inner))
+    parts += [place, lead, qr, url, _tracking(poster, y=y + 8, inner=inner)]
     return _document("\n".join(parts), title=_("Scan to report a problem") + " · " + poster.place)
 
 
 def _tracking(poster: Poster, *, y: float, inner: float) -> str:
-    heading, y = _text([_("Follow your request")], y=y, size=6.5, weight="700", fill=ACCENT)
+    heading, y = _text([_("Follow your request")], y=y, size=6, weight="700", fill=ACCENT)
     body = _("After sending, you get a tracking code. Open %(url)s and enter the code and the last "
              "four digits of your phone to see the progress and rate the result.") % {"url": poster.track_url}
-    text, _y = _text(wrap(body, size=4.6, width=inner), y=y + 1, size=4.6, fill="#333")
+    text, _y = _text(wrap(body, size=4.4, width=inner), y=y + 1, size=4.4, fill="#333")
     return heading + "\n" + text
 
 

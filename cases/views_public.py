@@ -236,8 +236,11 @@ def add_information(request: HttpRequest, code: str) -> HttpResponse:
         return _render_status(request, case, info_form=form)
     try:
         services.add_information(case=case, text=form.cleaned_data["text"], photos=form.cleaned_data["photos"])
-    except (ValidationError, services.IllegalTransition) as error:
-        form.add_error(None, getattr(error, "message", error))
+    except services.IllegalTransition as error:
+        messages.error(request, error.message)
+        return redirect("cases_public:status", code=case.code)
+    except ValidationError as error:
+        form.add_error(None, error)
         return _render_status(request, case, info_form=form)
     messages.success(request, _("Thank you. Your information was added to the request."))
     return redirect("cases_public:status", code=case.code)
@@ -253,8 +256,11 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
         return _render_status(request, case, rating_form=form)
     try:
         services.rate(case=case, channel=ReturnVisit.Channel.WEB, **form.cleaned_data)
-    except (ValidationError, services.IllegalTransition) as error:
-        form.add_error(None, getattr(error, "message", error))
+    except services.IllegalTransition as error:
+        messages.error(request, error.message)
+        return redirect("cases_public:status", code=case.code)
+    except ValidationError as error:
+        form.add_error(None, error)
         return _render_status(request, case, rating_form=form)
     if form.cleaned_data["resolved"]:
         messages.success(request, _("Thank you for your rating."))
