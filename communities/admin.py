@@ -218,7 +218,7 @@ class PostInline(ScopedInlineMixin, admin.TabularInline):
     fields = ("unit", "role", "portfolio", "department", "title", "active")
     extra = 1
     can_delete = False
-    verbose_name_plural = _("posts (ending a post unticks active; groups follow posts)")
+    verbose_name_plural = _("staff posts (untick \"active\" to end one; role groups follow posts)")
 
 
 ESCALATION_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
