@@ -1,0 +1,90 @@
+"""Filters of the work queues and exports (django-filter), over an already scoped queryset."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import DateRangeWidget
+
+from communities.selectors import visible_units
+
+from . import selectors
+from .forms_staff import unit_label
+from .models import Case, Category, Urgency
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class DateRangeInputs(DateRangeWidget):
+    def __init__(self, attrs=None):
+        forms.MultiWidget.__init__(self, (DateInput(attrs), DateInput(attrs)), attrs)
+
+
+class UnitFilterField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return unit_label(obj)
+
+
+class UnitFilter(django_filters.ModelChoiceFilter):
+    field_class = UnitFilterField
+
+
+def _units(request):
+    return visible_units(request.user).order_by("path") if request else visible_units(None)
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search", label=_("Search"),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Code, 12345 number, summary, address")}),
+    )
+    status = django_filters.ChoiceFilter(choices=Case.Status.choices, label=_("Status"), empty_label=_("Any status"))
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.all(), label=_("Category"), empty_label=_("Any category")
+    )
+    source = django_filters.ChoiceFilter(choices=Case.Source.choices, label=_("Channel"), empty_label=_("Any channel"))
+    urgency = django_filters.ChoiceFilter(choices=Urgency.choices, label=_("Urgency"), empty_label=_("Any urgency"))
+    place = UnitFilter(queryset=_units, method="in_unit", label=_("Grid or community"), empty_label=_("Anywhere"))
+    received = django_filters.DateFromToRangeFilter(
+        field_name="received_at", label=_("Received between"), widget=DateRangeInputs()
+    )
+    overdue = django_filters.ChoiceFilter(
+        method="by_overdue", label=_("Overdue"), empty_label=_("Either"),
+        choices=[("yes", _("Overdue")), ("no", _("Not overdue"))],
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(code__iexact=value)
+            | Q(hotline_order_no__icontains=value)
+            | Q(title__icontains=value)
+            | Q(address__icontains=value)
+            | Q(building__name__icontains=value)
+        )
+
+    def in_unit(self, queryset: QuerySet[Case], name: str, unit) -> QuerySet[Case]:
+        """Cases handled in, or located in, the chosen grid or community."""
+        if not unit:
+            return queryset
+        return queryset.filter(Q(unit_path__startswith=unit.path) | Q(location_unit__path__startswith=unit.path))
+
+    def by_overdue(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        if value == "yes":
+            return queryset.filter(selectors.overdue_q())
+        if value == "no":
+            return queryset.exclude(selectors.overdue_q())
+        return queryset

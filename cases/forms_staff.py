@@ -1,0 +1,332 @@
+"""Forms of the staff pages: intake and the actions on one case.
+
+Forms only validate input; the services decide whether the move is allowed.
+Unit choices are built once per page from the user's visible units (``units=``)
+so a case page with several unit selects runs one unit query, not one per select.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Building, Unit
+
+from .models import Case, Category, ContactRecord, ExtensionRequest, Supervision, Urgency
+
+STAFF_SOURCES = [
+    (value, label) for value, label in Case.Source.choices if value not in (Case.Source.WEB, Case.Source.API)
+]
+
+
+def unit_label(unit: Unit) -> str:
+    # Indent by depth so a street's communities and grids read as a tree in a plain <select>.
+    return f"{'— ' * unit.depth}{unit.name}"
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Unit) -> str:
+        return unit_label(obj)
+
+
+class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Unit) -> str:
+        return unit_label(obj)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Up to five photos; their content is checked by cases.uploads.validate_photos."""
+
+    widget = MultipleFileInput(attrs={"accept": "image/jpeg,image/png"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Photos"))
+        kwargs.setdefault("help_text", _("JPEG or PNG, at most five, 10 MB each."))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data]
+        files = [f for f in files if f]
+        if not files:
+            return []
+        return [super(PhotosField, self).clean(f, initial) for f in files]
+
+
+def validated_photos(form: forms.Form, files: list) -> list:
+    """Run the upload checks; their error lands on the form's ``photos`` field."""
+    if not files:
+        return []
+    from django.core.exceptions import ValidationError
+
+    from .uploads import validate_photos
+
+    try:
+        return validate_photos(files)
+    except ValidationError as error:
+        form.add_error("photos", error)
+        return []
+
+
+class UnitsFormMixin:
+    """Limits every unit field to ``units`` (the user's subtree, a queryset).
+
+    ``unit_list``, when given, is that queryset already evaluated: the page renders
+    every unit select from it instead of querying once per select.
+    """
+
+    unit_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, units=None, unit_list: list[Unit] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if units is None:
+            return
+        for name in self.unit_fields:
+            field = self.fields[name]
+            field.queryset = units
+            if unit_list is not None:
+                choices = [(unit.pk, unit_label(unit)) for unit in unit_list]
+                if not isinstance(field, forms.ModelMultipleChoiceField):
+                    choices = [("", "---------"), *choices]
+                field.choices = choices
+
+
+class DispatchForm(UnitsFormMixin, forms.Form):
+    unit_fields = ("to_unit", "co_units")
+    to_unit = UnitChoiceField(Unit.objects.all(), label=_("Handling unit"))
+    co_units = UnitMultipleChoiceField(
+        Unit.objects.all(), label=_("Co-handling units"), required=False,
+        help_text=_("Units that assist the handling unit (双派)."),
+    )
+    note = forms.CharField(label=_("Instructions"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReassignForm(UnitsFormMixin, forms.Form):
+    unit_fields = ("to_unit",)
+    to_unit = UnitChoiceField(Unit.objects.all(), label=_("New handling unit"))
+    note = forms.CharField(label=_("Why"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CoHandlerForm(UnitsFormMixin, forms.Form):
+    unit_fields = ("unit",)
+    unit = UnitChoiceField(Unit.objects.all(), label=_("Co-handling unit"))
+
+
+class EmptyForm(forms.Form):
+    """Actions that need no input (accept, reveal the phone number)."""
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for returning"), widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why this is not for your unit; the dispatcher reads it."),
+    )
+
+
+class ContactForm(forms.Form):
+    method = forms.ChoiceField(label=_("How"), choices=ContactRecord.Method.choices)
+    summary = forms.CharField(label=_("What was said"), widget=forms.Textarea(attrs={"rows": 2}))
+    arrangement = forms.CharField(
+        label=_("Arrangement"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    promised_date = forms.DateField(
+        label=_("Promised date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    at = forms.DateTimeField(
+        label=_("When"), required=False, widget=DateTimeInput(),
+        help_text=_("Leave empty for now."),
+    )
+
+
+class ProgressForm(forms.Form):
+    note = forms.CharField(label=_("Progress"), widget=forms.Textarea(attrs={"rows": 3}))
+    public = forms.BooleanField(label=_("Show to the resident"), required=False)
+    photos = PhotosField()
+
+    def clean(self):
+        data = super().clean()
+        data["photos"] = validated_photos(self, data.get("photos") or [])
+        return data
+
+
+class ExtensionRequestForm(forms.Form):
+    new_due_at = forms.DateTimeField(label=_("New resolution deadline"), widget=DateTimeInput())
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExtensionDecisionForm(forms.Form):
+    extension = forms.ModelChoiceField(ExtensionRequest.objects.none(), widget=forms.HiddenInput)
+    approve = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("yes", _("Approve")), ("no", _("Refuse"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["extension"].queryset = case.extensions.filter(
+            decision=ExtensionRequest.Decision.PENDING
+        )
+
+
+class ResolveForm(forms.Form):
+    nature = forms.ChoiceField(label=_("Nature of the request"), choices=Case.Nature.choices)
+    result = forms.CharField(label=_("Result"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CloseForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SuperviseForm(forms.Form):
+    unit = UnitChoiceField(Unit.objects.none(), label=_("On behalf of"))
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}))
+    due_at = forms.DateTimeField(label=_("Answer due"), widget=DateTimeInput())
+
+    def __init__(self, *args, own_units: list[Unit], **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["unit"]
+        field.queryset = Unit.objects.filter(pk__in=[unit.pk for unit in own_units])
+        field.choices = [(unit.pk, unit_label(unit)) for unit in own_units]
+        if len(own_units) == 1:
+            self.initial.setdefault("unit", own_units[0].pk)
+
+
+class LiftSupervisionForm(forms.Form):
+    supervision = forms.ModelChoiceField(Supervision.objects.none(), widget=forms.HiddenInput)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["supervision"].queryset = case.supervisions.filter(lifted_at__isnull=True)
+
+
+class ReturnVisitForm(forms.Form):
+    resolved = forms.TypedChoiceField(
+        label=_("Does the caller say it is resolved?"),
+        choices=[("yes", _("Resolved")), ("no", _("Not resolved"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    satisfaction = forms.ChoiceField(
+        label=_("Satisfaction"), choices=Case.Satisfaction.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(
+        label=_("Tracking code of the lead case"), max_length=16,
+        help_text=_("This case becomes a duplicate of that one."),
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, cases=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cases = cases
+
+    def clean_into(self) -> Case:
+        code = self.cleaned_data["into"].strip().upper()
+        lead = self.cases.filter(code=code).first() if self.cases is not None else None
+        if lead is None:
+            raise forms.ValidationError(_("No case you can see has this tracking code."))
+        return lead
+
+
+class ExcludeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for excluding it from the rates"), max_length=200,
+        help_text=_("e.g. a malicious repeat call, or outside the government's remit."),
+    )
+
+
+class IntakeForm(UnitsFormMixin, forms.Form):
+    """A request taken by staff: a 12345 dispatch, a window, a patrol, a volunteer, a meeting."""
+
+    unit_fields = ("location_unit",)
+
+    source = forms.ChoiceField(label=_("Channel"), choices=STAFF_SOURCES)
+    hotline_order_no = forms.CharField(
+        label=_("12345 order number"), max_length=40, required=False,
+        help_text=_("Required for a 12345 dispatch; the same number is never taken twice."),
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received"), required=False, widget=DateTimeInput(),
+        help_text=_("Leave empty for now."),
+    )
+    contact_due_at = forms.DateTimeField(
+        label=_("Contact due (from the hotline)"), required=False, widget=DateTimeInput()
+    )
+    resolve_due_at = forms.DateTimeField(
+        label=_("Resolution due (from the hotline)"), required=False, widget=DateTimeInput()
+    )
+    category = forms.ModelChoiceField(Category.objects.filter(active=True), label=_("Category"))
+    urgency = forms.ChoiceField(
+        label=_("Urgency"), choices=[("", _("The category's default")), *Urgency.choices], required=False
+    )
+    kind = forms.ChoiceField(label=_("Type"), choices=Case.Kind.choices, initial=Case.Kind.HELP)
+    title = forms.CharField(label=_("Summary"), max_length=120)
+    description = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}))
+    location_unit = UnitChoiceField(Unit.objects.all(), label=_("Place (grid or community)"))
+    building = forms.ModelChoiceField(Building.objects.none(), label=_("Building"), required=False)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    resident_name = forms.CharField(label=_("Caller's name"), max_length=50, required=False)
+    resident_phone = forms.RegexField(
+        label=_("Caller's phone"), regex=r"^[0-9+\- ]{5,20}$", max_length=20, required=False,
+        error_messages={"invalid": _("Enter a phone number (digits only).")},
+    )
+    consent = forms.BooleanField(
+        label=_("The caller agrees that we keep their name and phone for this request"), required=False
+    )
+    photos = PhotosField()
+    save_anyway = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, buildings=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if buildings is not None:
+            self.fields["building"].queryset = buildings
+
+    def clean(self):
+        data = super().clean()
+        if data.get("source") == Case.Source.HOTLINE and not data.get("hotline_order_no"):
+            self.add_error("hotline_order_no", _("A 12345 dispatch needs its order number."))
+        if data.get("source") != Case.Source.HOTLINE:
+            # Only the hotline sends its own order number and deadlines.
+            for name in ("hotline_order_no", "contact_due_at", "resolve_due_at"):
+                data[name] = None
+        received = data.get("received_at")
+        if received and received > timezone.now():
+            self.add_error("received_at", _("The received time cannot be in the future."))
+        building, unit = data.get("building"), data.get("location_unit")
+        if building and unit and not building.unit.is_within(unit) and not unit.is_within(building.unit):
+            self.add_error("building", _("This building is not in the chosen place."))
+        data["photos"] = validated_photos(self, data.get("photos") or [])
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        names = (
+            "source", "category", "kind", "title", "description", "location_unit", "building",
+            "address", "resident_name", "resident_phone", "consent", "received_at",
+            "hotline_order_no", "contact_due_at", "resolve_due_at", "photos",
+        )
+        kwargs = {name: data.get(name) for name in names}
+        kwargs["urgency"] = data.get("urgency") or None
+        for name in ("address", "resident_name", "resident_phone"):
+            kwargs[name] = kwargs[name] or ""
+        kwargs["photos"] = kwargs["photos"] or ()
+        return kwargs

@@ -1,0 +1,143 @@
+"""Reads and presentation helpers that only the staff pages need.
+
+Scoping and the lifecycle's own reads live in cases.selectors; what is here only
+shapes already-scoped data for the pages (row columns, badges, the default tab).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Role
+from communities.selectors import roles_of
+
+from . import selectors
+from .models import Case, Notification
+
+DUE_SOON = timedelta(hours=2)
+
+# The tab a role opens on: the work that is theirs to do first.
+DEFAULT_QUEUE_BY_ROLE = [
+    (Role.DISPATCHER, "to_dispatch"),
+    (Role.CASEWORKER, "mine"),
+    (Role.GRID_WORKER, "mine"),
+    (Role.DEPARTMENT_LIAISON, "unit"),
+    (Role.SUPERVISOR, "overdue"),
+    (Role.SECRETARY, "overdue"),
+    (Role.DIRECTOR, "overdue"),
+    (Role.DEPUTY_DIRECTOR, "overdue"),
+]
+FALLBACK_QUEUE = "unit"
+
+
+def default_queue(user) -> str:
+    roles = roles_of(user)
+    for role, name in DEFAULT_QUEUE_BY_ROLE:
+        if role in roles:
+            return name
+    return FALLBACK_QUEUE
+
+
+def queue_rows(queryset: QuerySet[Case]) -> QuerySet[Case]:
+    """What a queue row and an export line show, joined in one query."""
+    return queryset.select_related("category", "unit", "location_unit", "building")
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """How a case stands against its clock, for a badge."""
+
+    state: str  # "overdue", "due_soon", "contact_overdue", "" (on time or finished)
+    label: str
+    due_at: datetime | None
+
+
+def deadline_of(case: Case, now: datetime | None = None) -> Deadline:
+    now = now or timezone.now()
+    due = case.resolve_due_at
+    if case.status in selectors.FINISHED:
+        return Deadline("", "", due)
+    if selectors.is_overdue(case, now=now):
+        return Deadline("overdue", _("Overdue"), due)
+    if case.contacted_at is None and case.contact_due_at and case.contact_due_at < now:
+        return Deadline("contact_overdue", _("Contact overdue"), case.contact_due_at)
+    if due and due - now <= DUE_SOON:
+        return Deadline("due_soon", _("Due within 2 h"), due)
+    return Deadline("", "", due)
+
+
+def with_deadlines(cases, now: datetime | None = None) -> list[Case]:
+    now = now or timezone.now()
+    rows = list(cases)
+    for case in rows:
+        case.deadline = deadline_of(case, now)
+    return rows
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def nav_counts(request) -> dict:
+    """Context processor: the unread-notification badge, counted only if a page shows it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"cases_unread": SimpleLazyObject(lambda: unread_count(user))}
+
+
+def notifications_of(user) -> QuerySet[Notification]:
+    """The user's notifications, unread first, newest first."""
+    from django.db.models import F
+
+    return (
+        Notification.objects.filter(user=user)
+        .select_related("case")
+        .only("kind", "message", "created_at", "read_at", "case__code", "case__title")
+        .order_by(F("read_at").desc(nulls_first=True), "-created_at")
+    )
+
+
+# What staff read on the timeline for each recorded action (residents see cases_public's wording).
+EVENT_LABELS = {
+    "submitted": _("Registered"),
+    "dispatched": _("Dispatched"),
+    "reassigned": _("Reassigned"),
+    "co_handler_added": _("Co-handling unit added"),
+    "accepted": _("Accepted"),
+    "returned": _("Returned to dispatch"),
+    "contacted": _("Caller contacted"),
+    "contact_added": _("Further contact with the caller"),
+    "progress": _("Progress"),
+    "extension_requested": _("Extension requested"),
+    "extension_approved": _("Extension approved"),
+    "extension_refused": _("Extension refused"),
+    "resolved": _("Resolved"),
+    "closed": _("Closed"),
+    "supervised": _("Put under supervision"),
+    "supervision_lifted": _("Supervision lifted"),
+    "rated": _("Return visit"),
+    "reopened": _("Reopened after the return visit"),
+    "information_added": _("The resident added information"),
+    "merged": _("Merged into another case"),
+    "duplicate_merged": _("A duplicate was merged into this case"),
+    "excluded_from_rates": _("Excluded from the rates"),
+    "phone_revealed": _("Full phone number opened"),
+    "escalated": _("Overdue, escalated"),
+}
+
+
+def labelled(events: list) -> list:
+    """Timeline events with a readable ``label`` and ``to_label`` (the state they led to)."""
+    states = dict(Case.Status.choices)
+    for event in events:
+        event.label = EVENT_LABELS.get(event.action, event.action)
+        moved = event.to_status and event.to_status != event.from_status
+        event.to_label = states.get(event.to_status, event.to_status) if moved else ""
+    return events

@@ -1,0 +1,131 @@
+"""The case page (/cases/<code>/), its POST actions and its photos."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from communities.selectors import visible_units
+
+from .. import selectors, services
+from ..models import Attachment, Case, ContactRecord, ExtensionRequest, ReturnVisit, Supervision
+from ..queries_staff import deadline_of, labelled, with_deadlines
+from ..services import IllegalTransition
+from .actions import ACTION_LIST, ACTIONS, UNIT_ACTIONS
+
+
+def _cases(user) -> QuerySet[Case]:
+    return selectors.visible_cases(user).select_related(
+        "category", "unit", "location_unit", "building", "dispatching_unit", "handler", "merged_into"
+    )
+
+
+@require_safe
+@login_required
+@permission_required("cases.view_case", raise_exception=True)
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    case = get_object_or_404(_cases(request.user), code=code)
+    return render_case(request, case)
+
+
+def _action_forms(request: HttpRequest, case: Case, allowed: set[str]) -> dict[str, forms.Form]:
+    units = visible_units(request.user).order_by("path")
+    unit_list = list(units) if allowed & UNIT_ACTIONS else []
+    return {
+        name: ACTIONS[name].blank_form(request, case, units, unit_list)
+        for name in allowed if name in ACTIONS
+    }
+
+
+def _history(case: Case) -> dict:
+    return {
+        "events": labelled(selectors.timeline(case)),
+        "co_handlings": case.co_handlings.select_related("unit").order_by("added_at"),
+        "contacts": ContactRecord.objects.filter(case=case).select_related("by"),
+        "supervisions": Supervision.objects.filter(case=case).select_related("unit", "by"),
+        "extensions": ExtensionRequest.objects.filter(case=case).select_related("requested_by", "decided_by"),
+        "return_visits": ReturnVisit.objects.filter(case=case).select_related("by"),
+        "attachments": Attachment.objects.filter(case=case).order_by("pk"),
+        "merged_cases": case.merged_cases.only("code", "title", "status", "received_at"),
+    }
+
+
+def render_case(
+    request: HttpRequest, case: Case, *, failed: tuple[str, forms.Form] | None = None,
+    revealed_phone: str = "",
+) -> HttpResponse:
+    """The case page; ``failed`` is an action form that did not validate, shown open with its errors."""
+    allowed = services.allowed_actions(case, request.user)
+    action_forms = _action_forms(request, case, allowed)
+    if failed:
+        action_forms[failed[0]] = failed[1]
+    context = {
+        "case": case,
+        "deadline": deadline_of(case),
+        **_history(case),
+        "duplicates": with_deadlines(selectors.likely_duplicates(case, request.user)[:10]),
+        "forms": action_forms,
+        "menu": [(a, action_forms[a.name]) for a in ACTION_LIST if a.menu and a.name in action_forms],
+        "failed": failed[0] if failed else "",
+        "revealed_phone": revealed_phone,
+    }
+    return render(request, "cases/detail.html", context)
+
+
+@require_POST
+@login_required
+def case_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    """One action: look up in scope, validate, call one service, message, back to the case."""
+    spec = ACTIONS[action]
+    case = get_object_or_404(_cases(request.user), code=code)
+    perm = services.TRANSITIONS[spec.name].perm
+    if perm and not request.user.has_perm(perm):
+        raise PermissionDenied
+    form = spec.bound_form(request, case, visible_units(request.user))
+    if not form.is_valid():
+        return render_case(request, case, failed=(spec.name, form))
+    try:
+        result = spec.perform(request, case, form.cleaned_data)
+    except IllegalTransition as error:
+        messages.error(request, error.message)
+        return redirect(case)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return render_case(request, case, failed=(spec.name, form))
+    if spec.name == "reveal_phone":
+        # Shown on this response only: never kept in the session or in a message.
+        return render_case(request, case, revealed_phone=result)
+    messages.success(request, spec.success)
+    return redirect(case)
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form's fields (or on the form)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+@require_safe
+@login_required
+@permission_required("cases.view_case", raise_exception=True)
+def photo(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    """A photo of a case the user can see (the resident's or staff's, public or not)."""
+    case = get_object_or_404(selectors.visible_cases(request.user), code=code)
+    attachment = get_object_or_404(Attachment, pk=pk, case=case)
+    try:
+        handle = attachment.file.open("rb")
+    except OSError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=attachment.content_type)
+    response["Content-Disposition"] = f'inline; filename="photo-{attachment.pk}.{attachment.extension}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,32 @@
+"""The user's notifications (/cases/notifications/): unread first, mark read."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from ..queries_staff import notifications_of
+
+PAGE_SIZE = 50
+
+
+@require_safe
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    page = Paginator(notifications_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cases/notifications.html", {"page": page})
+
+
+@require_POST
+@login_required
+def mark_read(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Mark one of the user's notifications (without ``pk``: all of them) as read."""
+    unread = request.user.notifications.filter(read_at__isnull=True)
+    if pk is not None:
+        unread = unread.filter(pk=pk)
+    unread.update(read_at=timezone.now())
+    return redirect("cases:notifications")
