@@ -220,9 +220,10 @@ def case_for_resident(code: str, phone_last4: str) -> Case | None:
     code = (code or "").strip().upper()
     last4 = (phone_last4 or "").strip()
     case = Case.objects.select_related("category", "location_unit", "merged_into").filter(code=code).first()
-    expected = case.resident_phone[-4:] if case is not None and len(case.resident_phone) >= 4 else "\0\0\0\0"
+    phone = case.resident_phone if case is not None else ""
+    expected = phone[-4:] if len(phone) >= 4 else "\0\0\0\0"
     # Compare in constant time, even for an unknown code, so timing tells nothing.
     matches = hmac.compare_digest(expected.encode(), last4.encode())
-    if case is None or not matches or len(last4) != 4:
+    if case is None or len(phone) < 4 or not (matches and len(last4) == 4 and last4.isdigit()):
         return None
     return case
