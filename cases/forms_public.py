@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -151,6 +152,8 @@ class ReportForm(forms.Form):
         help_text=_("If the place is not a listed building: e.g. the gate of Xingcheng market."),
     )
     unit = forms.CharField(required=False, widget=forms.HiddenInput)  # a poster's grid or community code
+    # One token per filled-in form: the same form sent twice makes one case (see views_public).
+    submission = forms.CharField(required=False, widget=forms.HiddenInput)
     photos = PhotosField(label=_("Photos"))
     resident_name = forms.CharField(
         label=_("Your name"), max_length=50, help_text=_("A surname is enough, e.g. Ms Yang.")
@@ -173,6 +176,8 @@ class ReportForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial = dict(self.initial)
+        if not self.initial.get("submission"):
+            self.initial["submission"] = uuid.uuid4().hex
         source = self.data if self.is_bound else self.initial
         self.places = PlaceLists(
             street_id=source.get("street", ""), community_id=source.get("community", ""), strict=self.is_bound

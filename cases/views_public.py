@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 SESSION_KEY = "cases_public.tracked"
 KEPT_FIELDS = ("category", "description", "street", "community", "building", "address", "unit",
-               "resident_name", "resident_phone", "consent")
+               "resident_name", "resident_phone", "consent", "submission")
 THROTTLED = _("Too many submissions from your network. Please wait ten minutes and try again; what you typed is kept.")
 NO_MATCH = _("No request matches this tracking code and these digits. Check both and try again.")
 TRACK_THROTTLED = _("Too many attempts. Please wait a while and try again.")
@@ -46,6 +48,9 @@ ACTION_LABELS = {
     "merged": _("Handled together with a request about the same problem"),
     "supervised": _("Put under supervision by a higher level"),
 }
+IN_FLIGHT = _("This request is already being sent. Wait a moment, then open “Follow a request”.")
+SUBMISSION_PENDING = "pending"
+SUBMISSION_TOKEN = re.compile(r"[0-9a-f]{32}")
 PHOTOS_AGAIN = _("Please correct the marked fields. Photos are not kept after an error: choose them again.")
 
 
@@ -60,12 +65,11 @@ def remember(request: HttpRequest, code: str) -> None:
     """The resident proved they know this case (code + phone digits, or they just submitted it)."""
     tracked = {c: t for c, t in request.session.get(SESSION_KEY, {}).items() if t > time.time()}
     tracked[code] = time.time() + _track_seconds()
+    request.session.cycle_key()  # a session id planted before the proof does not inherit it
     request.session[SESSION_KEY] = tracked
 
 
 def remembered_codes(request: HttpRequest) -> list[str]:
-    if SESSION_KEY not in request.session:  # no session read for a first-time visitor
-        return []
     now = time.time()
     return [c for c, t in request.session.get(SESSION_KEY, {}).items() if t > now]
 
@@ -91,23 +95,64 @@ def report(request: HttpRequest) -> HttpResponse:
 def _submit_report(request: HttpRequest) -> HttpResponse:
     if "refresh" in request.POST:  # no-JS fallback of the dependent place lists
         return _render_report(request, ReportForm(initial=_kept(request)))
+    token = request.POST.get("submission", "")
+    earlier = _claim_submission(token)
+    if earlier == SUBMISSION_PENDING:
+        return _render_report(request, ReportForm(initial=_kept(request)), error=IN_FLIGHT, status=409)
+    if earlier:  # sent twice (double tap, back and resend): the first one's case, not a second
+        remember(request, earlier)
+        return redirect("cases_public:done", code=earlier)
+    case = None
+    try:
+        response, case = _accept_report(request)
+    finally:
+        _settle_submission(token, case)
+    return response
+
+
+def _accept_report(request: HttpRequest) -> tuple[HttpResponse, Case | None]:
     ip_rate, accepted_rate = ratelimits.rate_for("REPORT_POST_RATE"), ratelimits.rate_for("REPORT_ACCEPTED_RATE")
     if ratelimits.hit(request, group="report-post", rate=ip_rate) or ratelimits.exhausted(
         request, group="report-accepted", rate=accepted_rate
     ):
         logger.warning("report form throttled for %s", ratelimits.client_ip(request))
-        return _render_report(request, ReportForm(initial=_kept(request)), error=THROTTLED, status=429)
+        return _render_report(request, ReportForm(initial=_kept(request)), error=THROTTLED, status=429), None
     form = ReportForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _invalid_report(request, form)
+        return _invalid_report(request, form), None
     try:
         case = services.intake(**form.intake_fields())
-    except (ValidationError, services.IllegalTransition) as error:
-        form.add_error(None, getattr(error, "message", error))
-        return _invalid_report(request, form)
+    except services.IllegalTransition as error:
+        form.add_error(None, error.message)
+        return _invalid_report(request, form), None
+    except ValidationError as error:
+        form.add_error(None, error.messages)  # the service's field names need not be the form's
+        return _invalid_report(request, form), None
     ratelimits.hit(request, group="report-accepted", rate=accepted_rate)
     remember(request, case.code)
-    return redirect("cases_public:done", code=case.code)
+    return redirect("cases_public:done", code=case.code), case
+
+
+def _submission_key(token: str) -> str | None:
+    return f"cases_public:submission:{token}" if SUBMISSION_TOKEN.fullmatch(token or "") else None
+
+
+def _claim_submission(token: str) -> str | None:
+    """None if this form submission is new (and now claimed); else "pending" or its case's code."""
+    key = _submission_key(token)
+    if key is None or cache.add(key, SUBMISSION_PENDING, 120):
+        return None
+    return cache.get(key)
+
+
+def _settle_submission(token: str, case: Case | None) -> None:
+    key = _submission_key(token)
+    if key is None:
+        return
+    if case is None:
+        cache.delete(key)  # refused: the corrected form may be sent again
+    else:
+        cache.set(key, case.code, 24 * 3600)
 
 
 def _invalid_report(request: HttpRequest, form: ReportForm) -> HttpResponse:
@@ -240,7 +285,7 @@ def add_information(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("cases_public:status", code=case.code)
     except ValidationError as error:
-        form.add_error(None, error)
+        form.add_error(None, error.messages)
         return _render_status(request, case, info_form=form)
     messages.success(request, _("Thank you. Your information was added to the request."))
     return redirect("cases_public:status", code=case.code)
@@ -260,7 +305,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("cases_public:status", code=case.code)
     except ValidationError as error:
-        form.add_error(None, error)
+        form.add_error(None, error.messages)
         return _render_status(request, case, rating_form=form)
     if form.cleaned_data["resolved"]:
         messages.success(request, _("Thank you for your rating."))

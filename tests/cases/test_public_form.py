@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 
 import pytest
 from django.core.cache import cache
@@ -293,3 +294,44 @@ def test_report_page_runs_a_fixed_number_of_queries(client, django_assert_max_nu
     with django_assert_max_num_queries(4) as large:
         client.get(REPORT)
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+# --- the same form sent twice -----------------------------------------------------------------
+
+
+def submission_token(client) -> str:
+    html = client.get(REPORT).content.decode()
+    return re.search(r'name="submission" value="([0-9a-f]{32})"', html).group(1)
+
+
+def test_the_same_form_sent_twice_makes_one_case(client, form_data):
+    form_data["submission"] = submission_token(client)
+    first = client.post(REPORT, form_data)
+    second = client.post(REPORT, form_data)
+    assert Case.objects.count() == 1
+    assert second.status_code == 302 and second["Location"] == first["Location"]
+
+
+def test_a_form_sent_again_while_the_first_is_in_flight_is_not_a_second_case(client, form_data):
+    form_data["submission"] = submission_token(client)
+    cache.add(f"cases_public:submission:{form_data['submission']}", "pending", 120)
+    response = client.post(REPORT, form_data)
+    assert response.status_code == 409 and not Case.objects.exists()
+    assert form_data["description"] in response.content.decode()
+
+
+def test_a_refused_form_can_be_corrected_and_sent_with_the_same_token(client, form_data):
+    form_data["submission"] = submission_token(client)
+    client.post(REPORT, {**form_data, "resident_phone": "1"})
+    assert client.post(REPORT, form_data).status_code == 302
+    assert Case.objects.count() == 1
+
+
+def test_a_resent_form_is_not_blocked_by_the_rate_limit(client, form_data):
+    form_data["submission"] = submission_token(client)
+    client.post(REPORT, form_data)
+    for _ in range(4):
+        client.post(REPORT, {**form_data, "submission": ""})
+    assert Case.objects.count() == 5
+    assert client.post(REPORT, form_data).status_code == 302  # the first one's done page, no sixth case
+    assert Case.objects.count() == 5

@@ -265,3 +265,11 @@ def test_status_page_runs_a_fixed_number_of_queries(client, case, django_assert_
     for i in range(8):
         services.add_information(case=case, text=f"补充{i}", photos=validate_photos([jpeg()]))
     assert count() == few
+
+
+def test_verification_gives_a_new_session_id(client, case, settings):
+    client.get(TRACK)
+    client.session.save()
+    before = client.cookies[settings.SESSION_COOKIE_NAME].value
+    verify(client, case.code)
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value != before
