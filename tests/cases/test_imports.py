@@ -300,6 +300,37 @@ def test_file_over_5_mb_is_refused(logged_in, community, lighting):
     assert hotline_cases().count() == 0
 
 
+def test_a_file_over_the_row_limit_is_refused_as_a_whole(dispatcher, community, lighting):
+    data = csv_bytes([row(n) for n in range(4)])
+    with pytest.raises(imports.ImportFileError, match="3"):
+        imports.import_file(upload(data), user=dispatcher, max_rows=3)
+    assert hotline_cases().count() == 0
+
+
+def test_command_imports_a_file_and_is_idempotent(tmp_path, dispatcher, community, lighting, capsys):
+    from django.core.management import call_command
+
+    path = tmp_path / "dispatch.csv"
+    path.write_bytes(csv_bytes([row(1), row(2)], encoding="gb18030"))
+    call_command("import_hotline", str(path), "--user", dispatcher.username)
+    call_command("import_hotline", str(path), "--user", dispatcher.username)
+    assert "0 imported, 2 already" in capsys.readouterr().out
+    assert hotline_cases().count() == 2
+
+
+def test_command_refuses_a_bad_file_and_a_user_without_permission(tmp_path, dispatcher, community, lighting):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "dispatch.csv"
+    path.write_bytes(csv_bytes([row(1), row(2, 联系电话="12")]))
+    with pytest.raises(CommandError, match="1 problems"):
+        call_command("import_hotline", str(path), "--user", dispatcher.username)
+    with pytest.raises(CommandError, match="not an active user allowed"):
+        call_command("import_hotline", str(path), "--user", staff(community, Role.CASEWORKER).username)
+    assert hotline_cases().count() == 0
+
+
 def test_a_file_that_is_neither_text_nor_xlsx_is_refused(logged_in):
     response = post(logged_in, b"\x00\x81\xff\xfe\x00garbage\xff" * 10, name="x.csv")
     assert response.context["form"].errors["file"]
