@@ -23,7 +23,9 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
+    # A clean environment, as on a production host: nothing leaks in from the test process
+    # (pytest-django's settings module, DJANGO_ALLOW_ASYNC_UNSAFE set by browser tests …).
+    base = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR") if k in os.environ}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
