@@ -19,6 +19,7 @@ from tests.factories import BuildingFactory, CommunityFactory, GridFactory
 
 pytestmark = pytest.mark.django_db
 REPORT = "/report/"
+INVALID_CHOICE = "Select a valid choice. %(value)s is not one of the available choices."
 PHONE_ERROR = "Enter a mainland mobile number: 11 digits starting with 1, e.g. 13812345678."
 
 
@@ -132,6 +133,35 @@ def test_bad_phone_keeps_input_and_explains_in_chinese(client, form_data):
     assert form_data["description"] in html and 'value="杨阿姨"' in html and 'value="12345"' in html
     if zh(PHONE_ERROR) != PHONE_ERROR:  # once the catalogue is compiled the message is really Chinese
         assert PHONE_ERROR not in html
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("category", "", "This field is required."),
+        ("category", "999999", INVALID_CHOICE),
+        ("description", "", "This field is required."),
+        ("resident_name", "", "This field is required."),
+        ("resident_phone", "", "This field is required."),
+        ("resident_phone", "010-62345678", PHONE_ERROR),
+        ("building", "999999", INVALID_CHOICE),
+    ],
+)
+def test_each_bad_field_is_explained_and_the_rest_is_kept(client, form_data, field, value, message):
+    form_data[field] = value
+    response = client.post(REPORT, form_data)
+    html = response.content.decode()
+    assert not Case.objects.exists()
+    assert zh(message) % {"value": value} in html
+    kept = {k: v for k, v in form_data.items() if k != field}
+    assert field == "description" or form_data["description"] in html
+    assert f'value="{kept.get("resident_name", "")}"' in html
+    assert f'<option value="{form_data["community"]}" selected>' in html
+
+
+def test_required_field_message_is_really_chinese(client, form_data):
+    form_data["resident_name"] = ""
+    assert "这个字段是必填项" in client.post(REPORT, form_data).content.decode()
 
 
 def test_bad_phone_message_is_english_with_the_english_cookie(client, form_data, settings):
