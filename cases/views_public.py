@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,7 +30,9 @@ logger = logging.getLogger(__name__)
 SESSION_KEY = "cases_public.tracked"
 KEPT_FIELDS = ("category", "description", "street", "community", "building", "address", "unit",
                "resident_name", "resident_phone", "consent", "submission")
-THROTTLED = _("Too many submissions from your network. Please wait ten minutes and try again; what you typed is kept.")
+THROTTLED = _(
+    "Too many submissions from your network. Please wait ten minutes and try again; what you typed is kept."
+)
 NO_MATCH = _("No request matches this tracking code and these digits. Check both and try again.")
 TRACK_THROTTLED = _("Too many attempts. Please wait a while and try again.")
 ACTION_LABELS = {
@@ -72,6 +75,10 @@ def remember(request: HttpRequest, code: str) -> None:
 def remembered_codes(request: HttpRequest) -> list[str]:
     now = time.time()
     return [c for c, t in request.session.get(SESSION_KEY, {}).items() if t > now]
+
+
+def _to_track_form(code: str) -> HttpResponse:
+    return redirect(f"{reverse('cases_public:track')}?{urlencode({'code': code[:16]})}")
 
 
 def _resident_case(request: HttpRequest, code: str) -> Case | None:
@@ -189,7 +196,7 @@ def places(request: HttpRequest) -> HttpResponse:
 def done(request: HttpRequest, code: str) -> HttpResponse:
     case = _resident_case(request, code)
     if case is None:
-        return redirect(f"{reverse('cases_public:track')}?code={code}")
+        return _to_track_form(code)
     return render(request, "cases/public/done.html", {"case": case})
 
 
@@ -208,7 +215,9 @@ def track(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_track(request, form)
     code = form.cleaned_data["code"]
-    per_code = {"group": "track-code", "rate": ratelimits.rate_for("TRACK_CODE_RATE"), "key": ratelimits.fixed_key(code)}
+    per_code = {
+        "group": "track-code", "rate": ratelimits.rate_for("TRACK_CODE_RATE"), "key": ratelimits.fixed_key(code)
+    }
     if ratelimits.exhausted(request, **per_code):
         return _render_track(request, form, error=TRACK_THROTTLED, status=429)
     case = selectors.case_for_resident(code, form.cleaned_data["phone_last4"])
@@ -229,7 +238,7 @@ def _render_track(request: HttpRequest, form: TrackForm, *, error=None, status: 
 def status(request: HttpRequest, code: str) -> HttpResponse:
     case = _resident_case(request, code)
     if case is None:
-        return redirect(f"{reverse('cases_public:track')}?code={code}")
+        return _to_track_form(code)
     return _render_status(request, case)
 
 
@@ -262,7 +271,7 @@ def _resident_post(request: HttpRequest, code: str):
     """The verified case for a POST from the status page, or a response to send instead."""
     case = _resident_case(request, code)
     if case is None:
-        return None, redirect(f"{reverse('cases_public:track')}?code={code}")
+        return None, _to_track_form(code)
     if ratelimits.hit(request, group="resident-post", rate=ratelimits.rate_for("RESIDENT_POST_RATE")):
         messages.error(request, TRACK_THROTTLED)
         return None, redirect("cases_public:status", code=code)
@@ -340,7 +349,8 @@ def photo_response(attachment: Attachment) -> FileResponse:
 def _poster(request: HttpRequest, code: str) -> posters.Poster:
     unit = get_object_or_404(Unit.objects.select_related("parent"), code=code, level__in=posters.POSTER_LEVELS)
     report_url = request.build_absolute_uri(f"{reverse('cases_public:report')}?unit={unit.code}")
-    return posters.Poster(unit=unit, report_url=report_url, track_url=request.build_absolute_uri(reverse("cases_public:track")))
+    track_url = request.build_absolute_uri(reverse("cases_public:track"))
+    return posters.Poster(unit=unit, report_url=report_url, track_url=track_url)
 
 
 @require_safe
