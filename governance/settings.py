@@ -146,6 +146,13 @@ MEDIA_URL = "/media-not-public/"
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+# How many proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
+# Per-IP limits on public forms read the client address this many hops from the right.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# If the shared cache is down, residents can still submit (limits pause) rather than be refused.
+RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
+
 # Behind a load balancer that terminates TLS and sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
