@@ -173,7 +173,11 @@ def _has_reach(case: Case, by, reach: str) -> bool:
     if by.is_superuser or reach == "resident":
         return True
     if reach == "visible":
-        return visible_cases(by).filter(pk=case.pk).exists()
+        # Remembered on the instance: a case page asks for several actions at once.
+        seen = case.__dict__.setdefault("_visible_to", {})
+        if by.pk not in seen:
+            seen[by.pk] = visible_cases(by).filter(pk=case.pk).exists()
+        return seen[by.pk]
     if reach == "tree":
         return _within(case.unit_path, by)
     if reach == "dispatcher":
@@ -219,6 +223,12 @@ def allowed_actions(case: Case, user) -> set[str]:
         allowed.add(action)
     if "reveal_phone" in allowed and not (user.is_superuser or case.handler_id == user.pk):
         allowed.discard("reveal_phone")
+    if "decide_extension" in allowed and not case.extensions.filter(decision=ExtensionRequest.Decision.PENDING).exists():
+        allowed.discard("decide_extension")
+    if "lift_supervision" in allowed and not case.supervisions.filter(lifted_at__isnull=True).exists():
+        allowed.discard("lift_supervision")
+    if "request_extension" in allowed and case.extensions.filter(decision=ExtensionRequest.Decision.PENDING).exists():
+        allowed.discard("request_extension")
     return allowed
 
 

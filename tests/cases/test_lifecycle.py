@@ -695,3 +695,22 @@ def test_nobody_but_the_handler_reveals_the_phone(case, grid, dispatcher, worker
     assert not PhoneReveal.objects.exists()
     root = UserFactory(is_superuser=True)
     assert services.reveal_phone(case=case, by=root) == "13812345678"
+
+
+# --- what the case page may offer -------------------------------------------------------
+
+
+def test_allowed_actions_follow_the_table_and_the_actor(case, grid, dispatcher, worker):
+    case = services.dispatch(case=case, to_unit=grid, by=dispatcher)
+    assert services.allowed_actions(case, worker) == {"accept", "return"}
+    assert {"reassign", "add_co_handler", "exclude_from_rates", "merge"} <= services.allowed_actions(case, dispatcher)
+    assert "accept" not in services.allowed_actions(case, dispatcher)
+    case = services.accept(case=case, by=worker)
+    assert services.allowed_actions(case, worker) == {"contact", "progress", "request_extension", "return", "reveal_phone"}
+
+
+def test_allowed_actions_offer_decisions_only_when_there_is_something_to_decide(handled, dispatcher, worker):
+    assert "decide_extension" not in services.allowed_actions(handled, dispatcher)
+    services.request_extension(case=handled, by=worker, new_due_at=handled.resolve_due_at + timedelta(days=2), reason="x")
+    assert "decide_extension" in services.allowed_actions(handled, dispatcher)
+    assert "request_extension" not in services.allowed_actions(handled, worker)
