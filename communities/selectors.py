@@ -204,28 +204,30 @@ class SubtreeCounts:
 def subtree_counts(user: User, units: Iterable[Unit]) -> dict[int, SubtreeCounts]:
     """Sub-units, buildings, households and floor area under each unit, in three queries.
 
-    Units may be nested (a unit and its children). Rows are grouped by their unit's path in
-    SQL, so what comes back grows with the size of the tree (a few thousand grids at most),
-    never with the number of buildings or households.
+    Units may be nested (a unit and its children). Buildings and households are grouped by
+    their unit in SQL, so what comes back grows with the size of the tree (a few thousand
+    grids at most), never with the number of buildings or households.
     """
     units = list(units)
     counts = {unit.pk: SubtreeCounts() for unit in units}
     if not units:
         return counts
     owners = _owners_lookup(units)
-    prefix = _common_path(unit.path for unit in units)
-    for path in visible_units_under(user, prefix).values_list("path", flat=True):
+    under = visible_units_under(user, _common_path(unit.path for unit in units))
+    path_of = dict(under.values_list("pk", "path"))
+    for path in path_of.values():
         for unit in owners(path):
             if unit.path != path:
                 counts[unit.pk].add(units=1)
-    buildings = scope(Building.objects.filter(unit__path__startswith=prefix), user, path_field="unit__path")
-    for row in buildings.values("unit__path").annotate(n=Count("pk")).order_by():
-        for unit in owners(row["unit__path"]):
+    # Grouped by unit id (no join to the unit table); the scope is the visible units above.
+    buildings = Building.objects.filter(unit__in=under.values("pk")).values("unit_id")
+    for row in buildings.annotate(n=Count("pk")).order_by():
+        for unit in owners(path_of[row["unit_id"]]):
             counts[unit.pk].add(buildings=row["n"])
-    path_field = "stairwell__building__unit__path"
-    households = scope(Household.objects.filter(**{f"{path_field}__startswith": prefix}), user, path_field=path_field)
-    for row in households.values(path_field).annotate(n=Count("pk"), area=Sum("area")).order_by():
-        for unit in owners(row[path_field]):
+    key = "stairwell__building__unit_id"
+    households = Household.objects.filter(**{f"{key}__in": under.values("pk")}).values(key)
+    for row in households.annotate(n=Count("pk"), area=Sum("area")).order_by():
+        for unit in owners(path_of[row[key]]):
             counts[unit.pk].add(households=row["n"], area=row["area"])
     return counts
 
