@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import DateRangeWidget
 
+from communities.models import Unit
 from communities.selectors import visible_units
 
 from . import selectors
@@ -37,7 +38,10 @@ class UnitFilter(django_filters.ModelChoiceFilter):
 
 
 def _units(request):
-    return visible_units(request.user).order_by("path") if request else visible_units(None)
+    """The grid/community choices: units in the user's subtree (none without a request)."""
+    if request is None:
+        return Unit.objects.none()
+    return visible_units(request.user).order_by("path")
 
 
 class CaseFilter(django_filters.FilterSet):

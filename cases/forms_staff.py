@@ -8,21 +8,23 @@ so a case page with several unit selects runs one unit query, not one per select
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Unit
 
 from .models import Case, Category, ContactRecord, ExtensionRequest, Supervision, Urgency
+from .uploads import validate_photos
 
 STAFF_SOURCES = [
     (value, label) for value, label in Case.Source.choices if value not in (Case.Source.WEB, Case.Source.API)
 ]
 
 
-def unit_label(unit: Unit) -> str:
-    # Indent by depth so a street's communities and grids read as a tree in a plain <select>.
-    return f"{'— ' * unit.depth}{unit.name}"
+def unit_label(unit: Unit, base: int = 0) -> str:
+    # Indent by depth below ``base`` so a street's communities and grids read as a tree in a <select>.
+    return f"{'— ' * max(unit.depth - base, 0)}{unit.name}"
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -69,10 +71,6 @@ def validated_photos(form: forms.Form, files: list) -> list:
     """Run the upload checks; their error lands on the form's ``photos`` field."""
     if not files:
         return []
-    from django.core.exceptions import ValidationError
-
-    from .uploads import validate_photos
-
     try:
         return validate_photos(files)
     except ValidationError as error:
@@ -97,7 +95,8 @@ class UnitsFormMixin:
             field = self.fields[name]
             field.queryset = units
             if unit_list is not None:
-                choices = [(unit.pk, unit_label(unit)) for unit in unit_list]
+                base = min((unit.depth for unit in unit_list), default=0)
+                choices = [(unit.pk, unit_label(unit, base)) for unit in unit_list]
                 if not isinstance(field, forms.ModelMultipleChoiceField):
                     choices = [("", "---------"), *choices]
                 field.choices = choices
@@ -311,11 +310,18 @@ class IntakeForm(UnitsFormMixin, forms.Form):
         received = data.get("received_at")
         if received and received > timezone.now():
             self.add_error("received_at", _("The received time cannot be in the future."))
-        building, unit = data.get("building"), data.get("location_unit")
-        if building and unit and not building.unit.is_within(unit) and not unit.is_within(building.unit):
-            self.add_error("building", _("This building is not in the chosen place."))
         data["photos"] = validated_photos(self, data.get("photos") or [])
         return data
+
+    FIELDSETS = [
+        (_("Channel"), ("source", "hotline_order_no", "received_at", "contact_due_at", "resolve_due_at")),
+        (_("Request"), ("category", "urgency", "kind", "title", "description")),
+        (_("Place"), ("location_unit", "building", "address")),
+        (_("Caller"), ("resident_name", "resident_phone", "consent", "photos")),
+    ]
+
+    def fieldsets(self) -> list:
+        return [(legend, [self[name] for name in names]) for legend, names in self.FIELDSETS]
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -28,7 +29,7 @@ from cases.models import (
 )
 from communities.models import Role
 from tests.cases.factories import CategoryFactory, new_case, walk
-from tests.factories import GridFactory, staff
+from tests.factories import staff
 
 pytestmark = pytest.mark.django_db
 S = Case.Status
@@ -144,6 +145,23 @@ def test_photos_are_served_to_staff_through_the_checked_view(client, dispatcher,
     assert photo_url in html
     response = client.get(photo_url)
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+
+
+def test_case_page_queries_do_not_grow_with_its_history(client, dispatcher, worker, contacted):
+    client.force_login(dispatcher)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(contacted.get_absolute_url()).status_code == 200
+        return len(queries)
+
+    services.add_progress(case=contacted, by=worker, note="第一次", photos=[])
+    count()
+    few = count()
+    for n in range(15):
+        services.add_progress(case=contacted, by=worker, note=f"进展{n}")
+        services.record_contact(case=contacted, by=worker, method="phone", summary=f"回电{n}")
+    assert count() == few
 
 
 # --- each action ---------------------------------------------------------------------
@@ -416,15 +434,12 @@ def nav_badge(settings):
     settings.TEMPLATES = templates
 
 
-def test_nav_shows_the_unread_count_in_one_query(client, nav_badge, dispatcher, worker, grid, django_assert_num_queries):
+def test_nav_shows_the_unread_count_in_one_query(client, nav_badge, dispatcher, worker, grid):
     for _ in range(3):
         services.dispatch(case=new_case(place=grid), to_unit=grid, by=dispatcher)
     client.force_login(worker)
     html = client.get(reverse("cases:notifications")).content.decode()
     assert 'class="badge badge-count"' in html and ">3</span>" in html
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as queries:
         client.get(reverse("communities:workspace"))
     counted = [q for q in queries.captured_queries if "cases_notification" in q["sql"] and "COUNT" in q["sql"]]
