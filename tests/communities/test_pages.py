@@ -5,6 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.messages.storage.session import SessionStorage
+from django.http import HttpResponse
+from django.test import RequestFactory
 
 from communities.models import Role
 from tests import factories as f
@@ -268,3 +272,21 @@ def test_the_header_names_the_user_and_links_the_admin_for_administrators(client
 def test_the_header_has_no_admin_link_for_a_caseworker(client, community):
     client.force_login(f.staff(community, Role.CASEWORKER))
     assert 'href="/admin/"' not in client.get("/workspace/").content.decode()
+
+
+
+def test_the_layout_shows_a_message_once(client, community):
+    client.force_login(f.staff(community))
+    session = client.session
+    request = RequestFactory().get("/")
+    request.session = session
+    storage = SessionStorage(request)
+    storage.add(messages.SUCCESS, "案件已接单")
+    storage.update(HttpResponse())
+    session.save()
+
+    first = client.get("/workspace/").content.decode()
+    second = client.get("/workspace/").content.decode()
+
+    assert 'class="message message-success"' in first and "案件已接单" in first
+    assert "案件已接单" not in second
