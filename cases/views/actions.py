@@ -17,12 +17,16 @@ from communities.selectors import posts_of
 
 from .. import forms_staff as f
 from .. import selectors, services
-from ..models import Case, ReturnVisit
+from ..models import Case, ExtensionRequest, ReturnVisit
 
 Perform = Callable[[HttpRequest, Case, dict], object]
 
 
 def _no_kwargs(request: HttpRequest, case: Case) -> dict:
+    return {}
+
+
+def _no_initial(case: Case) -> dict:
     return {}
 
 
@@ -34,6 +38,7 @@ class Action:
     perform: Perform
     success: str
     kwargs: Callable[[HttpRequest, Case], dict] = field(default=_no_kwargs)
+    initial: Callable[[Case], dict] = field(default=_no_initial)
     menu: bool = True  # False: drawn beside its row (an extension, a supervision) or the phone
     danger: bool = False
 
@@ -51,8 +56,7 @@ class Action:
         kwargs = self.kwargs(request, case)
         if issubclass(self.form, f.UnitsFormMixin):
             kwargs.update(units=units, unit_list=unit_list)
-        initial = {"to_unit": services.route_suggestion(case=case).pk} if self.name == "dispatch" else {}
-        return self.form(prefix=self.name, initial=initial, **kwargs)
+        return self.form(prefix=self.name, initial=self.initial(case), **kwargs)
 
 
 def _case(request: HttpRequest, case: Case) -> dict:
@@ -69,6 +73,16 @@ def _own_units_above(request: HttpRequest, case: Case) -> dict:
         return {"own_units": [*case.unit.ancestors(), case.unit]}
     own = {p.unit.pk: p.unit for p in posts_of(request.user) if case.unit_path.startswith(p.unit.path)}
     return {"own_units": list(own.values())}
+
+
+def _route(case: Case) -> dict:
+    return {"to_unit": services.route_suggestion(case=case).pk}
+
+
+def _pending_extension(case: Case) -> dict:
+    # At most one extension is pending per case (a database constraint).
+    pending = case.extensions.filter(decision=ExtensionRequest.Decision.PENDING).values_list("pk", flat=True)
+    return {"extension": pending.first()}
 
 
 def _dispatch(request, case, d):
@@ -110,7 +124,7 @@ def _lift(request, case, d):
 
 
 ACTION_LIST = [
-    Action("dispatch", _("Dispatch"), f.DispatchForm, _dispatch, _("The case was dispatched.")),
+    Action("dispatch", _("Dispatch"), f.DispatchForm, _dispatch, _("The case was dispatched."), initial=_route),
     Action(
         "accept", _("Accept"), f.EmptyForm,
         lambda r, c, d: services.accept(case=c, by=r.user), _("You accepted the case."),
@@ -128,7 +142,7 @@ ACTION_LIST = [
     ),
     Action(
         "decide_extension", _("Decide"), f.ExtensionDecisionForm, _decide,
-        _("The extension request was decided."), kwargs=_case, menu=False,
+        _("The extension request was decided."), kwargs=_case, initial=_pending_extension, menu=False,
     ),
     Action(
         "record_return_visit", _("Record a phone return visit"), f.ReturnVisitForm, _return_visit,

@@ -89,6 +89,10 @@ def case_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
         raise PermissionDenied
     form = spec.bound_form(request, case, visible_units(request.user))
     if not form.is_valid():
+        if _only_hidden_errors(form):
+            # The extension or supervision it points at is gone (decided, lifted): nothing to re-type.
+            messages.error(request, next(iter(form.errors.values()))[0])
+            return redirect(case)
         return render_case(request, case, failed=(spec.name, form))
     try:
         result = spec.perform(request, case, form.cleaned_data)
@@ -103,6 +107,11 @@ def case_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
         return render_case(request, case, revealed_phone=result)
     messages.success(request, spec.success)
     return redirect(case)
+
+
+def _only_hidden_errors(form: forms.Form) -> bool:
+    hidden = {field.name for field in form.hidden_fields()}
+    return bool(form.errors) and set(form.errors) <= hidden
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:

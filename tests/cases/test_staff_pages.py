@@ -242,7 +242,10 @@ def test_extension_requested_by_the_handler_and_decided_by_the_dispatcher(client
     post(client, accepted, "request_extension", {"new_due_at": new_due, "reason": "需等待配件"})
     extension = ExtensionRequest.objects.get(case=accepted)
     client.force_login(dispatcher)
-    assert url(accepted, "decide_extension") in client.get(accepted.get_absolute_url()).content.decode()
+    html = client.get(accepted.get_absolute_url()).content.decode()
+    assert url(accepted, "decide_extension") in html
+    assert html.count('name="decide_extension-extension"') == 1
+    assert f'name="decide_extension-extension" value="{extension.pk}"' in html
     post(client, accepted, "decide_extension", {"extension": extension.pk, "approve": "yes", "note": "同意"})
     extension.refresh_from_db()
     assert extension.decision == ExtensionRequest.Decision.APPROVED
@@ -275,6 +278,19 @@ def test_supervise_and_lift(client, director, accepted, community):
     assert url(accepted, "lift_supervision") in html
     post(client, accepted, "lift_supervision", {"supervision": supervision.pk, "note": "已答复"})
     assert not reload(accepted).is_supervised
+    response = post(client, accepted, "lift_supervision", {"supervision": supervision.pk})
+    assert response.status_code == 302 and levels(response)[-1] == "error"  # already lifted
+
+
+def test_deciding_an_extension_already_decided_says_so(client, dispatcher, worker, accepted):
+    new_due = accepted.resolve_due_at + timedelta(days=5)
+    extension = services.request_extension(case=accepted, by=worker, new_due_at=new_due, reason="配件")
+    client.force_login(dispatcher)
+    post(client, accepted, "decide_extension", {"extension": extension.pk, "approve": "no"})
+    response = post(client, accepted, "decide_extension", {"extension": extension.pk, "approve": "yes"})
+    assert response.status_code == 302 and levels(response)[-1] == "error"
+    extension.refresh_from_db()
+    assert extension.decision == ExtensionRequest.Decision.REFUSED
 
 
 def test_merge_into_a_likely_duplicate(client, dispatcher, case, grid, building):
