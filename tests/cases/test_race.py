@@ -25,7 +25,7 @@ S = Case.Status
 @pytest.fixture
 def stale_reads(monkeypatch):
     """Both workers read the row before either writes: the lock returns the object as given."""
-    monkeypatch.setattr(services, "_lock", lambda case: case)
+    monkeypatch.setattr(services.common, "lock", lambda case: case)
 
 
 def _events(case: Case, action: str) -> int:

@@ -1,0 +1,80 @@
+"""What every transition shares: the row lock, the compare-and-set, the timeline, notices."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Post, Role, Unit
+
+from ..models import Case, Notification, TimelineEvent
+from .rules import S, IllegalTransition, display_name, within
+
+HANDLING_ROLES = (Role.CASEWORKER, Role.GRID_WORKER, Role.DISPATCHER)
+
+
+def lock(case: Case) -> Case:
+    return Case.objects.select_for_update(of=("self",)).select_related("handler", "dispatching_unit").get(pk=case.pk)
+
+def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None, **changes) -> Case:
+    """Write ``changes`` only if the row still has status ``expect``; refuse the loser of a race."""
+    changes["updated_at"] = timezone.now()
+    if "unit" in changes:
+        changes["unit_path"] = changes["unit"].path
+    updated = Case.objects.filter(pk=case.pk, status=expect, **(extra_filter or {})).update(**changes)
+    if updated != 1:
+        current = Case.objects.select_related("handler").get(pk=case.pk)
+        if current.handler_id and current.status == S.ACCEPTED and case.status == S.DISPATCHED:
+            raise IllegalTransition(
+                _("This case has already been accepted by %(name)s.") % {"name": display_name(current.handler)}
+            )
+        raise IllegalTransition(
+            _("Someone else changed this case just now (it is %(status)s); reload it and try again.")
+            % {"status": current.get_status_display()}
+        )
+    for field, value in changes.items():
+        setattr(case, field, value)
+    return case
+
+def record(
+    case: Case, *, action: str, by=None, actor_label: str = "", from_status: str = "",
+    to_status: str = "", note: str = "", public: bool = False, data: dict | None = None,
+) -> TimelineEvent:
+    """Append one line to the case's timeline."""
+    return TimelineEvent.objects.create(
+        case=case, at=timezone.now(), actor=by, actor_label=actor_label, action=action,
+        from_status=from_status, to_status=to_status or from_status, note=note, public=public,
+        data=data or {},
+    )
+
+def attach_photos(case: Case, photos, event: TimelineEvent, by=None, public: bool = True) -> None:
+    if not photos:
+        return
+    from ..uploads import store_photos  # owned by the public-intake part; imported when needed
+
+    store_photos(case=case, photos=photos, event=event, by=by, public=public)
+
+def required(value: str, message) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(message)
+    return value
+
+def notify(users, *, case: Case, kind: str, message: str) -> None:
+    """One bulk insert, whatever the number of recipients."""
+    text = (message or case.title)[:200]
+    Notification.objects.bulk_create(
+        [Notification(user_id=uid, case=case, kind=kind, message=text) for uid in sorted(set(users))]
+    )
+
+def staff_of(unit: Unit | None, roles) -> list[int]:
+    if unit is None:
+        return []
+    return list(
+        Post.objects.active().filter(unit=unit, role__in=roles).values_list("user_id", flat=True)
+    )
+
+def ensure_unit_within(unit: Unit, user, message) -> None:
+    if not within(unit.path, user):
+        raise IllegalTransition(message)

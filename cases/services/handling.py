@@ -1,0 +1,107 @@
+"""The handling unit's work: accept, first contact, progress, resolve; the caller's number."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Case, ContactRecord, PhoneReveal
+from . import common
+from .common import attach_photos, compare_and_set, record, required
+from .rules import S, IllegalTransition, ensure
+
+
+@transaction.atomic
+def accept(*, case: Case, by) -> Case:
+    """接单: the handler takes the case; only one worker can."""
+    case = common.lock(case)
+    ensure(case, "accept", by=by)
+    compare_and_set(
+        case, expect=S.DISPATCHED, extra_filter={"handler__isnull": True},
+        status=S.ACCEPTED, handler=by, accepted_at=timezone.now(),
+    )
+    record(case, action="accepted", by=by, from_status=S.DISPATCHED, to_status=S.ACCEPTED, public=True)
+    return case
+
+@transaction.atomic
+def record_contact(
+    *, case: Case, by, method: str, summary: str, arrangement: str = "", promised_date=None, at=None,
+) -> Case:
+    """首问负责制: the handler's contact with the caller (the first one stops the response clock)."""
+    case = common.lock(case)
+    ensure(case, "contact", by=by)
+    if method not in ContactRecord.Method.values:
+        raise ValidationError({"method": _("Choose how the caller was contacted.")})
+    summary = required(summary, {"summary": _("Write down what was said.")})
+    at = at or timezone.now()
+    if at > timezone.now():
+        raise ValidationError({"at": _("The contact cannot be in the future.")})
+    ContactRecord.objects.create(
+        case=case, by=by, at=at, method=method, summary=summary, arrangement=arrangement.strip(),
+        promised_date=promised_date,
+    )
+    old = case.status
+    if old == S.ACCEPTED:
+        changes = {"status": S.CONTACTED}
+        if case.contacted_at is None:
+            changes["contacted_at"] = at
+        compare_and_set(case, expect=old, **changes)
+    elif case.contacted_at is None:
+        compare_and_set(case, expect=old, contacted_at=at)
+    first = old == S.ACCEPTED
+    record(
+        case, action="contacted" if first else "contact_added", by=by, from_status=old,
+        to_status=case.status, note=summary, public=first,
+        data={"method": method, "arrangement": arrangement.strip(),
+              "promised_date": promised_date.isoformat() if promised_date else None},
+    )
+    return case
+
+@transaction.atomic
+def add_progress(*, case: Case, by, note: str, public: bool = False, photos=()) -> Case:
+    """A progress note by the handling or a co-handling unit."""
+    case = common.lock(case)
+    ensure(case, "progress", by=by)
+    note = required(note, {"note": _("Write what was done.")})
+    old = case.status
+    if old == S.CONTACTED:
+        compare_and_set(case, expect=old, status=S.IN_PROGRESS)
+    event = record(case, action="progress", by=by, from_status=old, to_status=case.status, note=note, public=public)
+    attach_photos(case, photos, event, by=by, public=public)
+    return case
+
+@transaction.atomic
+def resolve(*, case: Case, by, result: str, nature: str) -> Case:
+    """办结: the handler records the result and the nature of the request."""
+    case = common.lock(case)
+    ensure(case, "resolve", by=by)
+    errors = {}
+    if not (result or "").strip():
+        errors["result"] = _("Describe the result for the caller.")
+    if nature not in Case.Nature.values:
+        errors["nature"] = _("Choose the nature of the request.")
+    if errors:
+        raise ValidationError(errors)
+    old = case.status
+    compare_and_set(
+        case, expect=old, status=S.RESOLVED, result=result.strip(), nature=nature,
+        resolved_at=timezone.now(),
+    )
+    record(
+        case, action="resolved", by=by, from_status=old, to_status=S.RESOLVED, note=result.strip(),
+        public=True, data={"nature": nature},
+    )
+    return case
+
+@transaction.atomic
+def reveal_phone(*, case: Case, by) -> str:
+    """The caller's full number, for the current handler only; every reveal is logged."""
+    case = common.lock(case)
+    ensure(case, "reveal_phone", by=by)
+    if not by.is_superuser and case.handler_id != by.pk:
+        raise IllegalTransition(_("Only the current handler can see the caller's full number."))
+    PhoneReveal.objects.create(case=case, by=by)
+    record(case, action="phone_revealed", by=by, from_status=case.status)
+    return case.resident_phone

@@ -1,0 +1,108 @@
+"""Intake: a new request from any channel, waiting at its street's dispatch desk."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Building, Unit
+
+from .. import deadlines
+from ..models import Case, Category, Urgency
+from .common import attach_photos, record
+from .rules import S
+
+
+def street_of(unit: Unit) -> Unit:
+    """The street containing ``unit`` (or the unit itself if it is the area or a street)."""
+    if unit.level in (Unit.Level.AREA, Unit.Level.STREET):
+        return unit
+    return unit.ancestors().filter(level=Unit.Level.STREET).first() or unit
+
+def _intake_place(location_unit: Unit, building: Building | None) -> Unit:
+    if building is None:
+        return location_unit
+    if not building.unit.path.startswith(location_unit.path):
+        raise ValidationError({"building": _("The building is not in the chosen place.")})
+    return building.unit
+
+def _validate_intake(source, category, title, description, kind, urgency, consent, resident_phone) -> None:
+    errors = {}
+    if source not in Case.Source.values:
+        errors["source"] = _("Unknown channel.")
+    if kind not in Case.Kind.values:
+        errors["kind"] = _("Unknown request type.")
+    if urgency is not None and urgency not in Urgency.values:
+        errors["urgency"] = _("Unknown urgency.")
+    if category is None or not isinstance(category, Category):
+        errors["category"] = _("Choose a category.")
+    if not (title or "").strip():
+        errors["title"] = _("Give a short summary.")
+    if not (description or "").strip():
+        errors["description"] = _("Describe what happened.")
+    if source == Case.Source.WEB and not consent:
+        errors["consent"] = _("Your consent is needed to handle your request.")
+    if resident_phone and not any(ch.isdigit() for ch in resident_phone):
+        errors["resident_phone"] = _("Enter a phone number.")
+    if errors:
+        raise ValidationError(errors)
+
+@transaction.atomic
+def intake(
+    *, source: str, category: Category, title: str, description: str, location_unit: Unit,
+    kind: str = Case.Kind.HELP, urgency: str | None = None, building: Building | None = None,
+    address: str = "", resident_name: str = "", resident_phone: str = "", consent: bool = False,
+    received_at: datetime | None = None, hotline_order_no: str | None = None,
+    contact_due_at: datetime | None = None, resolve_due_at: datetime | None = None,
+    by=None, actor_label: str = "", photos=(),
+) -> Case:
+    """A new request from any channel, waiting at its street's dispatch desk.
+
+    A 12345 order number seen before returns the case already made from it.
+    """
+    hotline_order_no = (hotline_order_no or "").strip() or None
+    if hotline_order_no:
+        existing = Case.objects.filter(hotline_order_no=hotline_order_no).first()
+        if existing is not None:
+            return existing
+    _validate_intake(source, category, title, description, kind, urgency, consent, resident_phone)
+    place = _intake_place(location_unit, building)
+    street = street_of(place)
+    urgency = urgency or category.default_urgency
+    received_at = received_at or timezone.now()
+    contact_due, resolve_due = deadlines.due_dates(category, urgency, received_at)
+    case = Case(
+        source=source, kind=kind, category=category, urgency=urgency, title=title.strip(),
+        description=description.strip(), location_unit=place, building=building,
+        address=address.strip(), unit=street, dispatching_unit=street,
+        resident_name=resident_name.strip(), resident_phone=resident_phone.strip(),
+        consent_at=timezone.now() if consent else None, received_at=received_at,
+        hotline_order_no=hotline_order_no, contact_due_at=contact_due_at or contact_due,
+        resolve_due_at=resolve_due_at or resolve_due,
+    )
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        # Another import of the same 12345 order won the race: hand back its case.
+        if hotline_order_no:
+            existing = Case.objects.filter(hotline_order_no=hotline_order_no).first()
+            if existing is not None:
+                return existing
+        raise
+    event = record(
+        case, action="submitted", by=by, actor_label=actor_label, to_status=S.SUBMITTED, public=True,
+        data={"source": source},
+    )
+    attach_photos(case, photos, event, by=by, public=True)
+    return case
+
+def route_suggestion(*, case: Case) -> Unit:
+    """Where to dispatch: the most precise known place (building's grid → grid → community → street)."""
+    if case.building_id:
+        return case.building.unit
+    return case.location_unit
