@@ -17,6 +17,7 @@ HANDLING_ROLES = (Role.CASEWORKER, Role.GRID_WORKER, Role.DISPATCHER)
 def lock(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("handler", "dispatching_unit").get(pk=case.pk)
 
+
 def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None, **changes) -> Case:
     """Write ``changes`` only if the row still has status ``expect``; refuse the loser of a race."""
     changes["updated_at"] = timezone.now()
@@ -37,6 +38,7 @@ def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None
         setattr(case, field, value)
     return case
 
+
 def record(
     case: Case, *, action: str, by=None, actor_label: str = "", from_status: str = "",
     to_status: str = "", note: str = "", public: bool = False, data: dict | None = None,
@@ -48,6 +50,7 @@ def record(
         data=data or {},
     )
 
+
 def attach_photos(case: Case, photos, event: TimelineEvent, by=None, public: bool = True) -> None:
     if not photos:
         return
@@ -55,11 +58,13 @@ def attach_photos(case: Case, photos, event: TimelineEvent, by=None, public: boo
 
     store_photos(case=case, photos=photos, event=event, by=by, public=public)
 
+
 def required(value: str, message) -> str:
     value = (value or "").strip()
     if not value:
         raise ValidationError(message)
     return value
+
 
 def notify(users, *, case: Case, kind: str, message: str) -> None:
     """One bulk insert, whatever the number of recipients."""
@@ -68,12 +73,14 @@ def notify(users, *, case: Case, kind: str, message: str) -> None:
         [Notification(user_id=uid, case=case, kind=kind, message=text) for uid in sorted(set(users))]
     )
 
+
 def staff_of(unit: Unit | None, roles) -> list[int]:
     if unit is None:
         return []
     return list(
         Post.objects.active().filter(unit=unit, role__in=roles).values_list("user_id", flat=True)
     )
+
 
 def ensure_unit_within(unit: Unit, user, message) -> None:
     if not within(unit.path, user):

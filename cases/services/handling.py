@@ -25,6 +25,7 @@ def accept(*, case: Case, by) -> Case:
     record(case, action="accepted", by=by, from_status=S.DISPATCHED, to_status=S.ACCEPTED, public=True)
     return case
 
+
 @transaction.atomic
 def record_contact(
     *, case: Case, by, method: str, summary: str, arrangement: str = "", promised_date=None, at=None,
@@ -59,6 +60,7 @@ def record_contact(
     )
     return case
 
+
 @transaction.atomic
 def add_progress(*, case: Case, by, note: str, public: bool = False, photos=()) -> Case:
     """A progress note by the handling or a co-handling unit."""
@@ -71,6 +73,7 @@ def add_progress(*, case: Case, by, note: str, public: bool = False, photos=()) 
     event = record(case, action="progress", by=by, from_status=old, to_status=case.status, note=note, public=public)
     attach_photos(case, photos, event, by=by, public=public)
     return case
+
 
 @transaction.atomic
 def resolve(*, case: Case, by, result: str, nature: str) -> Case:
@@ -94,6 +97,7 @@ def resolve(*, case: Case, by, result: str, nature: str) -> Case:
         public=True, data={"nature": nature},
     )
     return case
+
 
 @transaction.atomic
 def reveal_phone(*, case: Case, by) -> str:

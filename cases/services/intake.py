@@ -23,12 +23,14 @@ def street_of(unit: Unit) -> Unit:
         return unit
     return unit.ancestors().filter(level=Unit.Level.STREET).first() or unit
 
+
 def _intake_place(location_unit: Unit, building: Building | None) -> Unit:
     if building is None:
         return location_unit
     if not building.unit.path.startswith(location_unit.path):
         raise ValidationError({"building": _("The building is not in the chosen place.")})
     return building.unit
+
 
 def _validate_intake(source, category, title, description, kind, urgency, consent, resident_phone) -> None:
     errors = {}
@@ -50,6 +52,7 @@ def _validate_intake(source, category, title, description, kind, urgency, consen
         errors["resident_phone"] = _("Enter a phone number.")
     if errors:
         raise ValidationError(errors)
+
 
 @transaction.atomic
 def intake(
@@ -100,6 +103,7 @@ def intake(
     )
     attach_photos(case, photos, event, by=by, public=True)
     return case
+
 
 def route_suggestion(*, case: Case) -> Unit:
     """Where to dispatch: the most precise known place (building's grid → grid → community → street)."""

@@ -43,6 +43,7 @@ def request_extension(*, case: Case, by, new_due_at: datetime, reason: str) -> E
     )
     return extension
 
+
 @transaction.atomic
 def decide_extension(*, extension: ExtensionRequest, by, approve: bool, note: str = "") -> ExtensionRequest:
     """The dispatching tier approves (the resolution deadline moves) or refuses."""
@@ -69,6 +70,7 @@ def decide_extension(*, extension: ExtensionRequest, by, approve: bool, note: st
     )
     return extension
 
+
 @transaction.atomic
 def supervise(*, case: Case, by, unit: Unit, comment: str, due_at: datetime) -> Supervision:
     """督办: a higher tier flags the case with a comment and a due time."""
@@ -91,6 +93,7 @@ def supervise(*, case: Case, by, unit: Unit, comment: str, due_at: datetime) -> 
     recipients = [case.handler_id] if case.handler_id else staff_of(case.unit, HANDLING_ROLES)
     notify(recipients, case=case, kind=Notification.Kind.SUPERVISED, message=f"{case.code} {comment}")
     return supervision
+
 
 @transaction.atomic
 def lift_supervision(*, supervision: Supervision, by, note: str = "") -> Supervision:

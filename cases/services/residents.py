@@ -22,6 +22,7 @@ def _lead_of(case: Case) -> Case:
         case = case.merged_into
     return case
 
+
 @transaction.atomic
 def rate(
     *, case: Case, resolved: bool, satisfaction: str, channel: str, by=None, comment: str = "",
@@ -55,6 +56,7 @@ def rate(
         return case
     return _reopen(case, by=by, label=label, comment=comment)
 
+
 def _reopen(case: Case, *, by, label, comment: str) -> Case:
     """"Not resolved": back to the dispatching unit as returned, for the dispatcher's review."""
     old = case.status
@@ -69,6 +71,7 @@ def _reopen(case: Case, *, by, label, comment: str) -> Case:
         message=f"{case.code} {comment.strip() or case.title}",
     )
     return case
+
 
 @transaction.atomic
 def add_information(*, case: Case, text: str, photos=()) -> Case:

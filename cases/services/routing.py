@@ -26,6 +26,7 @@ def _add_co_units(case: Case, units) -> list[Unit]:
             added.append(unit)
     return added
 
+
 @transaction.atomic
 def dispatch(*, case: Case, to_unit: Unit, by, note: str = "", co_units=()) -> Case:
     """派单: send the case to a handling unit (and any co-handling units)."""
@@ -50,6 +51,7 @@ def dispatch(*, case: Case, to_unit: Unit, by, note: str = "", co_units=()) -> C
     notify(recipients, case=case, kind=Notification.Kind.DISPATCHED, message=f"{case.code} {case.title}")
     return case
 
+
 @transaction.atomic
 def reassign(*, case: Case, to_unit: Unit, by, note: str = "") -> Case:
     """改派: the dispatching tier sends a case under way to another unit."""
@@ -73,6 +75,7 @@ def reassign(*, case: Case, to_unit: Unit, by, note: str = "") -> Case:
     )
     return case
 
+
 @transaction.atomic
 def add_co_handler(*, case: Case, unit: Unit, by) -> Case:
     """双派: another unit assists on this case and sees it."""
@@ -88,6 +91,7 @@ def add_co_handler(*, case: Case, unit: Unit, by) -> Case:
         message=f"{case.code} {case.title}",
     )
     return case
+
 
 @transaction.atomic
 def return_case(*, case: Case, by, reason: str) -> Case:
@@ -105,6 +109,7 @@ def return_case(*, case: Case, by, reason: str) -> Case:
     )
     return case
 
+
 @transaction.atomic
 def close(*, case: Case, by, note: str = "") -> Case:
     """Close a resolved case (or a returned one that will not be handled, with a note)."""
@@ -116,6 +121,7 @@ def close(*, case: Case, by, note: str = "") -> Case:
     compare_and_set(case, expect=old, status=S.CLOSED, closed_at=timezone.now())
     record(case, action="closed", by=by, from_status=old, to_status=S.CLOSED, note=note.strip(), public=True)
     return case
+
 
 @transaction.atomic
 def merge(*, case: Case, into: Case, by, note: str = "") -> Case:
@@ -138,6 +144,7 @@ def merge(*, case: Case, into: Case, by, note: str = "") -> Case:
     )
     record(into, action="duplicate_merged", by=by, from_status=into.status, note=note.strip(), data={"case": case.code})
     return case
+
 
 @transaction.atomic
 def exclude_from_rates(*, case: Case, by, reason: str) -> Case:

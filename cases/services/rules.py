@@ -41,6 +41,7 @@ class Rule:
     reach: str
     refusal: str  # shown when the case's status does not allow the move
 
+
 def _rule(sources, target, perm, reach, refusal) -> Rule:
     return Rule(frozenset(sources), target, perm, reach, refusal)
 
@@ -148,6 +149,7 @@ def _posted_under(paths: list[str], user) -> bool:
     units = [post.unit.path for post in posts_of(user) if post.role not in GRANTS_ONLY_ROLES]
     return any(unit.startswith(p) for unit in units for p in paths)
 
+
 def _has_reach(case: Case, by, reach: str) -> bool:
     if by.is_superuser or reach == "resident":
         return True
@@ -169,6 +171,7 @@ def _has_reach(case: Case, by, reach: str) -> bool:
         return _posted_under(co_paths, by)
     return False
 
+
 def ensure(case: Case, action: str, *, by=None) -> Rule:
     """Raise IllegalTransition unless ``by`` may do ``action`` to ``case`` now."""
     rule = TRANSITIONS[action]
@@ -186,6 +189,7 @@ def ensure(case: Case, action: str, *, by=None) -> Rule:
     if by is not None and rule.reach != "resident" and not _has_reach(case, by, rule.reach):
         raise IllegalTransition(REACH_REFUSALS[rule.reach])
     return rule
+
 
 def allowed_actions(case: Case, user) -> set[str]:
     """The actions ``user`` may take on ``case`` now (for showing only the buttons that work)."""
