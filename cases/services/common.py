@@ -66,11 +66,12 @@ def required(value: str, message) -> str:
     return value
 
 
-def notify(users, *, case: Case, kind: str, message: str) -> None:
-    """One bulk insert, whatever the number of recipients."""
+def notify(users, *, case: Case, kind: str, message: str, actor=None) -> None:
+    """One bulk insert, whatever the number of recipients; nobody is told of their own act."""
     text = (message or case.title)[:200]
+    recipients = set(users) - {getattr(actor, "pk", None)}
     Notification.objects.bulk_create(
-        [Notification(user_id=uid, case=case, kind=kind, message=text) for uid in sorted(set(users))]
+        [Notification(user_id=uid, case=case, kind=kind, message=text) for uid in sorted(recipients)]
     )
 
 

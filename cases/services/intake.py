@@ -32,8 +32,12 @@ def _intake_place(location_unit: Unit, building: Building | None) -> Unit:
     return building.unit
 
 
-def _validate_intake(source, category, title, description, kind, urgency, consent, resident_phone) -> None:
+def _validate_intake(
+    source, category, title, description, kind, urgency, consent, resident_phone, location_unit,
+) -> None:
     errors = {}
+    if not isinstance(location_unit, Unit):
+        errors["location_unit"] = _("Choose where it happened.")
     if source not in Case.Source.values:
         errors["source"] = _("Unknown channel.")
     if kind not in Case.Kind.values:
@@ -72,7 +76,7 @@ def intake(
         existing = Case.objects.filter(hotline_order_no=hotline_order_no).first()
         if existing is not None:
             return existing
-    _validate_intake(source, category, title, description, kind, urgency, consent, resident_phone)
+    _validate_intake(source, category, title, description, kind, urgency, consent, resident_phone, location_unit)
     place = _intake_place(location_unit, building)
     street = street_of(place)
     urgency = urgency or category.default_urgency

@@ -15,7 +15,7 @@ from communities.selectors import posts_of
 from ..models import Case, ExtensionRequest, Notification, Supervision
 from . import common
 from .common import HANDLING_ROLES, compare_and_set, notify, record, required, staff_of
-from .rules import IllegalTransition, ensure
+from .rules import IllegalTransition, ensure, within
 
 
 @transaction.atomic
@@ -91,7 +91,7 @@ def supervise(*, case: Case, by, unit: Unit, comment: str, due_at: datetime) -> 
         data={"supervision": supervision.pk, "unit": unit.name, "due_at": due_at.isoformat()},
     )
     recipients = [case.handler_id] if case.handler_id else staff_of(case.unit, HANDLING_ROLES)
-    notify(recipients, case=case, kind=Notification.Kind.SUPERVISED, message=f"{case.code} {comment}")
+    notify(recipients, case=case, kind=Notification.Kind.SUPERVISED, message=f"{case.code} {comment}", actor=by)
     return supervision
 
 
@@ -99,6 +99,8 @@ def supervise(*, case: Case, by, unit: Unit, comment: str, due_at: datetime) -> 
 def lift_supervision(*, supervision: Supervision, by, note: str = "") -> Supervision:
     case = common.lock(supervision.case)
     ensure(case, "lift_supervision", by=by)
+    if not by.is_superuser and not within(supervision.unit.path, by):
+        raise IllegalTransition(_("Only the supervising unit can lift its supervision."))
     updated = Supervision.objects.filter(pk=supervision.pk, lifted_at__isnull=True).update(lifted_at=timezone.now())
     if updated != 1:
         raise IllegalTransition(_("This supervision has already been lifted."))

@@ -68,7 +68,7 @@ def _reopen(case: Case, *, by, label, comment: str) -> Case:
     )
     notify(
         staff_of(back_to, (Role.DISPATCHER,)), case=case, kind=Notification.Kind.REOPENED,
-        message=f"{case.code} {comment.strip() or case.title}",
+        message=f"{case.code} {comment.strip() or case.title}", actor=by,
     )
     return case
 

@@ -48,7 +48,7 @@ def dispatch(*, case: Case, to_unit: Unit, by, note: str = "", co_units=()) -> C
     recipients = staff_of(to_unit, HANDLING_ROLES)
     for unit in co_added:
         recipients += staff_of(unit, HANDLING_ROLES)
-    notify(recipients, case=case, kind=Notification.Kind.DISPATCHED, message=f"{case.code} {case.title}")
+    notify(recipients, case=case, kind=Notification.Kind.DISPATCHED, message=f"{case.code} {case.title}", actor=by)
     return case
 
 
@@ -71,7 +71,7 @@ def reassign(*, case: Case, to_unit: Unit, by, note: str = "") -> Case:
     )
     notify(
         staff_of(to_unit, HANDLING_ROLES), case=case, kind=Notification.Kind.DISPATCHED,
-        message=f"{case.code} {case.title}",
+        message=f"{case.code} {case.title}", actor=by,
     )
     return case
 
@@ -88,7 +88,7 @@ def add_co_handler(*, case: Case, unit: Unit, by) -> Case:
     record(case, action="co_handler_added", by=by, from_status=case.status, data={"unit": unit.name})
     notify(
         staff_of(unit, HANDLING_ROLES), case=case, kind=Notification.Kind.DISPATCHED,
-        message=f"{case.code} {case.title}",
+        message=f"{case.code} {case.title}", actor=by,
     )
     return case
 

@@ -164,8 +164,10 @@ def _has_reach(case: Case, by, reach: str) -> bool:
     if reach == "dispatcher":
         dispatching = case.dispatching_unit.path if case.dispatching_unit_id else case.unit_path
         return within(dispatching, by)
-    if _posted_under([case.unit_path], by) or by.has_perm("cases.handle_case", case):
+    if _posted_under([case.unit_path], by):
         return True
+    if by.has_perm("cases.handle_case", case):  # a department summoned to this one case
+        return _has_reach(case, by, "visible")
     if reach == "handler":
         co_paths = list(CoHandling.objects.filter(case=case).values_list("unit_path", flat=True))
         return _posted_under(co_paths, by)

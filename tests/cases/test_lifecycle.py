@@ -714,3 +714,36 @@ def test_allowed_actions_offer_decisions_only_when_there_is_something_to_decide(
     services.request_extension(case=handled, by=worker, new_due_at=handled.resolve_due_at + timedelta(days=2), reason="x")
     assert "decide_extension" in services.allowed_actions(handled, dispatcher)
     assert "request_extension" not in services.allowed_actions(handled, worker)
+
+
+def test_intake_needs_a_place(grid):
+    with pytest.raises(ValidationError) as error:
+        new_case(place=None)
+    assert "location_unit" in error.value.message_dict
+
+
+def test_nobody_is_notified_of_their_own_dispatch(street):
+    desk = staff(street, Role.DISPATCHER)
+    services.dispatch(case=new_case(place=street), to_unit=street, by=desk)
+    assert not Notification.objects.filter(user=desk).exists()
+
+
+def test_only_the_supervising_unit_lifts_its_supervision(handled, community, grid):
+    street_secretary = staff(community.parent, Role.SECRETARY)
+    supervision = services.supervise(
+        case=handled, by=street_secretary, unit=community.parent, comment="限期办结",
+        due_at=timezone.now() + timedelta(days=1),
+    )
+    with pytest.raises(IllegalTransition):
+        services.lift_supervision(supervision=supervision, by=staff(community, Role.SECRETARY))
+    services.lift_supervision(supervision=supervision, by=street_secretary)
+
+
+def test_a_handle_grant_without_sight_of_the_case_is_not_enough(area, case, grid, dispatcher):
+    from communities.services import grant_object
+
+    services.dispatch(case=case, to_unit=grid, by=dispatcher)
+    liaison = staff(area, Role.DEPARTMENT_LIAISON)
+    grant_object(obj=case, to=liaison, perm="handle_case")
+    with pytest.raises(IllegalTransition):
+        services.accept(case=case, by=type(liaison).objects.get(pk=liaison.pk))
