@@ -12,7 +12,12 @@ from communities.models import Role
 from ..models import Case, Notification, ReturnVisit
 from . import common
 from .common import attach_photos, compare_and_set, notify, record, required, staff_of
-from .rules import S, ensure
+from .rules import S, IllegalTransition, ensure
+
+
+def _rated_since_resolved(case: Case) -> bool:
+    """The resident rates each result once; a phone return visit by staff may rate again."""
+    return bool(case.rated_at and case.resolved_at and case.rated_at >= case.resolved_at)
 
 
 def _lead_of(case: Case) -> Case:
@@ -34,6 +39,8 @@ def rate(
     """
     case = common.lock(_lead_of(Case.objects.get(pk=case.pk)))
     ensure(case, "record_return_visit" if by is not None else "rate", by=by)
+    if by is None and _rated_since_resolved(case):
+        raise IllegalTransition(_("This case has already been rated. Thank you."))
     if satisfaction not in Case.Satisfaction.values:
         raise ValidationError({"satisfaction": _("Choose how satisfied the caller is.")})
     if channel not in ReturnVisit.Channel.values:

@@ -747,3 +747,19 @@ def test_a_handle_grant_without_sight_of_the_case_is_not_enough(area, case, grid
     grant_object(obj=case, to=liaison, perm="handle_case")
     with pytest.raises(IllegalTransition):
         services.accept(case=case, by=type(liaison).objects.get(pk=liaison.pk))
+
+
+def test_the_resident_rates_each_result_once_but_staff_may_call_back(case, dispatcher, worker):
+    walk(case, to="resolved", dispatcher=dispatcher, handler=worker)
+    services.rate(case=case, resolved=True, satisfaction="basic", channel="web")
+    with pytest.raises(IllegalTransition) as error:
+        services.rate(case=case, resolved=False, satisfaction="unsatisfied", channel="web")
+    assert error.value.message == "This case has already been rated. Thank you."
+    services.rate(case=case, resolved=True, satisfaction="satisfied", channel="phone", by=dispatcher)
+    assert ReturnVisit.objects.filter(case=case).count() == 2
+
+
+def test_a_case_closed_without_a_rating_can_still_be_rated_by_the_resident(case, dispatcher, worker):
+    walk(case, to="closed", dispatcher=dispatcher, handler=worker)
+    case = services.rate(case=case, resolved=True, satisfaction="satisfied", channel="web")
+    assert (case.status, case.satisfaction) == (S.CLOSED, "satisfied")
