@@ -763,3 +763,36 @@ def test_a_case_closed_without_a_rating_can_still_be_rated_by_the_resident(case,
     walk(case, to="closed", dispatcher=dispatcher, handler=worker)
     case = services.rate(case=case, resolved=True, satisfaction="satisfied", channel="web")
     assert (case.status, case.satisfaction) == (S.CLOSED, "satisfied")
+
+
+# --- what each role may do (the role groups' permissions, from the migration) -----------
+
+CASE_PERMS = {
+    "view_case", "dispatch_case", "handle_case", "supervise_case", "decide_extension",
+    "record_return_visit", "import_cases", "export_case", "reveal_phone",
+}
+ROLE_CASE_PERMS = {
+    Role.DISPATCHER: {"view_case", "dispatch_case", "import_cases", "export_case", "decide_extension",
+                      "record_return_visit"},
+    Role.CASEWORKER: {"view_case", "handle_case", "reveal_phone"},
+    Role.GRID_WORKER: {"view_case", "handle_case", "reveal_phone"},
+    Role.SECRETARY: {"view_case", "supervise_case", "export_case", "decide_extension"},
+    Role.DIRECTOR: {"view_case", "supervise_case", "export_case", "decide_extension"},
+    Role.DEPUTY_DIRECTOR: {"view_case", "supervise_case", "export_case", "decide_extension"},
+    Role.SUPERVISOR: {"view_case", "export_case"},
+    Role.DEPARTMENT_LIAISON: {"view_case", "handle_case"},
+    Role.ADMINISTRATOR: {"view_case"},
+}
+
+
+@pytest.mark.parametrize("role", list(ROLE_CASE_PERMS))
+def test_each_role_holds_exactly_its_case_permissions(area, grid, role):
+    unit = grid if role in (Role.GRID_WORKER, Role.CASEWORKER) else area
+    user = staff(unit, role)
+    held = {perm for perm in CASE_PERMS if user.has_perm(f"cases.{perm}")}
+    assert held == ROLE_CASE_PERMS[role]
+
+
+def test_only_administrators_edit_the_taxonomy(area):
+    assert staff(area, Role.ADMINISTRATOR).has_perm("cases.change_categorydeadline")
+    assert not staff(area, Role.DIRECTOR).has_perm("cases.change_category")
