@@ -3,6 +3,7 @@
 Every queryset starts from ``visible_cases(user)``: the one scoping rule
 (``communities.selectors.scope`` on the handling unit's path), plus cases where a unit
 in the user's subtrees co-handles, plus django-guardian ``cases.view_case`` grants.
+A department liaison's post opens no subtree of cases: they see what they are granted.
 """
 
 from __future__ import annotations
