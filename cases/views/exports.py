@@ -42,13 +42,34 @@ def _short_name(name: str) -> str:
     return f"{name[0]}{'*' * (len(name) - 1)}" if name else ""
 
 
-def row(case: Case, now: datetime) -> list[str]:
+class Labels:
+    """Choice labels translated once per export (``get_FOO_display`` per row costs ~1 ms)."""
+
+    def __init__(self) -> None:
+        def plain(choices) -> dict[str, str]:
+            return {value: str(label) for value, label in choices}
+
+        self.source = plain(Case.Source.choices)
+        self.kind = plain(Case.Kind.choices)
+        self.urgency = plain(Case._meta.get_field("urgency").choices)
+        self.status = plain(Case.Status.choices)
+        self.yes = str(_("yes"))
+        self.deadline: dict[str, str] = {}
+
+    def deadline_of(self, case: Case, now: datetime) -> str:
+        deadline = deadline_of(case, now)
+        if deadline.state not in self.deadline:
+            self.deadline[deadline.state] = str(deadline.label)
+        return self.deadline[deadline.state]
+
+
+def row(case: Case, now: datetime, labels: Labels) -> list[str]:
     return [
-        case.code, case.hotline_order_no or "", _local(case.received_at), case.get_source_display(),
-        case.get_kind_display(), case.category.name, case.get_urgency_display(), case.title,
-        case.location_unit.name, case.building.name if case.building_id else "", case.address,
-        case.unit.name, case.get_status_display(), _local(case.contact_due_at), _local(case.resolve_due_at),
-        str(deadline_of(case, now).label), _("yes") if case.is_supervised else "",
+        case.code, case.hotline_order_no or "", _local(case.received_at), labels.source.get(case.source, case.source),
+        labels.kind.get(case.kind, case.kind), case.category.name, labels.urgency.get(case.urgency, case.urgency),
+        case.title, case.location_unit.name, case.building.name if case.building_id else "", case.address,
+        case.unit.name, labels.status.get(case.status, case.status), _local(case.contact_due_at),
+        _local(case.resolve_due_at), labels.deadline_of(case, now), labels.yes if case.is_supervised else "",
         _short_name(case.resident_name), case.masked_phone,
     ]
 
@@ -58,10 +79,10 @@ def safe(value: str) -> str:
 
 
 def rows(cases: QuerySet[Case]) -> Iterator[list[str]]:
-    now = timezone.now()
+    now, labels = timezone.now(), Labels()
     yield headers()
     for case in cases.iterator(chunk_size=CHUNK):
-        yield [safe(str(value)) for value in row(case, now)]
+        yield [safe(value) for value in row(case, now, labels)]
 
 
 class _Echo:
