@@ -48,12 +48,14 @@ def intake(request: HttpRequest) -> HttpResponse:
         form.data = form.data.copy()
         form.data["save_anyway"] = "on"  # the second submit saves despite the duplicates
         return render(request, TEMPLATE, {"form": form, "duplicates": duplicates})
+    kwargs = form.service_kwargs()
+    seen = bool(kwargs["hotline_order_no"]) and Case.objects.filter(hotline_order_no=kwargs["hotline_order_no"]).exists()
     try:
-        case = services.intake(by=request.user, **form.service_kwargs())
+        case = services.intake(by=request.user, **kwargs)
     except ValidationError as error:
         add_service_errors(form, error)
         return render(request, TEMPLATE, {"form": form})
-    return _registered(request, case)
+    return _registered(request, case, seen=seen)
 
 
 def _likely_duplicates(request: HttpRequest, form: IntakeForm) -> list[Case]:
@@ -67,11 +69,14 @@ def _likely_duplicates(request: HttpRequest, form: IntakeForm) -> list[Case]:
     return with_deadlines(selectors.likely_duplicates(fields, request.user)[:10])
 
 
-def _registered(request: HttpRequest, case: Case) -> HttpResponse:
-    messages.success(
-        request,
-        _("Case %(code)s is registered and waits at %(unit)s for dispatch.") % {"code": case.code, "unit": case.unit},
-    )
+def _registered(request: HttpRequest, case: Case, *, seen: bool) -> HttpResponse:
+    if seen:  # the hotline sent this order before: intake handed back the case made from it
+        messages.info(request, _("This 12345 order is already registered as case %(code)s.") % {"code": case.code})
+    else:
+        messages.success(
+            request,
+            _("Case %(code)s is registered and waits at %(unit)s for dispatch.") % {"code": case.code, "unit": case.unit},
+        )
     if selectors.visible_cases(request.user).filter(pk=case.pk).exists():
         return redirect(case)
     return redirect("cases:queue")

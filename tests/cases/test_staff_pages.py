@@ -374,8 +374,9 @@ def test_hotline_intake_needs_its_order_number_and_keeps_its_deadlines(client, d
         grid, category, source="hotline", hotline_order_no="GD20260001", received_at=received.strftime(fmt),
         contact_due_at=(received + timedelta(hours=1)).strftime(fmt), resolve_due_at=due.strftime(fmt),
     )
-    client.post(reverse("cases:new"), data)
-    client.post(reverse("cases:new"), {**data, "save_anyway": "1"})
+    assert levels(client.post(reverse("cases:new"), data)) == ["success"]
+    response = client.post(reverse("cases:new"), {**data, "save_anyway": "1"})
+    assert levels(response) == ["success", "info"]  # told it was already there
     case = Case.objects.get(hotline_order_no="GD20260001")  # the same order twice is one case
     assert case.resolve_due_at == due.replace(second=0, microsecond=0)
 
