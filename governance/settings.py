@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "communities.context_processors.posts",
+                "cases.queries_staff.nav_counts",
             ],
         },
     },
