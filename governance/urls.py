@@ -13,5 +13,10 @@ urlpatterns = [
     path("", include("communities.urls")),
     path("", include(("cases.urls_public", "cases_public"), namespace="cases_public")),
     path("cases/", include("cases.urls")),
+    path("volunteers/", include("volunteers.urls")),
+    path("dashboards/", include(("governance.urls_dashboards", "dashboards"), namespace="dashboards")),
+    path("", include(("governance.urls_coordination", "coordination"), namespace="coordination")),
+    path("api/", include("governance.api.urls")),
+    path("open311/v2/", include("governance.api.urls_open311")),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from communities import panels
 from communities.selectors import visible_units
 
 from .. import selectors, services
@@ -74,6 +75,7 @@ def render_case(
         "menu": [(a, action_forms[a.name]) for a in ACTION_LIST if a.menu and a.name in action_forms],
         "failed": failed[0] if failed else "",
         "revealed_phone": revealed_phone,
+        "panels": panels.render("case_detail", request, case),
     }
     return render(request, "cases/detail.html", context)
 

@@ -1,0 +1,37 @@
+"""Sections that later apps add to earlier apps' pages, without being imported by them.
+
+Dependencies point one way (communities ← cases ← volunteers ← governance), yet the case
+page should show the whistle blown on it and the building page its responsible party
+members. A later app registers a panel for a named slot in its ``AppConfig.ready``; the
+earlier app's view renders whatever is registered. Slots: "building_detail",
+"unit_detail", "case_detail", "workspace".
+
+A panel is ``func(request, obj) -> str | None`` returning rendered HTML (or None to
+show nothing). It must run a fixed number of queries whatever the data size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest
+from django.utils.safestring import SafeString, mark_safe
+
+Panel = Callable[[HttpRequest, object], str | None]
+_registry: dict[str, list[tuple[int, Panel]]] = {}
+
+
+def register(slot: str, *, order: int = 100) -> Callable[[Panel], Panel]:
+    def decorator(func: Panel) -> Panel:
+        panels = _registry.setdefault(slot, [])
+        if func not in [p for _, p in panels]:
+            panels.append((order, func))
+            panels.sort(key=lambda item: item[0])
+        return func
+
+    return decorator
+
+
+def render(slot: str, request: HttpRequest, obj: object) -> list[SafeString]:
+    html = (panel(request, obj) for _, panel in _registry.get(slot, []))
+    return [mark_safe(part) for part in html if part]
