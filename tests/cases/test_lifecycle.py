@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases import services
 from cases.models import (
@@ -28,10 +28,17 @@ from cases.selectors import can_see_full_phone
 from cases.services import TRANSITIONS, IllegalTransition
 from communities.models import Role
 from tests.cases.factories import CaseFactory, CategoryDeadlineFactory, CategoryFactory, new_case, walk
-from tests.factories import CommunityFactory, GridFactory, UserFactory, staff
+from tests.factories import CommunityFactory, UserFactory, staff
 
 pytestmark = pytest.mark.django_db
 S = Case.Status
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusals are compared with their message ids (the UI default is Chinese)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

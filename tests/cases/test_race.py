@@ -11,6 +11,7 @@ import threading
 
 import pytest
 from django.db import connection, connections
+from django.utils import translation
 
 from cases import services
 from cases.models import Case, TimelineEvent
@@ -20,6 +21,13 @@ from tests.cases.factories import new_case, walk
 from tests.factories import staff
 
 S = Case.Status
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusals are compared with their message ids (the UI default is Chinese)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -79,6 +87,52 @@ def test_compare_and_set_refuses_a_second_stale_dispatch(stale_reads, street, gr
 
 
 # --- real concurrency: two threads, two connections (PostgreSQL) ------------------------
+#
+# The threads must see committed rows, so these tests commit for real. They do it outside
+# pytest-django's transactional_db, which would flush every table afterwards (the role
+# groups and categories the migrations seeded included) under the tests that follow; they
+# delete exactly what they made instead.
+
+
+def _ensure_role_groups() -> None:
+    """The role groups as the migrations made them (a live-server test before may have flushed them)."""
+    from importlib import import_module
+
+    from django.contrib.auth.models import Group, Permission
+
+    for module in ("communities.migrations.0002_role_groups", "cases.migrations.0002_role_permissions"):
+        for role, perms in import_module(module).PERMISSIONS.items():
+            group, _created = Group.objects.get_or_create(name=role)
+            for dotted in perms:
+                app_label, codename = dotted.split(".")
+                group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker):
+    """A tree (area → street → community → grid) committed for real, removed afterwards."""
+    from django.contrib.auth import get_user_model
+
+    from cases.models import Category
+    from communities.models import Post, Unit
+    from tests.factories import AreaFactory, CommunityFactory, GridFactory, StreetFactory
+
+    with django_db_blocker.unblock():
+        _ensure_role_groups()
+        area = AreaFactory()
+        street = StreetFactory(parent=area)
+        community = CommunityFactory(parent=street)
+        tree = {"area": area, "street": street, "community": community, "grid": GridFactory(parent=community)}
+        categories_before = set(Category.objects.values_list("pk", flat=True))
+        try:
+            yield tree
+        finally:
+            Case.objects.filter(unit_path__startswith=area.path).delete()
+            users = Post.objects.filter(unit__path__startswith=area.path).values_list("user_id", flat=True)
+            get_user_model().objects.filter(pk__in=list(users)).delete()
+            for unit in Unit.objects.filter(path__startswith=area.path).order_by("-depth"):
+                unit.delete()
+            Category.objects.exclude(pk__in=categories_before).delete()
 
 
 def _race(*calls):
@@ -89,7 +143,8 @@ def _race(*calls):
     def run(index, call):
         try:
             barrier.wait()
-            results[index] = call()
+            with translation.override("en"):  # the active language is per thread
+                results[index] = call()
         except Exception as error:  # noqa: BLE001 - the loser's refusal is the result
             results[index] = error
         finally:
@@ -104,12 +159,8 @@ def _race(*calls):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_workers_accepting_at_once_get_one_accept_and_one_refusal(area):
-    from tests.factories import CommunityFactory, GridFactory, StreetFactory
-
-    street = StreetFactory(parent=area)
-    grid = GridFactory(parent=CommunityFactory(parent=street))
+def test_two_workers_accepting_at_once_get_one_accept_and_one_refusal(committed):
+    street, grid = committed["street"], committed["grid"]
     dispatcher = staff(street, Role.DISPATCHER)
     workers = [staff(grid, Role.GRID_WORKER) for _i in range(2)]
     case = services.dispatch(case=new_case(place=grid), to_unit=grid, by=dispatcher)
@@ -130,11 +181,8 @@ def test_two_workers_accepting_at_once_get_one_accept_and_one_refusal(area):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_same_hotline_order_imported_twice_at_once_makes_one_case(area):
-    from tests.factories import CommunityFactory, StreetFactory
-
-    community = CommunityFactory(parent=StreetFactory(parent=area))
+def test_the_same_hotline_order_imported_twice_at_once_makes_one_case(committed):
+    community = committed["community"]
     make = lambda: new_case(place=community, source=Case.Source.HOTLINE, hotline_order_no="2411230099")  # noqa: E731
 
     results = _race(make, make)
@@ -142,4 +190,4 @@ def test_the_same_hotline_order_imported_twice_at_once_makes_one_case(area):
     assert all(isinstance(r, Case) for r in results), results
     assert results[0].pk == results[1].pk
     assert Case.objects.filter(hotline_order_no="2411230099").count() == 1
-    assert TimelineEvent.objects.filter(action="submitted").count() == 1
+    assert TimelineEvent.objects.filter(case=results[0], action="submitted").count() == 1

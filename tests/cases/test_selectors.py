@@ -20,7 +20,7 @@ from cases.selectors import (
 )
 from communities.models import Role
 from communities.services import grant_object, move_unit
-from tests.cases.factories import CaseFactory, CategoryFactory, CoHandlingFactory, new_case, walk
+from tests.cases.factories import CaseFactory, CategoryFactory, CoHandlingFactory, new_case
 from tests.factories import BuildingFactory, GridFactory, UserFactory, staff
 
 pytestmark = pytest.mark.django_db
