@@ -35,6 +35,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "django_filters",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "communities",
     "cases",
     "volunteers",
@@ -183,3 +187,50 @@ PORTAL_NAME = _("Jiesu Jiban governance portal")
 # "basically satisfied" rating counts towards the satisfaction rate.
 RATE_WEIGHTS = tuple(env.list("RATE_WEIGHTS", cast=float, default=[0.1, 0.5, 0.4]))
 RATE_BASIC_SATISFIED_WEIGHT = env.float("RATE_BASIC_SATISFIED_WEIGHT", default=0.9)
+
+# --- The REST API (/api/v1/) and the Open311 GeoReport v2 facade (/open311/v2/) -------------
+# Systems send "Authorization: Token <key>" (a DRF token of a system account, created in the
+# admin or with `manage.py drf_create_token <username>`); the browser uses its session, with
+# CSRF enforced. Rates are counted per user (or per address when anonymous) in the shared cache.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.FormParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "governance.api.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["governance.api.throttling.ScopedThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api.read": env.str("API_READ_RATE", default="600/min"),
+        "api.write": env.str("API_WRITE_RATE", default="120/min"),
+        "open311.read": env.str("OPEN311_READ_RATE", default="120/min"),
+        "open311.write": env.str("OPEN311_WRITE_RATE", default="60/min"),
+    },
+    "EXCEPTION_HANDLER": "governance.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "governance.api.schema.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Jiesu Jiban governance portal API",
+    "DESCRIPTION": (
+        "Cases (resident requests), the tier tree, buildings, categories and monthly scores, "
+        "scoped to the caller's part of the tree. Authenticate with `Authorization: Token <key>`."
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "UrgencyEnum": "cases.models.Urgency",
+        "IntakeSourceEnum": "governance.api.intake.API_SOURCES",
+        "SourceEnum": "governance.api.intake.CASE_SOURCES",
+    },
+}

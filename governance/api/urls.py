@@ -1,3 +1,27 @@
-from django.urls import path  # noqa: F401
+"""/api/v1/ (the REST API), /api/schema/ (its OpenAPI 3 schema), /api/docs/ (Swagger UI, local assets)."""
 
-urlpatterns: list = []
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+app_name = "api"
+
+
+class Router(DefaultRouter):
+    include_format_suffixes = False
+
+
+router = Router()
+router.register("cases", views.CaseViewSet, basename="case")
+router.register("categories", views.CategoryViewSet, basename="category")
+router.register("units", views.UnitViewSet, basename="unit")
+router.register("buildings", views.BuildingViewSet, basename="building")
+router.register("monthly-scores", views.MonthlyScoreViewSet, basename="monthly-score")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+]
