@@ -41,6 +41,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _migration_data(django_db_serialized_rollback):
+    """Live-server tests run in real transactions and the database is flushed after each;
+    restore what migrations put there (role groups and their permissions, categories)."""
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
