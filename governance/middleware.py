@@ -29,3 +29,21 @@ class PortalLanguageMiddleware:
         # The same address answers in either language, chosen by cookie: caches must key on it.
         patch_vary_headers(response, ("Cookie",))
         return response
+
+
+class HealthCheckMiddleware:
+    """Answer ``/healthz`` before host validation and the HTTPS redirect.
+
+    Load balancers probe each app server by its IP address over plain HTTP; that host
+    is not in ALLOWED_HOSTS and would get a 400 from any later middleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
+            from .views import healthz
+
+            return healthz(request)
+        return self.get_response(request)

@@ -133,3 +133,10 @@ def test_a_production_start_with_a_short_secret_key_fails_loudly():
 
     assert result.returncode != 0
     assert "SECRET_KEY must be at least 50 characters" in result.stderr
+
+
+def test_healthz_answers_a_load_balancer_probing_by_ip_over_http(db, client, settings):
+    settings.ALLOWED_HOSTS = ["portal.example.gov.cn"]
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/healthz", HTTP_HOST="10.0.3.17:8000")
+    assert (response.status_code, response.content) == (200, b"ok")

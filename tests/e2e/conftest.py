@@ -24,9 +24,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 
-# Playwright's sync API runs an event loop in the test thread; Django's ORM calls made
-# by the test itself (fixtures, assertions) are still synchronous and safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -39,6 +36,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "e2e" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _sync_orm_beside_playwright(monkeypatch):
+    # Playwright's sync API runs an event loop in the test thread; the test's own ORM calls
+    # (fixtures, assertions) are still synchronous and safe. Only for browser tests.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
