@@ -1,0 +1,47 @@
+"""Addresses of the case queue, filtered to what a dashboard number counts.
+
+The queue's filters are ``cases.filters.CaseFilter`` (``place``, ``category``, ``q``,
+``received_after``/``received_before``, ``overdue``) over one of ``cases.selectors.QUEUES``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from cases.selectors import QUEUES
+
+# The queue that lists every case whatever its state, if the cases app offers one;
+# otherwise the unit's open cases (then a volume link shows only the open part of it).
+ALL_CASES_QUEUE = next((name for name in ("all", "received") if name in dict(QUEUES)), "unit")
+
+
+def queue_url(
+    queue: str,
+    *,
+    place: int | None = None,
+    received: tuple[date, date] | None = None,
+    category: int | None = None,
+    search: str = "",
+    overdue: bool = False,
+) -> str:
+    """The queue named ``queue``, filtered; ``place`` is a unit's primary key."""
+    params: dict[str, object] = {"queue": queue}
+    if place is not None:
+        params["place"] = place
+    if received is not None:
+        params["received_after"], params["received_before"] = (day.isoformat() for day in received)
+    if category is not None:
+        params["category"] = category
+    if search:
+        params["q"] = search
+    if overdue:
+        params["overdue"] = "yes"
+    return f"{reverse('cases:queue')}?{urlencode(params)}"
+
+
+def received_url(place: int, first: date, last: date, *, category: int | None = None, search: str = "") -> str:
+    """Cases received in the unit ``place`` between two days (both included)."""
+    return queue_url(ALL_CASES_QUEUE, place=place, received=(first, last), category=category, search=search)
