@@ -1,6 +1,7 @@
 """/api/v1/ (the REST API), /api/schema/ (its OpenAPI 3 schema), /api/docs/ (Swagger UI, local assets)."""
 
 from django.urls import include, path
+from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -23,5 +24,6 @@ router.register("monthly-scores", views.MonthlyScoreViewSet, basename="monthly-s
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # The cookie lets "Try it out" in a signed-in browser send the CSRF token (session auth).
+    path("docs/", ensure_csrf_cookie(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
 ]
