@@ -19,7 +19,7 @@ DESCRIPTION_LIMIT = 4000  # the spec's limit on description texts
 # Runs of 7+ digits (phone and ID numbers, spaces or dashes between the digits allowed) and
 # e-mail addresses: personal data a resident may have typed into the text.
 DIGIT_RUN = re.compile(r"\d(?:[\s\-]?\d){6,}[\dXx]?")
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 MASK = "****"
 
 STATUS_NOTES = {
