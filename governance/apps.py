@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = _("Governance")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from communities.models import Post
+
+        from .coordination import groups, panels
+
+        panels.register_all()
+        # Keeps the per-department groups (what whistle grants go to) in step with liaison posts.
+        post_save.connect(groups.on_post_saved, sender=Post, dispatch_uid="coordination_department_groups")
+        post_delete.connect(groups.on_post_deleted, sender=Post, dispatch_uid="coordination_department_groups_del")

@@ -1,0 +1,492 @@
+"""Reads of whistles, meetings, action items and polls that pages, admin and dashboards share.
+
+Scoping is the portal's one rule, ``communities.selectors.scope`` on the object's unit
+path (plus guardian grants for what crosses the tree). As for cases, a department
+liaison's post opens no subtree: liaisons see the cases their department was summoned to
+and the meetings it was invited to, through grants to the department's group.
+
+For the dashboards (each runs a fixed number of queries whatever the data size):
+
+- ``whistle_month_figures(unit, month)`` → ``[WhistleFigures]``, the unit then each child:
+  cases received in the month (counted as for 三率), how many of them had a whistle blown
+  (吹哨率 = ``whistle_rate``), whistles blown in the month by units of the subtree, their
+  summonses, reports on time, late and missing. Three queries.
+- ``department_month_figures(unit, month)`` → ``[DepartmentFigures]``, one per department
+  summoned in the month by units under ``unit``: summoned, reported (on time / late),
+  missing, on site / remote, the street's average rating of the response (exact), and how
+  the department judged the whistles (justified / partly / not). One query.
+- ``overdue_action_items(user, unit=None)`` → scoped queryset of overdue action items,
+  rows joined (one query); ``overdue_action_counts(unit)`` → ``{unit pk: count}`` for the
+  unit (whole subtree) and each child (two queries).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from django.db import models
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from cases.models import Case
+from cases.rates import counted_cases, month_bounds, month_start
+from cases.selectors import FINISHED, case_roots, visible_cases
+from communities.models import Unit
+from communities.selectors import EVERYWHERE, granted_q, scope, subtree_paths
+
+from ..models import ActionItem, AgendaItem, Ballot, Decision, Elector, Meeting, Poll, Summons, Whistle
+from .consent import Outcome, Tally, evaluate
+from .groups import liaison_departments
+
+RATE_PLACES = Decimal("0.0001")
+AREA_SUM = DecimalField(max_digits=14, decimal_places=2)
+
+
+# ---------------------------------------------------------------- scoping
+
+
+def scoped(queryset: QuerySet, user, *, path_field: str, grant_perm: str | None = None) -> QuerySet:
+    """``communities.selectors.scope``, except that liaison posts open no subtree (as for cases)."""
+    roots = case_roots(user)
+    if roots is EVERYWHERE or roots == subtree_paths(user):
+        return scope(queryset, user, path_field=path_field, grant_perm=grant_perm)
+    condition = Q(pk__in=[])
+    for root in roots:
+        condition |= Q(**{f"{path_field}__startswith": root})
+    if grant_perm:
+        condition |= granted_q(user, queryset.model, grant_perm)
+    return queryset.filter(condition)
+
+
+def within(user, unit: Unit) -> bool:
+    """Is ``unit`` in the user's own subtrees (where they may act, not just look)?"""
+    roots = case_roots(user)
+    return roots is EVERYWHERE or any(unit.path.startswith(root) for root in roots)
+
+
+def visible_whistles(user) -> QuerySet[Whistle]:
+    """Whistles on the cases the user sees (a summoned liaison sees the case by grant)."""
+    return Whistle.objects.filter(case__in=visible_cases(user))
+
+
+def visible_meetings(user) -> QuerySet[Meeting]:
+    return scoped(Meeting.objects.all(), user, path_field="unit_path", grant_perm="governance.view_meeting")
+
+
+def visible_action_items(user) -> QuerySet[ActionItem]:
+    own = scoped(ActionItem.objects.all(), user, path_field="unit_path")
+    if case_roots(user) is EVERYWHERE or not user.is_authenticated:
+        return own
+    granted = Meeting.objects.filter(granted_q(user, Meeting, "governance.view_meeting")).values("pk")
+    return own | ActionItem.objects.filter(meeting__in=granted)
+
+
+def visible_polls(user) -> QuerySet[Poll]:
+    return scoped(Poll.objects.all(), user, path_field="unit_path")
+
+
+# ---------------------------------------------------------------- whistles
+
+
+def report_state(summons: Summons, now=None) -> str:
+    """"on_time", "late", "missing" (due and not reported) or "waiting"."""
+    if summons.reported_at:
+        return "late" if summons.is_late() else "on_time"
+    return "missing" if summons.is_missing(now) else "waiting"
+
+
+def whistle_list(user, *, active_only: bool = False) -> QuerySet[Whistle]:
+    """Whistles with their case, unit and report counts joined (one query)."""
+    now = timezone.now()
+    whistles = visible_whistles(user).select_related("case", "unit", "blown_by").annotate(
+        summoned=Count("summonses"),
+        reported=Count("summonses", filter=Q(summonses__reported_at__isnull=False)),
+        late=Count("summonses", filter=Q(summonses__reported_at__gt=F("report_due_at"))),
+        missing=Count("summonses", filter=Q(summonses__reported_at__isnull=True, report_due_at__lt=now)),
+    )
+    if active_only:
+        whistles = whistles.exclude(case__status__in=FINISHED)
+    return whistles.order_by("-blown_at", "-pk")
+
+
+def summonses_of(whistle: Whistle) -> list[Summons]:
+    rows = list(
+        whistle.summonses.select_related(
+            "department", "partner", "reported_by", "response_rated_by", "justification_by"
+        ).order_by("pk")
+    )
+    now = timezone.now()
+    for summons in rows:
+        summons.whistle = whistle
+        summons.state = report_state(summons, now)
+    return rows
+
+
+def department_summonses(user, *, active_only: bool = True) -> QuerySet[Summons]:
+    """What the user's departments were summoned to; active until the case is finished."""
+    departments = liaison_departments(user)
+    rows = Summons.objects.filter(department_id__in=departments).select_related(
+        "whistle", "whistle__case", "whistle__unit", "department"
+    )
+    if active_only:
+        rows = rows.exclude(whistle__case__status__in=FINISHED)
+    return rows.order_by("-whistle__blown_at", "pk")
+
+
+def whistles_of_case(case: Case) -> list[Whistle]:
+    """A case's whistles, each with its summonses (two queries)."""
+    whistles = list(case.whistles.select_related("unit", "blown_by").order_by("blown_at"))
+    by_whistle: dict[int, list[Summons]] = defaultdict(list)
+    now = timezone.now()
+    summonses = Summons.objects.filter(whistle__case=case).select_related("department", "partner")
+    for summons in summonses.order_by("pk"):
+        by_whistle[summons.whistle_id].append(summons)
+    for whistle in whistles:
+        for summons in by_whistle[whistle.pk]:
+            summons.whistle = whistle
+            summons.state = report_state(summons, now)
+        whistle.summons_rows = by_whistle[whistle.pk]
+    return whistles
+
+
+@dataclass
+class WhistleFigures:
+    """A unit's whistles in one month (see the module docstring)."""
+
+    unit: Unit
+    month: date
+    cases: int = 0
+    whistled_cases: int = 0
+    whistles: int = 0
+    summoned: int = 0
+    reported: int = 0
+    reported_on_time: int = 0
+    missing: int = 0
+
+    @property
+    def late(self) -> int:
+        return self.reported - self.reported_on_time
+
+    @property
+    def whistle_rate(self) -> Decimal | None:
+        return rate(self.whistled_cases, self.cases)
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return rate(self.reported_on_time, self.summoned)
+
+    def add(self, row: dict) -> None:
+        for name in ("cases", "whistled_cases", "whistles", "summoned", "reported", "reported_on_time", "missing"):
+            setattr(self, name, getattr(self, name) + row.get(name, 0))
+
+
+def rate(numerator: int, denominator: int) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _bucket(unit: Unit, children: list[Unit], path_field: str) -> models.Case:
+    return models.Case(
+        *[models.When(**{f"{path_field}__startswith": child.path}, then=Value(child.pk)) for child in children],
+        default=Value(unit.pk),
+        output_field=models.BigIntegerField(),
+    )
+
+
+def whistle_month_figures(unit: Unit, month: date, *, now=None) -> list[WhistleFigures]:
+    """The unit's whistle figures for the month (whole subtree), then each child's. Three queries."""
+    month = month_start(month)
+    now = now or timezone.now()
+    children = list(unit.children.order_by("sort_order", "name"))
+    start, end = month_bounds(month)
+    buckets: dict[int, dict] = defaultdict(dict)
+    whistled = Exists(Whistle.objects.filter(case=OuterRef("pk")))
+    case_rows = (
+        counted_cases(month).filter(unit_path__startswith=unit.path)
+        .annotate(bucket=_bucket(unit, children, "unit_path"), whistled=whistled)
+        .values("bucket")
+        .annotate(cases=Count("pk"), whistled_cases=Count("pk", filter=Q(whistled=True)))
+    )
+    for row in case_rows:
+        buckets[row["bucket"]].update(row)
+    summons_rows = (
+        Summons.objects.filter(
+            whistle__blown_at__gte=start, whistle__blown_at__lt=end, whistle__unit_path__startswith=unit.path
+        )
+        .annotate(bucket=_bucket(unit, children, "whistle__unit_path"))
+        .values("bucket")
+        .annotate(
+            whistles=Count("whistle", distinct=True),
+            summoned=Count("pk"),
+            reported=Count("pk", filter=Q(reported_at__isnull=False)),
+            reported_on_time=Count("pk", filter=Q(reported_at__lte=F("whistle__report_due_at"))),
+            missing=Count("pk", filter=Q(reported_at__isnull=True, whistle__report_due_at__lt=now)),
+        )
+        .order_by()
+    )
+    for row in summons_rows:
+        buckets[row["bucket"]].update({k: v for k, v in row.items() if k != "bucket" and k not in ("cases",)})
+    total = WhistleFigures(unit, month)
+    per_child = {child.pk: WhistleFigures(child, month) for child in children}
+    for key, row in buckets.items():
+        total.add(row)
+        if key in per_child:
+            per_child[key].add(row)
+    return [total, *per_child.values()]
+
+
+@dataclass
+class DepartmentFigures:
+    """How one department answered the whistles of one month (see the module docstring)."""
+
+    department_id: int
+    name: str
+    summoned: int = 0
+    reported: int = 0
+    reported_on_time: int = 0
+    missing: int = 0
+    on_site: int = 0
+    remote: int = 0
+    rated: int = 0
+    rating_sum: int = 0
+    justified: int = 0
+    partly: int = 0
+    unjustified: int = 0
+
+    @property
+    def late(self) -> int:
+        return self.reported - self.reported_on_time
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return rate(self.reported_on_time, self.summoned)
+
+    @property
+    def average_rating(self) -> Fraction | None:
+        return Fraction(self.rating_sum, self.rated) if self.rated else None
+
+    @property
+    def average_rating_display(self) -> Decimal | None:
+        value = self.average_rating
+        if value is None:
+            return None
+        return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def department_month_figures(unit: Unit, month: date, *, now=None) -> list[DepartmentFigures]:
+    """Each summoned department's response figures for whistles blown in the month under ``unit``."""
+    now = now or timezone.now()
+    start, end = month_bounds(month_start(month))
+    J = Summons.Justification
+    rows = (
+        Summons.objects.filter(
+            department__isnull=False, whistle__blown_at__gte=start, whistle__blown_at__lt=end,
+            whistle__unit_path__startswith=unit.path,
+        )
+        .values("department_id", "department__name")
+        .annotate(
+            summoned=Count("pk"),
+            reported=Count("pk", filter=Q(reported_at__isnull=False)),
+            reported_on_time=Count("pk", filter=Q(reported_at__lte=F("whistle__report_due_at"))),
+            missing=Count("pk", filter=Q(reported_at__isnull=True, whistle__report_due_at__lt=now)),
+            on_site=Count("pk", filter=Q(presence=Summons.Presence.ON_SITE)),
+            remote=Count("pk", filter=Q(presence=Summons.Presence.REMOTE)),
+            rated=Count("response_rating"),
+            rating_sum=Coalesce(Sum("response_rating"), 0),
+            justified=Count("pk", filter=Q(justification=J.JUSTIFIED)),
+            partly=Count("pk", filter=Q(justification=J.PARTLY)),
+            unjustified=Count("pk", filter=Q(justification=J.UNJUSTIFIED)),
+        )
+        .order_by("department__name")
+    )
+    return [
+        DepartmentFigures(department_id=row.pop("department_id"), name=row.pop("department__name"), **row)
+        for row in rows
+    ]
+
+
+# ---------------------------------------------------------------- meetings and action items
+
+
+def meeting_list(user, *, when: str = "") -> QuerySet[Meeting]:
+    """Meetings with unit, convener and counts joined (one query). ``when``: "upcoming", "past" or ""."""
+    now = timezone.now()
+    open_items = ActionItem.objects.exclude(status__in=ActionItem.FINISHED)
+    meetings = visible_meetings(user).select_related("unit", "building", "convener").annotate(
+        agenda_count=_count(AgendaItem.objects.all(), "meeting"),
+        open_actions=_count(open_items, "meeting"),
+    )
+    if when == "upcoming":
+        meetings = meetings.filter(starts_at__gte=now, status=Meeting.Status.PLANNED).order_by("starts_at", "pk")
+    elif when == "past":
+        meetings = meetings.filter(Q(starts_at__lt=now) | ~Q(status=Meeting.Status.PLANNED))
+    return meetings
+
+
+def _count(rows: QuerySet, parent: str) -> Coalesce:
+    """A correlated COUNT of ``rows`` per outer row (no join fan-out, whatever the list's length)."""
+    counted = rows.filter(**{parent: OuterRef("pk")}).order_by().values(parent).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), 0)
+
+
+def action_item_rows(items: QuerySet[ActionItem]) -> QuerySet[ActionItem]:
+    return items.select_related(
+        "meeting", "meeting__unit", "owner_user", "owner_department", "owner_partner", "owner_unit"
+    )
+
+
+def overdue_action_q(today: date | None = None) -> Q:
+    """Past its due date and neither done nor dropped (computed at read time)."""
+    return Q(due_on__lt=today or timezone.localdate()) & ~Q(status__in=ActionItem.FINISHED)
+
+
+def overdue_action_items(user, *, unit: Unit | None = None, today: date | None = None) -> QuerySet[ActionItem]:
+    items = visible_action_items(user).filter(overdue_action_q(today))
+    if unit is not None:
+        items = items.filter(unit_path__startswith=unit.path)
+    return action_item_rows(items).order_by("due_on", "pk")
+
+
+def overdue_action_counts(unit: Unit, *, today: date | None = None) -> dict[int, int]:
+    """Overdue action items of the unit (whole subtree) and of each child. Two queries."""
+    children = list(unit.children.order_by("sort_order", "name"))
+    rows = (
+        ActionItem.objects.filter(overdue_action_q(today), unit_path__startswith=unit.path)
+        .annotate(bucket=_bucket(unit, children, "unit_path"))
+        .values("bucket")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    by_bucket = {row["bucket"]: row["n"] for row in rows}
+    counts = {unit.pk: sum(by_bucket.values())}
+    counts.update({child.pk: by_bucket.get(child.pk, 0) for child in children})
+    return counts
+
+
+def meetings_of_case(user, case: Case) -> list[Meeting]:
+    """Visible meetings that had this case on the agenda, each with its decisions on it (≤ 3 queries)."""
+    meetings = list(
+        visible_meetings(user).filter(agenda__case=case).distinct().select_related("unit").order_by("starts_at")
+    )
+    if not meetings:
+        return []
+    decisions: dict[int, list[Decision]] = defaultdict(list)
+    rows = Decision.objects.filter(meeting__in=meetings, agenda_item__case=case).prefetch_related("action_items")
+    for decision in rows.order_by("pk"):
+        decisions[decision.meeting_id].append(decision)
+    for meeting in meetings:
+        meeting.case_decisions = decisions[meeting.pk]
+    return meetings
+
+
+def published_notice(pk: int) -> Meeting | None:
+    """A meeting whose outcome has been published (the public notice page)."""
+    return Meeting.objects.select_related("unit", "building").filter(pk=pk, notice_published_at__isnull=False).first()
+
+
+# ---------------------------------------------------------------- polls
+
+
+def poll_list(user) -> QuerySet[Poll]:
+    return visible_polls(user).select_related("unit", "case").annotate(
+        electorate=_count(Elector.objects.all(), "poll"),
+        reached=_count(Ballot.objects.filter(superseded_at__isnull=True), "poll"),
+    )
+
+
+def poll_tally(poll: Poll) -> Tally:
+    """The live tally from the database (two aggregate queries)."""
+    zero = Value(Decimal("0"), output_field=AREA_SUM)
+    whole = Elector.objects.filter(poll=poll).aggregate(
+        n=Count("pk"), area=Coalesce(Sum("area", output_field=AREA_SUM), zero)
+    )
+    counts = {"electorate": whole["n"], "electorate_area": _area(whole["area"])}
+    rows = (
+        Ballot.objects.filter(poll=poll, superseded_at__isnull=True)
+        .values("choice")
+        .annotate(n=Count("pk"), area=Coalesce(Sum("elector__area", output_field=AREA_SUM), zero))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["choice"]] = row["n"]
+        counts[f"{row['choice']}_area"] = _area(row["area"])
+    return Tally(**counts)
+
+
+def _area(value) -> Decimal:
+    # SQLite sums decimals as floats: back to exact cents (areas have two decimals).
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def poll_outcome(poll: Poll) -> Outcome:
+    """The frozen result of a closed poll, or the live (provisional) one while it is open."""
+    if poll.status == Poll.Status.CLOSED and poll.result.get("tally"):
+        tally = Tally.from_json(poll.result["tally"])
+    else:
+        tally = poll_tally(poll)
+    return evaluate(tally, poll.thresholds(), poll.max_objections)
+
+
+@dataclass
+class FloorProgress:
+    floor: int
+    electors: list[Elector] = field(default_factory=list)
+
+    @property
+    def reached(self) -> int:
+        return sum(1 for e in self.electors if e.choice)
+
+
+@dataclass
+class StairwellProgress:
+    building: str
+    number: int
+    floors: list[FloorProgress] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(len(f.electors) for f in self.floors)
+
+    @property
+    def reached(self) -> int:
+        return sum(f.reached for f in self.floors)
+
+    @property
+    def to_visit(self) -> list[Elector]:
+        return [e for f in self.floors for e in f.electors if not e.choice]
+
+
+def poll_progress(poll: Poll) -> list[StairwellProgress]:
+    """Every household of the electorate with its current vote (or none), by unit and floor. One query."""
+    current = Ballot.objects.filter(elector=OuterRef("pk"), superseded_at__isnull=True)
+    electors = (
+        Elector.objects.filter(poll=poll)
+        .select_related("building")
+        .annotate(choice=Subquery(current.values("choice")[:1]))
+        .order_by("building__name", "building_id", "stairwell_number", "-floor", "room")
+    )
+    stairwells: dict[tuple, StairwellProgress] = {}
+    for elector in electors:
+        name = elector.building.name if elector.building else ""
+        stairwell = stairwells.setdefault(
+            (name, elector.stairwell_number), StairwellProgress(name, elector.stairwell_number)
+        )
+        if not stairwell.floors or stairwell.floors[-1].floor != elector.floor:
+            stairwell.floors.append(FloorProgress(elector.floor))
+        stairwell.floors[-1].electors.append(elector)
+    return list(stairwells.values())
+
+
+def ballot_history(poll: Poll) -> QuerySet[Ballot]:
+    """Every ballot ever recorded, corrections with the ballot they replaced (one query)."""
+    return (
+        Ballot.objects.filter(poll=poll)
+        .select_related("elector", "collected_by", "recorded_by", "replaces")
+        .order_by("elector__stairwell_number", "elector__floor", "elector__room", "recorded_at", "pk")
+    )

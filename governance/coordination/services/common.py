@@ -1,0 +1,27 @@
+"""What the coordination services share: permission and place checks with clear refusals."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from cases.services import IllegalTransition
+from communities.models import Unit
+
+from .. import selectors
+
+
+def ensure_perm(user, perm: str, message) -> None:
+    if not user.has_perm(perm):
+        raise IllegalTransition(message)
+
+
+def ensure_within(user, unit: Unit, message) -> None:
+    if not selectors.within(user, unit):
+        raise IllegalTransition(message)
+
+
+def required(value: str, field: str, message) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message})
+    return value

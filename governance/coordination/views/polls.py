@@ -1,0 +1,178 @@
+"""Consent poll pages: the list, opening one, the result with its arithmetic, ballots, the visit list."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from cases.selectors import visible_cases
+
+from .. import selectors, services
+from ...models import Ballot, Poll
+from ..forms import BallotForm, CorrectionForm, PollForm, own_buildings
+from ..services import IllegalTransition
+from .common import add_service_errors, page_of
+
+
+@require_safe
+@login_required
+@permission_required("governance.view_poll", raise_exception=True)
+def poll_list(request: HttpRequest) -> HttpResponse:
+    polls = selectors.poll_list(request.user).order_by("-opens_on", "-pk")
+    return render(request, "governance/coordination/poll_list.html", {"page": page_of(request, polls)})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+@permission_required("governance.add_poll", raise_exception=True)
+def poll_new(request: HttpRequest) -> HttpResponse:
+    initial = {"case": request.GET.get("case", "")}
+    if building := own_buildings(request.user).filter(pk=_int(request.GET.get("building"))).first():
+        initial["buildings"] = [building.pk]
+    form = PollForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        poll = _open(request, form)
+        if poll is not None:
+            messages.success(request, _("Poll opened: the households of the electorate are listed for visits."))
+            return redirect(poll)
+    return render(request, "governance/coordination/poll_form.html", {"form": form})
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _open(request: HttpRequest, form: PollForm) -> Poll | None:
+    data = form.cleaned_data
+    code = (data["case"] or "").strip().upper()
+    case = visible_cases(request.user).filter(code=code).first() if code else None
+    if code and case is None:
+        form.add_error("case", _("No case with this tracking code is visible to you."))
+        return None
+    try:
+        return services.open_poll(
+            title=data["title"], question=data["question"], buildings=data["buildings"],
+            stairwell_numbers=data["stairwell_numbers"], rule=data["rule"], thresholds=form.thresholds(),
+            opens_on=data["opens_on"], closes_on=data["closes_on"], case=case, by=request.user,
+        )
+    except IllegalTransition as error:
+        form.add_error(None, error.message)
+    except ValidationError as error:
+        add_service_errors(form, error)
+    return None
+
+
+def _poll(request: HttpRequest, pk: int) -> Poll:
+    return get_object_or_404(selectors.visible_polls(request.user).select_related("unit", "case", "closed_by"), pk=pk)
+
+
+def render_poll(request: HttpRequest, poll: Poll, *, ballot_form: forms.Form | None = None) -> HttpResponse:
+    progress = selectors.poll_progress(poll)
+    electors = [e for stairwell in progress for floor in stairwell.floors for e in floor.electors]
+    may_collect = services.may_collect(request.user, poll) and poll.status == Poll.Status.OPEN
+    context = {
+        "poll": poll,
+        "outcome": selectors.poll_outcome(poll),
+        "progress": progress,
+        "ballots": selectors.ballot_history(poll),
+        "form": ballot_form or (BallotForm(poll=poll, electors=electors) if may_collect else None),
+        "may_collect": may_collect,
+        "may_close": services.may_close(request.user, poll) and poll.status == Poll.Status.OPEN,
+        "buildings": poll.buildings.all(),
+    }
+    return render(request, "governance/coordination/poll_detail.html", context)
+
+
+@require_safe
+@login_required
+@permission_required("governance.view_poll", raise_exception=True)
+def poll_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_poll(request, _poll(request, pk))
+
+
+@require_POST
+@login_required
+@permission_required("governance.record_ballot", raise_exception=True)
+def ballot_new(request: HttpRequest, pk: int) -> HttpResponse:
+    poll = _poll(request, pk)
+    form = BallotForm(request.POST, poll=poll)
+    if not form.is_valid():
+        return render_poll(request, poll, ballot_form=form)
+    d = form.cleaned_data
+    try:
+        services.record_ballot(
+            poll=poll, elector=d["elector"], choice=d["choice"], method=d["method"],
+            collected_at=d["collected_at"], collector_name=d["collector_name"], witness=d["witness"],
+            signed_by=d["signed_by"], note=d["note"], by=request.user,
+        )
+    except IllegalTransition as error:
+        form.add_error("elector", error.message)
+        return render_poll(request, poll, ballot_form=form)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return render_poll(request, poll, ballot_form=form)
+    messages.success(request, _("Ballot recorded."))
+    return redirect(poll)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+@permission_required("governance.record_ballot", raise_exception=True)
+def ballot_correct(request: HttpRequest, pk: int, ballot_pk: int) -> HttpResponse:
+    """Correct a household's ballot; the reason is kept with the replaced ballot in the history."""
+    poll = _poll(request, pk)
+    ballot = get_object_or_404(Ballot.objects.select_related("elector"), pk=ballot_pk, poll=poll)
+    initial = {"choice": ballot.choice, "method": ballot.method, "witness": ballot.witness}
+    form = CorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.correct_ballot(
+                ballot=ballot, choice=d["choice"], reason=d["reason"], method=d["method"],
+                collected_at=d["collected_at"], collector_name=d["collector_name"], witness=d["witness"],
+                by=request.user,
+            )
+        except IllegalTransition as error:
+            messages.error(request, error.message)
+            return redirect(poll)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Ballot corrected; the earlier one is kept in the history."))
+            return redirect(poll)
+    context = {"poll": poll, "ballot": ballot, "form": form}
+    return render(request, "governance/coordination/ballot_correct.html", context)
+
+
+@require_safe
+@login_required
+@permission_required("governance.view_poll", raise_exception=True)
+def visit_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """The door-to-door list: households not reached yet, by unit and floor (printable)."""
+    poll = _poll(request, pk)
+    progress = selectors.poll_progress(poll)
+    context = {"poll": poll, "stairwells": [s for s in progress if s.to_visit], "progress": progress}
+    return render(request, "governance/coordination/visit_list.html", context)
+
+
+@require_POST
+@login_required
+@permission_required("governance.close_poll", raise_exception=True)
+def poll_close(request: HttpRequest, pk: int) -> HttpResponse:
+    poll = _poll(request, pk)
+    try:
+        poll = services.close_poll(poll=poll, by=request.user)
+    except IllegalTransition as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Poll closed: the result is frozen."))
+    return redirect(poll)

@@ -1,0 +1,5 @@
+"""Models of the coordination app, one module per subject; this file only lists them."""
+
+from .meetings import ActionItem, ActionUpdate, AgendaItem, Decision, Meeting, Participant
+from .polls import Ballot, Elector, Poll
+from .whistles import Summons, Whistle
