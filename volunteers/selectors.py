@@ -154,6 +154,14 @@ class Candidate:
         return self.PROXIMITY_LABELS[self.proximity]
 
 
+def task_candidates(case: Case) -> QuerySet[Volunteer]:
+    """Whom a task from ``case`` may go to: the active volunteers of the case's community."""
+    place = case.location_unit
+    return Volunteer.objects.filter(
+        status=V.ACTIVE, unit_path__startswith=reach_path(place.path, place.level)
+    ).select_related("unit").order_by("name", "pk")
+
+
 def skills_for(case: Case) -> list[Skill]:
     return list(Skill.objects.filter(categories=case.category_id).order_by("sort_order", "code"))
 

@@ -20,7 +20,7 @@ from .common import in_subtree, within_reach
 from .hours import correct, credit_service, net_of
 from .people import (
     add_member, add_volunteer, approve, create_team, decline, link_login, register, remove_member,
-    set_leader, set_status, update_team, update_volunteer,
+    reveal_phone, set_leader, set_status, update_team, update_volunteer,
 )
 from .suggestions import answer_suggestion, submit_suggestion, suggestion_to_case
 from .tasks import assign_task, cancel_task, report_task
@@ -28,7 +28,7 @@ from .tasks import assign_task, cancel_task, report_task
 __all__ = [
     "IllegalTransition", "in_subtree", "within_reach",
     "register", "add_volunteer", "update_volunteer", "approve", "decline", "set_status", "link_login",
-    "create_team", "update_team", "add_member", "remove_member", "set_leader",
+    "reveal_phone", "create_team", "update_team", "add_member", "remove_member", "set_leader",
     "create_activity", "update_activity", "cancel_activity", "eligible",
     "sign_up", "cancel_sign_up", "check_in", "check_out", "record_attendance", "mark_no_show",
     "credit_service", "correct", "net_of",

@@ -55,6 +55,7 @@ def _clean_person(fields: dict, *, instance: Volunteer | None = None) -> dict:
         raise ValidationError(errors)
     for name in ("employer_party_org", "availability", "note"):
         fields[name] = (fields.get(name) or "").strip()
+    fields["party_member"] = bool(fields.get("party_member"))
     return fields
 
 
@@ -84,8 +85,10 @@ def _save_new(volunteer: Volunteer, skills) -> Volunteer:
     try:
         with transaction.atomic():
             volunteer.save()
-    except IntegrityError:  # the same number registered a moment ago
-        raise ValidationError({"phone": PHONE_TAKEN}) from None
+    except IntegrityError:
+        if Volunteer.objects.filter(phone=volunteer.phone).exists():  # registered a moment ago
+            raise ValidationError({"phone": PHONE_TAKEN}) from None
+        raise
     volunteer.skills.set(list(skills or []))
     return volunteer
 
@@ -204,6 +207,14 @@ def link_login(*, volunteer: Volunteer, username: str, by) -> Volunteer:
     return volunteer
 
 
+@transaction.atomic
+def reveal_phone(*, volunteer: Volunteer, by) -> str:
+    """The full number, for staff who look after the volunteer; every opening is logged."""
+    ensure_may(by, "volunteers.change_volunteer", volunteer.unit_path)
+    history(volunteer, action="phone_revealed", by=by)
+    return volunteer.phone
+
+
 # --- teams ------------------------------------------------------------------------------------
 
 
@@ -312,5 +323,5 @@ def skills_by_code(codes) -> list[Skill]:
 
 __all__ = [
     "register", "add_volunteer", "update_volunteer", "approve", "decline", "set_status", "link_login",
-    "create_team", "update_team", "add_member", "remove_member", "set_leader", "in_subtree",
+    "reveal_phone", "create_team", "update_team", "add_member", "remove_member", "set_leader", "in_subtree",
 ]

@@ -1,0 +1,60 @@
+"""Sections the volunteer corps adds to earlier apps' pages (``communities.panels``).
+
+Registered in ``VolunteersConfig.ready``. Each runs a fixed number of queries.
+- "case_detail": the building's responsible party members (党员包楼), the suggestion the case
+  came from, the case's volunteer tasks, and the hand-over form with suggested volunteers.
+- "building_detail": the building's responsible party members.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from cases.models import Case
+from communities.models import Building
+from communities.panels import register
+
+from . import selectors
+from .forms import TaskForm
+from .models import Suggestion, Task
+from .services.tasks import FINISHED_CASE
+
+
+def _may_see_corps(request: HttpRequest) -> bool:
+    return request.user.has_perm("volunteers.view_volunteer")
+
+
+def _task_form(request: HttpRequest, case: Case) -> tuple[TaskForm | None, list, list, bool]:
+    if case.status in FINISHED_CASE or not request.user.has_perm("volunteers.assign_task"):
+        return None, [], [], False
+    skills = selectors.skills_for(case)
+    candidates = selectors.suggest_volunteers(case, skills=skills)
+    nearest_only = not candidates and bool(skills)
+    if nearest_only:  # nobody has the skills: the nearest volunteers, so the work still gets done
+        candidates = selectors.suggest_volunteers(case, skills=[])
+    form = getattr(request, "volunteer_task_form", None) or TaskForm(volunteers=selectors.task_candidates(case))
+    return form, candidates, skills, nearest_only
+
+
+@register("case_detail", order=50)
+def case_panel(request: HttpRequest, case: Case) -> str | None:
+    if not _may_see_corps(request):
+        return None
+    form, candidates, skills, nearest_only = _task_form(request, case)
+    context = {
+        "case": case,
+        "party_members": selectors.party_members_of(case.building) if case.building_id else [],
+        "origin": Suggestion.objects.select_related("volunteer").filter(case=case).first(),
+        "tasks": Task.objects.filter(case=case).select_related("volunteer").order_by("assigned_at", "pk"),
+        "form": form, "candidates": candidates, "skills": skills, "nearest_only": nearest_only,
+    }
+    return render_to_string("volunteers/panels/case.html", context, request=request)
+
+
+@register("building_detail", order=50)
+def building_panel(request: HttpRequest, building: Building) -> str | None:
+    if not _may_see_corps(request):
+        return None
+    context = {"building": building, "party_members": selectors.party_members_of(building)}
+    return render_to_string("volunteers/panels/building.html", context, request=request)

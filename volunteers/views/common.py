@@ -1,0 +1,76 @@
+"""What the staff pages share: the unit a page is about, pages of rows, service errors on forms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from communities.models import Unit
+from communities.selectors import tree_roots, visible_units
+
+from ..forms import PeriodForm
+from ..selectors import Period
+
+PAGE_SIZE = 50
+
+
+def page_of(request: HttpRequest, rows: QuerySet, size: int = PAGE_SIZE) -> Page:
+    return Paginator(rows, size).get_page(request.GET.get("page"))
+
+
+def focus_unit(request: HttpRequest) -> Unit | None:
+    """The unit named by ``?unit=<code>`` (404 outside the user's tree), else the user's own top unit."""
+    code = request.GET.get("unit", "").strip()
+    if code:
+        try:
+            return visible_units(request.user).get(code=code)
+        except Unit.DoesNotExist:
+            raise Http404 from None
+    roots = tree_roots(request.user)
+    return roots[0] if roots else None
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form's fields (or on the form)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def period_form(request: HttpRequest) -> tuple[PeriodForm, Period, Unit | None]:
+    """The totals pages' filter: a unit of the user's tree and a date range (default: this year)."""
+    units = visible_units(request.user).order_by("path")
+    data = request.GET if request.GET else None
+    form = PeriodForm(data, units=units)
+    period = Period(start=date(timezone.localdate().year, 1, 1))
+    unit = focus_unit(request) if "unit" in request.GET else None
+    if form.is_valid():
+        period = Period(start=form.cleaned_data["start"], end=_exclusive(form.cleaned_data["end"]))
+        unit = form.cleaned_data["unit"] or unit
+    if unit is None:
+        roots = tree_roots(request.user)
+        unit = roots[0] if roots else None
+    if not form.is_bound:
+        form = PeriodForm(initial={"start": period.start, "unit": unit.code if unit else None}, units=units)
+    return form, period, unit
+
+
+def _exclusive(end: date | None) -> date | None:
+    return None if end is None else date.fromordinal(end.toordinal() + 1)
+
+
+def back_to(request: HttpRequest, default: str) -> str:
+    """The form's ``next`` if it is a path on this site, else ``default``."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
