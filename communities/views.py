@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from . import selectors
+from . import panels, selectors
 from .models import Role
 
 
@@ -37,6 +37,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
         "posts": selectors.posts_of(user),
         "trees": trees,
         "shared_buildings": list(selectors.shared_buildings(user)),
+        "panels": panels.render("workspace", request, user),
     }
     return render(request, "communities/workspace.html", context)
 
@@ -58,6 +59,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         "posts": _in_role_order(selectors.visible_posts(user).filter(unit=unit, active=True)),
         "partners": selectors.visible_partners(user).filter(unit=unit).order_by("kind", "name"),
         "departments": selectors.visible_departments(user).filter(unit=unit),
+        "panels": panels.render("unit_detail", request, unit),
     }
     return render(request, "communities/unit_detail.html", context)
 
@@ -72,6 +74,7 @@ def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "building": building,
         "breadcrumbs": selectors.breadcrumbs(user, building.unit, include_self=True),
         "layout": selectors.building_layout(building),
+        "panels": panels.render("building_detail", request, building),
     }
     return render(request, "communities/building_detail.html", context)
 
