@@ -65,6 +65,39 @@ class InstantFilter(django_filters.IsoDateTimeFilter):
     field_class = BoundedDateTimeField
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0); anything else is an error, not "no filter"."""
+
+    widget = forms.TextInput  # the raw text reaches to_python (NullBooleanSelect maps junk to None)
+
+    def to_python(self, value):
+        text = str(value).strip().lower() if value is not None else ""
+        if text in ("", "none"):
+            return None
+        if text not in ("true", "false", "1", "0"):
+            raise ValidationError(_("Enter true or false."), code="invalid")
+        return text in ("true", "1")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class StrictBlanks:
+    """A typed parameter sent empty (``?status=``) is an error, as the schema says, not "any".
+
+    Text parameters may be empty: an empty text is still text (and filters nothing).
+    """
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, found in self.filters.items():
+            if not isinstance(found, django_filters.CharFilter) and self.data.get(name) == "":
+                self.form.add_error(name, ValidationError(_("Give a value or leave the parameter out."), code="blank"))
+                valid = False
+        return valid
+
+
 def _subtree(queryset: QuerySet, request, code: str, *fields: str) -> QuerySet:
     """Rows whose unit (any of ``fields``, each a unit path) lies under the visible unit ``code``."""
     unit = visible_units(request.user).filter(code=code).only("path").first() if request else None
@@ -76,7 +109,7 @@ def _subtree(queryset: QuerySet, request, code: str, *fields: str) -> QuerySet:
     return queryset.filter(condition)
 
 
-class CaseApiFilter(CaseFilter):
+class CaseApiFilter(StrictBlanks, CaseFilter):
     place = None  # by database id on the pages; by code here (``unit``)
     received = None  # two plain dates here: received_after, received_before
     category = django_filters.CharFilter(
@@ -103,8 +136,8 @@ class CaseApiFilter(CaseFilter):
         return _subtree(queryset, self.request, value, "unit_path", "location_unit__path")
 
 
-class CategoryFilter(django_filters.FilterSet):
-    active = django_filters.BooleanFilter(label=_("Offered on forms"))
+class CategoryFilter(StrictBlanks, django_filters.FilterSet):
+    active = StrictBooleanFilter(label=_("Offered on forms"))
     parent = django_filters.CharFilter(field_name="parent__code", label=_("Parent category code"))
 
     class Meta:
@@ -112,7 +145,7 @@ class CategoryFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class UnitFilter(django_filters.FilterSet):
+class UnitFilter(StrictBlanks, django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=Unit.Level.choices, label=_("Level"))
     parent = django_filters.CharFilter(field_name="parent__code", label=_("Parent unit code"))
     within = django_filters.CharFilter(method="in_subtree", label=_("Unit code: that unit and everything under it"))
@@ -125,7 +158,7 @@ class UnitFilter(django_filters.FilterSet):
         return _subtree(queryset, self.request, value, "path")
 
 
-class BuildingFilter(django_filters.FilterSet):
+class BuildingFilter(StrictBlanks, django_filters.FilterSet):
     unit = django_filters.CharFilter(method="in_subtree", label=_("Unit code: buildings in its subtree"))
 
     class Meta:
@@ -154,7 +187,7 @@ class MonthFilter(django_filters.Filter):
     field_class = MonthField
 
 
-class MonthlyScoreFilter(django_filters.FilterSet):
+class MonthlyScoreFilter(StrictBlanks, django_filters.FilterSet):
     month = MonthFilter(field_name="month", label=_("Month, YYYY-MM"))
     unit = django_filters.CharFilter(field_name="unit__code", label=_("Unit code (that unit only)"))
     within = django_filters.CharFilter(method="in_subtree", label=_("Unit code: that unit and everything under it"))

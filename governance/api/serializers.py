@@ -67,6 +67,8 @@ class CaseSerializer(serializers.ModelSerializer):
     handler = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     resident_phone = serializers.CharField(source="masked_phone", read_only=True, help_text="Always masked.")
+    # Choices that may be blank: declared so the schema's enum includes "" (read-only fields lose it).
+    satisfaction = serializers.ChoiceField(Case.Satisfaction.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Case
@@ -112,6 +114,7 @@ class TimelineEventSerializer(serializers.ModelSerializer):
 class CaseDetailSerializer(CaseSerializer):
     """One case: the list fields, what happened and what the user may do next."""
 
+    nature = serializers.ChoiceField(Case.Nature.choices, allow_blank=True, read_only=True)
     dispatching_unit = code_of("dispatching_unit", allow_null=True)
     merged_into = code_of("merged_into", allow_null=True)
     co_handling_units = serializers.SerializerMethodField()

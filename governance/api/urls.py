@@ -1,6 +1,6 @@
 """/api/v1/ (the REST API), /api/schema/ (its OpenAPI 3 schema), /api/docs/ (Swagger UI, local assets)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -26,4 +26,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The cookie lets "Try it out" in a signed-in browser send the CSRF token (session auth).
     path("docs/", ensure_csrf_cookie(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
+    # Any other address under /api/ answers in JSON too, not with the site's HTML page.
+    re_path(r"(?s)^.*\Z", views.not_found),
 ]

@@ -7,9 +7,10 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from cases import rates, selectors, services
@@ -235,3 +236,12 @@ def _transition_view(spec: ApiAction):
 
 for _spec in ACTIONS:
     setattr(CaseViewSet, f"do_{_spec.name}", _transition_view(_spec))
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def not_found(request, *args, **kwargs):
+    raise NotFound(_("There is no API address %(path)s; the addresses are listed at /api/v1/ and end with a slash.")
+                   % {"path": request.path})
