@@ -218,7 +218,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Jiesu Jiban governance portal API",
     "DESCRIPTION": (
-        "Cases (resident requests), the tier tree, buildings, categories and monthly scores, "
+        "Cases (resident requests), the tier tree, buildings, categories, monthly scores, volunteers, "
+        "activities, deliberation meetings and consent polls, "
         "scoped to the caller's part of the tree. Authenticate with `Authorization: Token <key>`."
     ),
     "VERSION": "1",
@@ -230,8 +231,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "UrgencyEnum": "cases.models.Urgency",
-        "IntakeSourceEnum": "governance.api.intake.API_SOURCES",
-        "SourceEnum": "governance.api.intake.CASE_SOURCES",
+        name: f"governance.api.enums.{choices}"
+        for name, choices in [
+            ("UrgencyEnum", "URGENCIES"), ("CaseSourceEnum", "CASE_SOURCES"), ("IntakeSourceEnum", "INTAKE_SOURCES"),
+            ("CaseStatusEnum", "CASE_STATUSES"), ("CaseKindEnum", "CASE_KINDS"),
+            ("VolunteerStatusEnum", "VOLUNTEER_STATUSES"), ("ActivityKindEnum", "ACTIVITY_KINDS"),
+            ("MeetingStatusEnum", "MEETING_STATUSES"), ("PollStatusEnum", "POLL_STATUSES"),
+        ]
     },
 }

@@ -98,7 +98,7 @@ class StrictBlanks:
         return valid
 
 
-def _subtree(queryset: QuerySet, request, code: str, *fields: str) -> QuerySet:
+def subtree(queryset: QuerySet, request, code: str, *fields: str) -> QuerySet:
     """Rows whose unit (any of ``fields``, each a unit path) lies under the visible unit ``code``."""
     unit = visible_units(request.user).filter(code=code).only("path").first() if request else None
     if unit is None:
@@ -133,7 +133,7 @@ class CaseApiFilter(StrictBlanks, CaseFilter):
         return queryset.filter(Q(category__code=value) | Q(category__parent__code=value))
 
     def in_unit_code(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        return _subtree(queryset, self.request, value, "unit_path", "location_unit__path")
+        return subtree(queryset, self.request, value, "unit_path", "location_unit__path")
 
 
 class CategoryFilter(StrictBlanks, django_filters.FilterSet):
@@ -155,7 +155,7 @@ class UnitFilter(StrictBlanks, django_filters.FilterSet):
         fields: list[str] = []
 
     def in_subtree(self, queryset: QuerySet[Unit], name: str, value: str) -> QuerySet[Unit]:
-        return _subtree(queryset, self.request, value, "path")
+        return subtree(queryset, self.request, value, "path")
 
 
 class BuildingFilter(StrictBlanks, django_filters.FilterSet):
@@ -166,7 +166,7 @@ class BuildingFilter(StrictBlanks, django_filters.FilterSet):
         fields: list[str] = []
 
     def in_subtree(self, queryset: QuerySet[Building], name: str, value: str) -> QuerySet[Building]:
-        return _subtree(queryset, self.request, value, "unit__path")
+        return subtree(queryset, self.request, value, "unit__path")
 
 
 class MonthField(forms.CharField):
@@ -197,4 +197,4 @@ class MonthlyScoreFilter(StrictBlanks, django_filters.FilterSet):
         fields: list[str] = []
 
     def in_subtree(self, queryset: QuerySet[MonthlyScore], name: str, value: str) -> QuerySet[MonthlyScore]:
-        return _subtree(queryset, self.request, value, "unit__path")
+        return subtree(queryset, self.request, value, "unit__path")

@@ -15,7 +15,6 @@ from cases.models import Case, Urgency
 
 from .fields import BuildingField, CategoryCodeField, UnitCodeField
 
-CASE_SOURCES = Case.Source.choices
 API_SOURCES = [*STAFF_SOURCES, (Case.Source.API.value, Case.Source.API.label)]
 HOTLINE_ONLY = ("hotline_order_no", "contact_due_at", "resolve_due_at")
 

@@ -5,7 +5,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import coordination, corps, views
 
 app_name = "api"
 
@@ -20,6 +20,10 @@ router.register("categories", views.CategoryViewSet, basename="category")
 router.register("units", views.UnitViewSet, basename="unit")
 router.register("buildings", views.BuildingViewSet, basename="building")
 router.register("monthly-scores", views.MonthlyScoreViewSet, basename="monthly-score")
+router.register("volunteers", corps.VolunteerViewSet, basename="volunteer")
+router.register("activities", corps.ActivityViewSet, basename="activity")
+router.register("meetings", coordination.MeetingViewSet, basename="meeting")
+router.register("polls", coordination.PollViewSet, basename="poll")
 
 urlpatterns = [
     path("v1/", include(router.urls)),
@@ -27,5 +31,5 @@ urlpatterns = [
     # The cookie lets "Try it out" in a signed-in browser send the CSRF token (session auth).
     path("docs/", ensure_csrf_cookie(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
     # Any other address under /api/ answers in JSON too, not with the site's HTML page.
-    re_path(r"(?s)^.*\Z", views.not_found),
+    re_path(r"^[\s\S]*$", views.not_found),
 ]
