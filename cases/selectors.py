@@ -15,8 +15,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Role
-from communities.selectors import EVERYWHERE, granted_q, posts_of, scope, subtree_paths
+from communities.selectors import EVERYWHERE, scope, subtree_paths
 
 from .deadlines import CONTACT_DUE_SOON
 from .models import Attachment, Case, CoHandling, TimelineEvent
@@ -29,24 +28,9 @@ DUPLICATE_WINDOW = timedelta(days=30)
 LIST_RELATED = ("category", "unit", "location_unit", "building", "handler", "dispatching_unit")
 
 
-# A department liaison's post sits on the area only to say whom they speak for; they see
-# the cases they were summoned to (guardian grants), not the area's whole subtree.
-GRANTS_ONLY_ROLES = {Role.DEPARTMENT_LIAISON}
-
-
 def case_roots(user) -> list[str] | None:
     """Roots of the subtrees whose cases ``user`` sees and acts on (``None``: everywhere)."""
-    roots = subtree_paths(user)
-    if roots is EVERYWHERE or not roots:
-        return roots
-    posts = posts_of(user)
-    if not any(post.role in GRANTS_ONLY_ROLES for post in posts):
-        return roots
-    kept: list[str] = []
-    for path in sorted(post.unit.path for post in posts if post.role not in GRANTS_ONLY_ROLES):
-        if not any(path.startswith(root) for root in kept):
-            kept.append(path)
-    return kept
+    return subtree_paths(user)
 
 
 def _paths_q(roots: list[str], field: str) -> Q:
@@ -57,12 +41,14 @@ def _paths_q(roots: list[str], field: str) -> Q:
 
 
 def visible_cases(user) -> QuerySet[Case]:
-    """The cases ``user`` may see (a sibling unit's case is simply not in here)."""
-    roots = case_roots(user)
-    if roots is EVERYWHERE or roots == subtree_paths(user):
-        cases = scope(Case.objects.all(), user, path_field="unit_path", grant_perm="cases.view_case")
-    else:
-        cases = Case.objects.filter(_paths_q(roots, "unit_path") | granted_q(user, Case, "cases.view_case"))
+    """The cases ``user`` may see (a sibling unit's case is simply not in here).
+
+    The one scoping rule on the handling unit, plus guardian ``view_case`` grants (a
+    department summoned by a whistle), plus cases co-handled (双派) by a unit in the
+    user's subtrees.
+    """
+    cases = scope(Case.objects.all(), user, path_field="unit_path", grant_perm="cases.view_case")
+    roots = subtree_paths(user)
     if roots is EVERYWHERE or not roots:
         return cases
     co_handled = CoHandling.objects.filter(_paths_q(roots, "unit_path")).values("case_id")

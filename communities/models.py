@@ -336,6 +336,11 @@ ROLE_LEVELS: dict[str, set[str]] = {
 }
 
 
+# A department liaison's post sits on the area only to say whom they speak for: it opens
+# no subtree. They see exactly what they are summoned to (guardian grants).
+GRANTS_ONLY_ROLES = frozenset({Role.DEPARTMENT_LIAISON})
+
+
 class Portfolio(models.TextChoices):
     """A deputy director's field; case categories name the portfolio that answers for them."""
 

@@ -20,7 +20,7 @@ from django.db.models import BigIntegerField, Count, IntegerField, Model, Q, Que
 from django.db.models.functions import Cast
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
-from .models import PATH_SEPARATOR, Building, Department, Household, PartnerOrganisation, Post, Stairwell, Unit
+from .models import GRANTS_ONLY_ROLES, PATH_SEPARATOR, Building, Department, Household, PartnerOrganisation, Post, Stairwell, Unit
 
 User = AbstractBaseUser | AnonymousUser
 EVERYWHERE = None
@@ -34,7 +34,12 @@ def subtree_paths(user: User) -> list[str] | None:
         return EVERYWHERE
     cached = getattr(user, "_subtree_paths", None)
     if cached is None:
-        paths = sorted(Post.objects.active().filter(user=user).values_list("unit__path", flat=True))
+        paths = sorted(
+            Post.objects.active()
+            .filter(user=user)
+            .exclude(role__in=GRANTS_ONLY_ROLES)
+            .values_list("unit__path", flat=True)
+        )
         cached = []
         for path in paths:
             if not any(path.startswith(root) for root in cached):

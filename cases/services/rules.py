@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from communities.selectors import posts_of
 
 from ..models import Case, CoHandling, ExtensionRequest
-from ..selectors import GRANTS_ONLY_ROLES, case_roots, visible_cases
+from communities.models import GRANTS_ONLY_ROLES
+
+from ..selectors import case_roots, visible_cases
 
 S = Case.Status
 OPEN_HANDLING = frozenset({S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS})
