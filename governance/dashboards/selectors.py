@@ -19,20 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
-from django.db import models
-from django.db.models import Count, Q, QuerySet, Value
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from cases import rates
 from cases.models import Case, MonthlyScore
 from cases.rates import RATE_TZ, Score
-from cases.selectors import EVERYWHERE, LIST_RELATED, OPEN, case_roots, overdue_q, queue, visible_cases
-from communities.models import Unit
+from cases.selectors import EVERYWHERE, OPEN, case_roots, overdue_q, queue, visible_cases
+from communities.models import PATH_SEPARATOR, Unit
 from communities.selectors import subtree_paths, tree_roots, visible_units
 
 S = Case.Status
 NOT_DONE = [*OPEN, S.RESOLVED]  # every work figure is about one of these states
+ROW_RELATED = ("category", "unit", "location_unit")  # what a case row on the dashboard shows
 TREND_MONTHS = 12
 LIST_LENGTH = 10
 HOTSPOT_MIN_CASES = 3
@@ -69,11 +69,22 @@ def in_place(user, unit: Unit) -> QuerySet[Case]:
     return visible_cases(user).filter(located).order_by()
 
 
-def _bucket(unit: Unit, children: list[Unit]) -> models.Case:
-    """The child a case belongs to: by handling unit first, else by place; else the unit itself."""
-    handled = [models.When(unit_path__startswith=c.path, then=Value(c.pk)) for c in children]
-    located = [models.When(location_unit__path__startswith=c.path, then=Value(c.pk)) for c in children]
-    return models.Case(*handled, *located, default=Value(unit.pk), output_field=models.BigIntegerField())
+def child_of(unit: Unit, children: list[Unit]):
+    """A function giving, for a unit path under ``unit``, the child it lies under (or None).
+
+    Rows are grouped by path in SQL (a few hundred groups at most, one per unit) and
+    folded into children here: cheaper than a CASE of prefix tests on every row.
+    """
+    by_path = {child.path: child.pk for child in children}
+    depth = unit.path.count(PATH_SEPARATOR) - 1  # path components of the unit itself
+
+    def find(path: str | None) -> int | None:
+        if not path or not path.startswith(unit.path):
+            return None
+        parts = path.split(PATH_SEPARATOR, depth + 2)
+        return by_path.get(PATH_SEPARATOR.join(parts[: depth + 2]) + PATH_SEPARATOR)
+
+    return find
 
 
 # ---------------------------------------------------------------- work figures (live)
@@ -110,20 +121,25 @@ def _work_aggregates(now: datetime) -> dict[str, Count]:
 
 
 def work_counts(user, unit: Unit, children: list[Unit], *, now: datetime) -> dict[int, WorkCounts]:
-    """Open, overdue, supervised … cases of the unit (its whole subtree) and of each child. One query."""
+    """Open, overdue, supervised … cases of the unit (its whole subtree) and of each child. One query.
+
+    A case counts for the child that handles it, else for the child where it happened
+    (as the queue's ``place`` filter finds it).
+    """
     rows = (
         in_place(user, unit)
         .filter(status__in=NOT_DONE)
-        .annotate(bucket=_bucket(unit, children))
-        .values("bucket")
+        .values("unit_path", "location_unit__path")
         .annotate(**_work_aggregates(now))
     )
     result = {item.pk: WorkCounts() for item in [unit, *children]}
     names = [item.name for item in fields(WorkCounts)]
+    find = child_of(unit, children)
     for row in rows:
         counts = WorkCounts(**{name: row[name] for name in names})
-        if row["bucket"] != unit.pk:
-            result[row["bucket"]] = counts
+        child = find(row["unit_path"]) or find(row["location_unit__path"])
+        if child is not None:
+            result[child].add(counts)
         result[unit.pk].add(counts)
     return result
 
@@ -131,17 +147,17 @@ def work_counts(user, unit: Unit, children: list[Unit], *, now: datetime) -> dic
 def oldest_overdue(user, unit: Unit, *, now: datetime) -> list[Case]:
     # ``status__in=OPEN`` says the same as overdue_q's "not finished" in a form an index can use.
     cases = in_place(user, unit).filter(overdue_q(now), status__in=OPEN)
-    return list(cases.select_related(*LIST_RELATED).order_by("resolve_due_at", "pk")[:LIST_LENGTH])
+    return list(cases.select_related(*ROW_RELATED).order_by("resolve_due_at", "pk")[:LIST_LENGTH])
 
 
 def due_today(user, unit: Unit, *, now: datetime) -> list[Case]:
     end_of_today = datetime.combine(now.astimezone(RATE_TZ).date() + timedelta(days=1), time.min, RATE_TZ)
     cases = in_place(user, unit).filter(status__in=OPEN, resolve_due_at__gte=now, resolve_due_at__lt=end_of_today)
-    return list(cases.select_related(*LIST_RELATED).order_by("resolve_due_at", "pk")[:LIST_LENGTH])
+    return list(cases.select_related(*ROW_RELATED).order_by("resolve_due_at", "pk")[:LIST_LENGTH])
 
 
 def my_queue(user) -> list[Case]:
-    return list(queue(user, "mine")[:LIST_LENGTH])
+    return list(queue(user, "mine").select_related(None).select_related(*ROW_RELATED)[:LIST_LENGTH])
 
 
 # ---------------------------------------------------------------- the month's volume (live)
@@ -296,25 +312,38 @@ def _live_counts(unit: Unit, children: list[Unit], months: list[date]) -> dict[t
     counted = rates.counted_cases(months[0])
     for month in months[1:]:
         counted = counted | rates.counted_cases(month)
-    by_child = models.Case(
-        *[models.When(unit_path__startswith=child.path, then=Value(child.pk)) for child in children],
-        default=Value(unit.pk),
-        output_field=models.BigIntegerField(),
-    )
     rows = (
         counted.filter(unit_path__startswith=unit.path)
-        .annotate(month=TruncMonth("received_at", tzinfo=RATE_TZ), bucket=by_child)
-        .values("month", "bucket")
+        .annotate(month=TruncMonth("received_at", tzinfo=RATE_TZ))
+        .values("month", "unit_path")
         .annotate(**rates.COUNTS)
     )
     result: dict[tuple[date, int], rates.Counts] = {}
+    find = child_of(unit, children)
     for row in rows:
-        month = timezone.localtime(row["month"], RATE_TZ).date() if isinstance(row["month"], datetime) else row["month"]
+        month = row["month"]
+        month = timezone.localtime(month, RATE_TZ).date() if isinstance(month, datetime) else month
         counts = rates.Counts.from_row(row)
-        if row["bucket"] != unit.pk:
-            result[(month, row["bucket"])] = counts
-        result.setdefault((month, unit.pk), rates.Counts()).add(counts)
+        child = find(row["unit_path"])
+        for key in ((month, unit.pk), (month, child)) if child is not None else ((month, unit.pk),):
+            result.setdefault(key, rates.Counts()).add(counts)
     return result
+
+
+def rank(scores: list[Score]) -> list[Score]:
+    """``cases.rates.ranking``'s rule applied to scores already in hand (no second aggregate).
+
+    Best composite first, ties sharing a rank; the lowest flagged when at least two are
+    ranked; units without a composite last, unranked.
+    """
+    ranked = sorted((s for s in scores if s.composite is not None), key=lambda s: -s.composite)
+    for position, item in enumerate(ranked, start=1):
+        previous = ranked[position - 2] if position > 1 else None
+        item.rank = previous.rank if previous and previous.composite == item.composite else position
+    if len(ranked) > 1:
+        for item in ranked:
+            item.lowest = item.composite == ranked[-1].composite
+    return ranked + [s for s in scores if s.composite is None]
 
 
 def _stored_score(unit: Unit, month: date, row: MonthlyScore | None) -> Score:
@@ -376,7 +405,7 @@ def dashboard(user, unit: Unit, month: date, *, now: datetime | None = None) -> 
         unit=unit, month=month, now=now, children=children,
         frozen=month in history.frozen,
         score=history.unit[-1],
-        ranking=rates.ranking(unit, month) if children else [],
+        ranking=rank([history.children[child.pk][-1] for child in children]),
         trend=history,
         work=work_counts(user, unit, children, now=now),
         volume=month_volume(user, unit, month, today=today),

@@ -18,6 +18,7 @@ from cases import rates, services
 from cases.models import Case
 from cases.rates import RATE_TZ
 from communities.models import Role, Unit
+from governance.dashboards import selectors
 from tests.cases.factories import CaseFactory, CategoryFactory
 from tests.factories import CommunityFactory, GridFactory, staff
 
@@ -89,6 +90,26 @@ def test_street_ranks_its_communities_and_flags_the_lowest(client, street, ranke
     assert {row.unit.pk: row.score.composite for row in rows} == expected
     lowest_row = re.search(r'<tr class="lowest">.*?</tr>', response.content.decode(), re.S).group(0)
     assert third_community.name in lowest_row and "Lowest" in lowest_row
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_dashboard_ranking_follows_the_rates_ranking_ties_included(street, community, sibling_community,
+                                                                   third_community, frozen):
+    make_case(community, rated=(True, "basic"))
+    make_case(sibling_community, rated=(True, "basic"))  # ties with 第三社区 for last place
+    make_case(third_community, rated=(True, "satisfied"))
+    CommunityFactory(parent=street, name="星城第九社区")  # nothing at all: unranked, last
+    if frozen:
+        rates.freeze_month(month=PAST)
+    user = staff(street, Role.SECRETARY)
+
+    board = selectors.dashboard(user, street, PAST)
+
+    def key(scores):
+        return [(s.unit.pk, s.rank, s.lowest, s.composite, s.frozen) for s in scores]
+
+    assert key(board.ranking) == key(rates.ranking(street, PAST))
+    assert [s.rank for s in board.ranking] == [1, 2, 2, None] and [s.lowest for s in board.ranking][1:3] == [True, True]
 
 
 def test_units_with_nothing_rated_are_listed_last_unranked(client, street, community, sibling_community):
