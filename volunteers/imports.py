@@ -56,7 +56,7 @@ COLUMNS: list[Column] = [
            "xc-3-g1"),
     Column("building", "楼栋", False, _("Building name in that community."), "星城二里41号楼"),
     Column("teams", "所在队伍", False, _("Team names, separated by 、 (the teams must exist)."), "老工友志愿者服务队"),
-    Column("skills", "技能", False, _("Skill names or codes, separated by 、."), "修暖气、水阀、修自行车"),
+    Column("skills", "技能", False, _("Skill names or codes, separated by 、."), "修暖气水阀、修自行车"),
     Column("party_member", "是否党员", False, _("是 or 否; empty means 否."), "是"),
     Column("party_since", "入党时间", False, _("Date the volunteer joined the party."), "1988-07-01"),
     Column("employer_party_org", "报到单位党组织", False,

@@ -9,7 +9,7 @@ from communities.roles import grant, revoke
 # (code, name, case category codes the skill fits)
 SKILLS = [
     ("repairs", "水电维修", ["housing-stairwell", "housing-repair", "water", "power", "road-lights"]),
-    ("heating", "修暖气、水阀", ["heating-cold", "heating-leak", "water"]),
+    ("heating", "修暖气水阀", ["heating-cold", "heating-leak", "water"]),
     ("bicycle", "修自行车", []),
     ("haircut", "理发", []),
     ("patrol", "治安巡逻", ["ebike-hazard", "group-rental", "fire-lane", "safety-hazard", "parking-illegal"]),
@@ -18,7 +18,7 @@ SKILLS = [
     ("mediation", "矛盾调解", ["noise", "elevator", "parking-space", "housing-property"]),
     ("publicity", "政策宣传", ["garbage-sorting", "ebike-charging", "heating-fee"]),
     ("clean_up", "环境整治", ["garbage", "sanitation-pests", "road-surface"]),
-    ("medical", "义诊、健康咨询", []),
+    ("medical", "义诊健康咨询", []),
     ("tutoring", "课业辅导", []),
     ("counselling", "心理疏导", []),
 ]
