@@ -306,3 +306,16 @@ def test_whistle_list_runs_a_fixed_number_of_queries(client, director, community
     few = count()
     whistles(45)
     assert count() == few
+
+
+def test_deleting_a_liaisons_account_takes_them_out_of_the_department_group(area, director, community, housing,
+                                                                           housing_liaison, case):
+    blow(case, director, community, departments=[housing])
+    group = Group.objects.get(name=group_name(housing.pk))
+    assert housing_liaison in group.user_set.all()
+
+    housing_liaison.posts.all().delete()
+    assert housing_liaison not in group.user_set.all()
+    other = f.staff(area, Role.DEPARTMENT_LIAISON, department=housing)
+    other.delete()  # the cascade removes their post first: nothing is re-added for a departing user
+    assert list(group.user_set.all()) == []

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
@@ -108,7 +108,7 @@ def add_agenda_item(*, meeting: Meeting, by, topic: str = "", case: Case | None 
     if case is not None:
         record(
             case, action="meeting_agenda", by=by,
-            note=_t("On the agenda of %(meeting)s (%(when)s, %(place)s)") % {
+            note=gettext("On the agenda of %(meeting)s (%(when)s, %(place)s)") % {
                 "meeting": meeting.title, "when": _meeting_date(meeting), "place": meeting.place,
             },
             data={"meeting": meeting.pk, "agenda_item": item.pk},
@@ -174,7 +174,7 @@ def add_decision(*, meeting: Meeting, by, text: str, agenda_item: AgendaItem | N
     if agenda_item is not None and agenda_item.case_id:
         record(
             agenda_item.case, action="meeting_decision", by=by,
-            note=_t("%(meeting)s decided: %(text)s") % {"meeting": meeting.title, "text": text},
+            note=gettext("%(meeting)s decided: %(text)s") % {"meeting": meeting.title, "text": text},
             data={"meeting": meeting.pk, "decision": decision.pk},
         )
     return decision
@@ -274,7 +274,7 @@ def _record_done_on_case(item: ActionItem, *, by, note: str) -> None:
         return
     record(
         agenda_item.case, action="meeting_action_done", by=by,
-        note=_t("Done: %(what)s — %(note)s") % {"what": item.description, "note": note},
+        note=gettext("Done: %(what)s — %(note)s") % {"what": item.description, "note": note},
         data={"meeting": item.meeting_id, "action_item": item.pk},
     )
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
@@ -60,7 +60,7 @@ def open_poll(
     ])
     if case is not None:
         record(case, action="poll_opened", by=by, public=True,
-               note=_t("Consent poll opened: %(title)s (%(electorate)s), closes on %(date)s")
+               note=gettext("Consent poll opened: %(title)s (%(electorate)s), closes on %(date)s")
                % {"title": poll.title, "electorate": poll.electorate_label, "date": closes_on.isoformat()},
                data={"poll": poll.pk})
     return poll
@@ -93,9 +93,9 @@ def _label(buildings: list[Building], numbers: Iterable[int], count: int) -> str
     names = "、".join(b.name for b in buildings)
     numbers = sorted(set(numbers))
     if numbers:
-        return _t("%(buildings)s, units %(units)s (%(count)s households)") % {
+        return gettext("%(buildings)s, units %(units)s (%(count)s households)") % {
             "buildings": names, "units": ", ".join(map(str, numbers)), "count": count}
-    return _t("%(buildings)s, all units (%(count)s households)") % {"buildings": names, "count": count}
+    return gettext("%(buildings)s, all units (%(count)s households)") % {"buildings": names, "count": count}
 
 
 def _rule_fields(rule: str, thresholds: dict | None) -> dict:
@@ -237,8 +237,8 @@ def close_poll(*, poll: Poll, by) -> Poll:
 
 def _closing_note(poll: Poll, outcome) -> str:
     tally = outcome.tally
-    verdict = _t("passed") if outcome.passed else _t("not passed")
-    return _t("Consent poll %(title)s %(verdict)s: %(agree)s agree, %(object)s object, %(abstain)s abstain, "
+    verdict = gettext("passed") if outcome.passed else gettext("not passed")
+    return gettext("Consent poll %(title)s %(verdict)s: %(agree)s agree, %(object)s object, %(abstain)s abstain, "
               "%(missing)s did not vote, of %(total)s households.") % {
         "title": poll.title, "verdict": verdict, "agree": tally.agree, "object": tally.object,
         "abstain": tally.abstain, "missing": tally.not_reached, "total": tally.electorate,

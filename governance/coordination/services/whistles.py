@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Notification
@@ -93,7 +93,7 @@ def _report_within(reason: str, within: timedelta | None) -> timedelta:
 def _notify_liaisons(whistle: Whistle, departments: list[Department], *, actor) -> None:
     liaisons = Post.objects.active().filter(role=Role.DEPARTMENT_LIAISON, department__in=departments)
     due = timezone.localtime(whistle.report_due_at).strftime("%Y-%m-%d %H:%M")
-    message = _t("Whistle: report by %(due)s — %(text)s") % {"due": due, "text": whistle.description}
+    message = gettext("Whistle: report by %(due)s — %(text)s") % {"due": due, "text": whistle.description}
     users = sorted(set(liaisons.values_list("user_id", flat=True)) - {actor.pk})
     Notification.objects.bulk_create(
         [Notification(user_id=uid, case=whistle.case, kind=Notification.Kind.DISPATCHED, message=message[:200])
@@ -167,11 +167,13 @@ def report(
     if updated != 1:
         raise IllegalTransition(_("%(party)s has already reported.") % {"party": summons.party})
     summons.refresh_from_db()
+    values = {"party": summons.party, "presence": summons.get_presence_display(), "commitment": summons.commitment}
+    note = (
+        gettext("%(party)s reported (%(presence)s): %(commitment)s") % values
+        if summons.commitment else gettext("%(party)s reported (%(presence)s).") % values
+    )
     record(
-        case, action="whistle_reported", by=by,
-        note=_t("%(party)s reported (%(presence)s): %(commitment)s") % {
-            "party": summons.party, "presence": summons.get_presence_display(), "commitment": summons.commitment,
-        },
+        case, action="whistle_reported", by=by, note=note,
         data={"whistle": summons.whistle_id, "summons": summons.pk, "late": summons.is_late(), "presence": presence},
     )
     return summons

@@ -77,14 +77,15 @@ def _poll(request: HttpRequest, pk: int) -> Poll:
 
 def render_poll(request: HttpRequest, poll: Poll, *, ballot_form: forms.Form | None = None) -> HttpResponse:
     progress = selectors.poll_progress(poll)
-    electors = [e for stairwell in progress for floor in stairwell.floors for e in floor.electors]
+    to_visit = [e for stairwell in progress for e in stairwell.to_visit]
     may_collect = services.may_collect(request.user, poll) and poll.status == Poll.Status.OPEN
+    initial = {"elector": _int(request.GET.get("elector"))}
     context = {
         "poll": poll,
         "outcome": selectors.poll_outcome(poll),
         "progress": progress,
         "ballots": selectors.ballot_history(poll),
-        "form": ballot_form or (BallotForm(poll=poll, electors=electors) if may_collect else None),
+        "form": ballot_form or (BallotForm(poll=poll, electors=to_visit, initial=initial) if may_collect else None),
         "may_collect": may_collect,
         "may_close": services.may_close(request.user, poll) and poll.status == Poll.Status.OPEN,
         "buildings": poll.buildings.all(),
