@@ -110,6 +110,11 @@ def _sections(book: Workbook, sections: list[Section]) -> None:
         sheet = _sheet(book, str(section.title), [_("Figure"), _("Value")])
         for figure in section.figures:
             sheet.append([_text(str(figure.label)), _text(figure.value)])
+        if section.rows:
+            sheet.append([])
+            sheet.append([str(header) for header in section.headers])
+            for row in section.rows:
+                sheet.append([_text(str(cell)) if isinstance(cell, str) else cell for cell in row])
 
 
 def workbook(board: Dashboard, sections: list[Section]) -> Workbook:

@@ -1,16 +1,33 @@
 """Sections that other parts of the portal add to a dashboard once they hold data.
 
-Whistles (吹哨报到), meetings and their action items, the livelihood project list and
-the volunteer corps each answer through their own selectors; a section appears only
-when its figures are not all zero, never with placeholder numbers.
+Whistles (吹哨报到), meetings and their action items, the volunteer corps and the
+buildings without a responsible party member (党员包楼) each answer through their own
+selectors. A section appears only when its figures are not all zero — never with
+placeholder numbers — and each costs one cheap "is there anything?" query when empty,
+a fixed few when not. (There is no livelihood project list in the portal yet: when it
+lands, its provider joins ``PROVIDERS``.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
+from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from cases import rates
+from cases.rates import RATE_TZ
+from governance.coordination import selectors as coordination
+from governance.models import Meeting, Whistle
+from volunteers import selectors as volunteers
+
+from .presentation import percent
+from .selectors import WORKER_LEVELS
 
 
 @dataclass
@@ -25,17 +42,115 @@ class Section:
     key: str
     title: str | Promise
     figures: list[Figure] = field(default_factory=list)
+    headers: list[str | Promise] = field(default_factory=list)
+    rows: list[list[object]] = field(default_factory=list)  # a table under the figures
 
     @property
     def has_data(self) -> bool:
-        return any(figure.value not in (0, "", None) for figure in self.figures)
+        return any(figure.value not in (0, "", None) for figure in self.figures) or bool(self.rows)
+
+
+def _url(name: str, **params) -> str:
+    url = reverse(name)
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _month_range(board) -> tuple[datetime, datetime]:
+    return rates.month_bounds(board.month)
+
+
+def whistles(user, board) -> Section | None:
+    """吹哨报到: whistles blown in the month under the unit, reports on time, each department's answer."""
+    unit = board.unit
+    start, end = _month_range(board)
+    if not Whistle.objects.filter(unit_path__startswith=unit.path, blown_at__gte=start, blown_at__lt=end).exists():
+        return None
+    total = coordination.whistle_month_figures(unit, board.month, now=board.now)[0]
+    departments = coordination.department_month_figures(unit, board.month, now=board.now)
+    return Section(
+        "whistles", _("Whistles and reports"),
+        figures=[
+            Figure(_("Whistles blown"), total.whistles, _url("coordination:whistles")),
+            Figure(_("Cases with a whistle"), f"{total.whistled_cases} ({percent(total.whistle_rate)})"),
+            Figure(_("Departments and partners summoned"), total.summoned),
+            Figure(_("Reported on time"), percent(total.on_time_rate)),
+            Figure(_("Reported late"), total.late),
+            Figure(_("Not reported"), total.missing),
+        ],
+        headers=[_("Department"), _("Summoned"), _("Reported on time"), _("Not reported"), _("Average rating")],
+        rows=[
+            [row.name, row.summoned, percent(row.on_time_rate), row.missing,
+             row.average_rating_display if row.average_rating_display is not None else "—"]
+            for row in departments
+        ],
+    )
+
+
+def meetings(user, board) -> Section | None:
+    """议事协商: meetings held in the month, those planned, and action items still open or overdue."""
+    unit = board.unit
+    start, end = _month_range(board)
+    held = coordination.visible_meetings(user).filter(unit_path__startswith=unit.path).aggregate(
+        held=Count("pk", filter=Q(status=Meeting.Status.HELD, starts_at__gte=start, starts_at__lt=end)),
+        planned=Count("pk", filter=Q(status=Meeting.Status.PLANNED, starts_at__gte=board.now)),
+    )
+    items = coordination.visible_action_items(user).filter(unit_path__startswith=unit.path).aggregate(
+        open=Count("pk", filter=~Q(status__in=coordination.ActionItem.FINISHED)),
+        overdue=Count("pk", filter=coordination.overdue_action_q(board.now.astimezone(RATE_TZ).date())),
+    )
+    return Section(
+        "meetings", _("Deliberation meetings and action items"),
+        figures=[
+            Figure(_("Meetings held this month"), held["held"], _url("coordination:meetings", when="past")),
+            Figure(_("Meetings planned"), held["planned"], _url("coordination:meetings", when="upcoming")),
+            Figure(_("Action items open"), items["open"], _url("coordination:action_items", show="open")),
+            Figure(_("Action items overdue"), items["overdue"], _url("coordination:action_items", show="overdue")),
+        ],
+    )
+
+
+def volunteer_corps(user, board) -> Section | None:
+    """The volunteer corps: active volunteers and party members, person-times and hours in the month."""
+    unit = board.unit
+    period = volunteers.Period(start=board.month, end=rates.next_month(board.month))
+    overall, _by_child = volunteers.totals_by_unit(user, unit, [], period)
+    last_day = rates.next_month(board.month) - timedelta(days=1)
+    totals = _url("volunteers:totals", unit=unit.code, start=board.month.isoformat(), end=last_day.isoformat())
+    return Section(
+        "volunteers", _("Volunteers"),
+        figures=[
+            Figure(_("Active volunteers"), overall.volunteers, _url("volunteers:roster")),
+            Figure(_("Party members among them"), overall.party_members),
+            Figure(_("Person-times this month"), overall.times, totals),
+            Figure(_("Service hours this month"), overall.hours if overall.minutes else 0, totals),
+        ],
+    )
+
+
+def buildings_without_party_member(user, board) -> Section | None:
+    """党员包楼, on community and grid pages: buildings nobody answers for yet (once the scheme runs here)."""
+    unit = board.unit
+    if unit.level not in WORKER_LEVELS:
+        return None
+    if not volunteers.live_assignments().filter(building__unit__path__startswith=unit.path).exists():
+        return None
+    buildings = volunteers.buildings_without_party_member(user, unit)
+    first = list(buildings[:10])
+    link = _url("volunteers:buildings", unit=unit.code)
+    return Section(
+        "party_buildings", _("Buildings without a responsible party member"),
+        figures=[Figure(_("Buildings without one"), buildings.count() if len(first) == 10 else len(first), link)],
+        headers=[_("Building"), _("Grid or community")],
+        rows=[[building.name, building.unit.name] for building in first],
+    )
 
 
 Provider = Callable[[object, object], Section | None]
-PROVIDERS: list[Provider] = []
+PROVIDERS: list[Provider] = [whistles, meetings, volunteer_corps, buildings_without_party_member]
 
 
 def for_dashboard(user, board) -> list[Section]:
     """The sections with data for this dashboard (each provider runs a fixed number of queries)."""
     found = (provider(user, board) for provider in PROVIDERS)
     return [section for section in found if section is not None and section.has_data]
+

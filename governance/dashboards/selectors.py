@@ -26,9 +26,9 @@ from django.utils import timezone
 from cases import rates
 from cases.models import Case, MonthlyScore
 from cases.rates import RATE_TZ, Score
-from cases.selectors import EVERYWHERE, OPEN, case_roots, overdue_q, queue, visible_cases
+from cases.selectors import OPEN, overdue_q, queue, visible_cases
 from communities.models import PATH_SEPARATOR, Unit
-from communities.selectors import subtree_paths, tree_roots, visible_units
+from communities.selectors import tree_roots, visible_units
 
 S = Case.Status
 NOT_DONE = [*OPEN, S.RESOLVED]  # every work figure is about one of these states
@@ -42,25 +42,14 @@ HOTSPOT_MIN_CASES = 3
 
 
 def dashboard_units(user) -> QuerySet[Unit]:
-    """Units whose dashboard ``user`` may open: their subtrees (not a liaison's area post)."""
-    units = visible_units(user)
-    roots = case_roots(user)
-    if roots is EVERYWHERE or roots == subtree_paths(user):
-        return units
-    condition = Q(pk__in=[])
-    for root in roots:
-        condition |= Q(path__startswith=root)
-    return units.filter(condition)
+    """Units whose dashboard ``user`` may open: the one scoping rule (a liaison's post opens none)."""
+    return visible_units(user)
 
 
 def top_unit(user) -> Unit | None:
-    """The unit of the user's highest post whose dashboard they may open."""
+    """The unit of the user's highest post (the area for a superuser)."""
     roots = tree_roots(user)
-    allowed = case_roots(user)
-    for unit in roots:
-        if allowed is EVERYWHERE or unit.path in allowed:
-            return unit
-    return None
+    return roots[0] if roots else None
 
 
 def in_place(user, unit: Unit) -> QuerySet[Case]:

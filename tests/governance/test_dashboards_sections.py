@@ -1,0 +1,100 @@
+"""Dashboard sections from whistles, meetings and the volunteer corps: shown only when they hold data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from cases import rates
+from communities.models import Role
+from governance.coordination import services as coordination
+from tests.cases.factories import CaseFactory
+from tests.factories import BuildingFactory, staff
+from tests.volunteers.factories import VolunteerFactory
+from volunteers import services as volunteer_services
+
+pytestmark = pytest.mark.django_db
+
+
+def sections(client, unit) -> dict:
+    page = client.get(reverse("dashboards:unit", kwargs={"code": unit.code}))
+    assert page.status_code == 200
+    return {section.key: section for section in page.context["sections"]}
+
+
+def figures(section) -> dict:
+    with translation.override("en"):  # the request's middleware left the default language active
+        return {str(figure.label): figure.value for figure in section.figures}
+
+
+def test_no_section_appears_without_data(client, street, community, grid, building):
+    CaseFactory(location_unit=community)
+    client.force_login(staff(community, Role.SECRETARY))
+    assert sections(client, community) == {}
+    client.force_login(staff(street, Role.SECRETARY))
+    assert sections(client, street) == {}
+
+
+def test_a_whistle_brings_the_whistle_section_with_each_department(client, street, community, housing):
+    director = staff(street, Role.DIRECTOR)
+    case = CaseFactory(location_unit=community, status="dispatched")
+    coordination.blow_whistle(case=case, unit=street, reason="beyond_power", description="需要住建委到场",
+                              by=director, departments=[housing])
+    client.force_login(staff(street, Role.SECRETARY))
+
+    whistles = sections(client, street)["whistles"]
+
+    assert figures(whistles)["Whistles blown"] == 1
+    assert figures(whistles)["Departments and partners summoned"] == 1
+    assert whistles.rows[0][:2] == [housing.name, 1]
+    client.force_login(staff(community, Role.SECRETARY))
+    assert "whistles" not in sections(client, community)  # blown by the street, not under the community
+
+
+def test_a_held_meeting_and_its_overdue_action_shows_the_meetings_section(client, community):
+    director = staff(community, Role.DIRECTOR)
+    meeting = coordination.create_meeting(
+        title="加装电梯议事会", format="round_table", level="community", unit=community, place="社区议事厅",
+        starts_at=timezone.now() - timedelta(hours=3), by=director,
+    )
+    coordination.record_minutes(meeting=meeting, by=director, minutes="同意先征求意见。")
+    decision = coordination.add_decision(meeting=meeting, by=director, text="一周内入户征求意见")
+    coordination.add_action_item(decision=decision, by=director, description="入户征求意见",
+                                 due_on=timezone.localdate() - timedelta(days=1), owner_user=director)
+    client.force_login(director)
+
+    shown = figures(sections(client, community)["meetings"])
+
+    this_month = rates.month_start(meeting.starts_at.astimezone(rates.RATE_TZ).date()) == rates.current_month()
+    assert shown["Meetings held this month"] == (1 if this_month else 0)
+    assert shown["Action items open"] == 1 and shown["Action items overdue"] == 1
+
+
+def test_volunteer_hours_bring_the_volunteer_section(client, community):
+    worker = staff(community, Role.SECRETARY)
+    volunteer = VolunteerFactory(unit=community, party_member=True)
+    volunteer_services.credit_service(volunteer=volunteer, by=worker, minutes=90, served_on=timezone.localdate(),
+                                      unit=community, description="帮邻居修水管")
+    client.force_login(worker)
+
+    shown = figures(sections(client, community)["volunteers"])
+
+    assert shown["Active volunteers"] == 1 and shown["Party members among them"] == 1
+    assert shown["Person-times this month"] == 1 and shown["Service hours this month"] == 1.5
+
+
+def test_buildings_without_a_party_member_once_the_scheme_runs(client, community, grid, building):
+    worker = staff(community, Role.SECRETARY)
+    uncovered = BuildingFactory(unit=grid, name="星城二里40号楼")
+    client.force_login(worker)
+    assert "party_buildings" not in sections(client, community)  # nobody assigned anywhere yet
+
+    member = VolunteerFactory(unit=community, party_member=True)
+    volunteer_services.assign_building(building=building, volunteer=member, by=worker)
+    section = sections(client, community)["party_buildings"]
+
+    assert section.rows == [[uncovered.name, grid.name]]
+    assert figures(section)["Buildings without one"] == 1
