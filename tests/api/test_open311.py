@@ -30,8 +30,13 @@ ATTRIBUTE_FIELDS = ["variable", "code", "datatype", "required", "datatype_descri
 
 
 def zh(message) -> str:
+    """What the facade answers (in the portal's default language, Chinese)."""
     with translation.override("zh-hans"):
-        return str(message)
+        return translation.gettext(message) if isinstance(message, str) else str(message)
+
+
+def not_found(what: str, value) -> str:
+    return zh("%(what)s %(value)s was not found.") % {"what": what, "value": value}
 
 
 def xml(response) -> ET.Element:
@@ -106,11 +111,11 @@ def test_service_definition_json_and_xml(lighting):
 
 def test_an_unknown_service_is_404_in_the_error_format():
     assert json_of(Client().get("/open311/v2/services/nope.json")) == [
-        {"code": 404, "description": "service_code nope was not found."}
+        {"code": 404, "description": not_found("service_code", "nope")}
     ]
     root = xml(Client().get("/open311/v2/services/nope.xml"))
     assert root.tag == "errors"
-    assert [(e.findtext("code"), e.findtext("description")) for e in root] == [("404", "service_code nope was not found.")]
+    assert [(e.findtext("code"), e.findtext("description")) for e in root] == [("404", not_found("service_code", "nope"))]
 
 
 def test_an_unknown_jurisdiction_is_404_and_a_known_one_is_accepted(area, lighting):
@@ -278,7 +283,7 @@ def test_one_request_and_its_token(handled):
     assert [row["service_request_id"] for row in one] == [handled.pk]
     assert xml(Client().get(f"/open311/v2/requests/{handled.pk}.xml")).find("request/status").text == "closed"
     assert Client().get("/open311/v2/requests/999999.json").json() == [
-        {"code": 404, "description": "service_request_id 999999 was not found."}
+        {"code": 404, "description": not_found("service_request_id", 999999)}
     ]
     assert json_of(Client().get(f"/open311/v2/tokens/{handled.code}.json")) == [
         {"service_request_id": handled.pk, "token": handled.code}
@@ -317,3 +322,37 @@ def test_open311_is_throttled_per_address_with_the_error_format(settings, lighti
     assert refused.status_code == 429 and refused["Retry-After"]
     assert refused.json()[0]["code"] == 429
     assert Client(REMOTE_ADDR="10.0.0.9").get("/open311/v2/services.json").status_code == 200
+
+
+# --- robustness: any parameters, never a server error, always the spec's formats ------------
+
+from hypothesis import HealthCheck, given, settings as hypothesis_settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PARAMS = ["service_request_id", "service_code", "start_date", "end_date", "status", "jurisdiction_id",
+          "address_id", "address_string", "description", "phone", "first_name", "lat", "long", "attribute[kind]"]
+VALUES = st.one_of(
+    st.text(max_size=30), st.sampled_from(["open,closed", "2026-10-01T00:00:00Z", "1900-01-01", "9999-12-31",
+                                           "xc-3-g1", "zz-lighting", "13812345678", "-1", "1e309", "0001-01-01"]),
+)
+
+
+@pytest.fixture
+def unthrottled(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
+
+
+@pytest.mark.django_db
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(params=st.dictionaries(st.sampled_from(PARAMS), VALUES, max_size=6), fmt=st.sampled_from(["json", "xml"]),
+       keyed=st.booleans())
+def test_any_parameters_get_an_answer_in_the_specs_format(unthrottled, handled, api_key, params, fmt, keyed):
+    listed = Client().get(f"/open311/v2/requests.{fmt}", params)
+    created = post(f"/open311/v2/requests.{fmt}", {**params, "api_key": api_key if keyed else "x"})
+    for response in (listed, created):
+        assert response.status_code in (200, 201, 400, 403, 404), response.content
+        if fmt == "xml":
+            root = xml(response)
+            assert root.tag in ("service_requests", "errors")
+        elif response.status_code >= 400:
+            assert all(set(error) == {"code", "description"} for error in json_of(response))

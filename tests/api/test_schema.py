@@ -10,7 +10,9 @@ from datetime import date
 import pytest
 import schemathesis
 import yaml
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -71,17 +73,47 @@ FUZZ_CONFIG = {
 def api_schema(db, street, community, grid, sibling_community, building, settings):
     """Real data to find (cases in several states, a frozen month) and a dispatcher's token."""
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}  # no 429 mid-run
+    # Like Django's test client: the start and end of a request must not close the test's
+    # connection (on PostgreSQL that would drop the test transaction and everything made in it).
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield _loaded_schema(street, community, grid, sibling_community, building)
+    finally:
+        for signal in (signals.request_started, signals.request_finished):
+            signal.connect(close_old_connections)
+
+
+def _loaded_schema(street, community, grid, sibling_community, building):
     dispatcher, worker = staff(street, Role.DISPATCHER), staff(grid, Role.GRID_WORKER)
     walk(new_case(place=grid, building=building), to="contacted", dispatcher=dispatcher, handler=worker)
     walk(new_case(place=grid), to="dispatched", dispatcher=dispatcher, handler=worker)
     new_case(place=community)
     CaseFactory(location_unit=sibling_community, received_at=rates.month_bounds(date(2026, 1, 1))[0])
     rates.freeze_month(month=date(2026, 1, 1))
+    _corps_and_coordination(street, grid, building)
     token = Token.objects.create(user=dispatcher)
     config = schemathesis.config.SchemathesisConfig.from_dict(FUZZ_CONFIG)
     loaded = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), config=config)
     loaded.config.headers = {**(loaded.config.headers or {}), "Authorization": f"Token {token.key}"}
     return loaded
+
+
+def _corps_and_coordination(street, grid, building) -> None:
+    from django.utils import timezone
+
+    from governance.coordination import services as coordination
+    from tests.governance.coordination_factories import households
+    from tests.volunteers.factories import ActivityFactory, SkillFactory, VolunteerFactory
+
+    VolunteerFactory(unit=grid, skills=[SkillFactory()])
+    ActivityFactory(unit=grid)
+    secretary = staff(street, Role.SECRETARY)
+    coordination.create_meeting(title="议事会", format="bench", level="building", unit=grid, place="石桌",
+                                starts_at=timezone.now(), by=secretary)
+    households(building, units=1, floors=1, per_floor=2)
+    coordination.open_poll(title="加装电梯", question="同意吗？", buildings=[building], by=secretary, rule="yanshan",
+                           opens_on=timezone.localdate(), closes_on=timezone.localdate())
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -120,6 +120,8 @@ def test_frozen_months_are_listed_for_the_users_subtree(area, street, community,
 
 def test_api_root_lists_the_endpoints(community):
     body = client_for(staff(community, Role.CASEWORKER)).get("/api/v1/").json()
-    assert set(body) == {"cases", "categories", "units", "buildings", "monthly-scores"}
+    assert set(body) == {
+        "cases", "categories", "units", "buildings", "monthly-scores", "volunteers", "activities", "meetings", "polls",
+    }
     assert APIClient().get("/api/v1/").status_code == 401
 
