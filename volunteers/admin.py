@@ -8,6 +8,7 @@ change only through ``volunteers.services`` (the staff pages), which keep the ru
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from communities.models import Unit
 from communities.selectors import posts_of
 
 from . import selectors
+from .services.people import party_errors
 from .models import (
     Activity, BuildingAssignment, HoursEntry, Membership, SignUp, Skill, Suggestion, Task, Team, Volunteer,
     VolunteerEvent,
@@ -97,19 +99,34 @@ class EventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("actor")
 
 
+class VolunteerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Volunteer
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        errors = party_errors(cleaned)
+        for field, message in errors.items():
+            self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+
 @admin.register(Volunteer)
 class VolunteerAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = VolunteerAdminForm
     scope_path_field = "unit_path"
     list_display = ("name", "masked_phone", "unit", "status", "party_member", "source", "created_at")
     list_filter = ("status", "party_member", "source", "skills")
     search_fields = ("name",)
     list_select_related = ("unit",)
-    autocomplete_fields = ("building", "user")
     filter_horizontal = ("skills",)
     # The number is kept out of the admin's lists and forms (masked like residents' numbers);
-    # staff change it on the volunteer's page. Status moves go through the services.
+    # staff change it, the home and the login on the volunteer's page, where the services check
+    # them. Status moves go through the services too.
     exclude = ("phone",)
-    readonly_fields = ("masked_phone", "status", "source", "applied_at", "decided_at", "decided_by", "created_at")
+    readonly_fields = ("masked_phone", "unit", "building", "user", "status", "source", "applied_at", "decided_at",
+                       "decided_by", "created_at")
     inlines = [EventInline]
 
     @admin.display(description=_("mobile phone"))
@@ -131,7 +148,11 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("title", "place")
     list_select_related = ("unit", "team")
     date_hierarchy = "starts_at"
-    readonly_fields = ("seats_taken", "cancelled_at", "created_by")
+    # Time, place in the tree and seats change on the activity page, where the sign-ups are checked.
+    readonly_fields = ("unit", "starts_at", "ends_at", "capacity", "seats_taken", "cancelled_at", "created_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # planned on the calendar page, where times and seats are checked
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # cancelled on the activity page; sign-ups and hours keep pointing at it
@@ -170,8 +191,12 @@ class BuildingAssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("building", "volunteer", "since", "ended_on")
     list_filter = ("ended_on",)
     list_select_related = ("building", "volunteer")
-    autocomplete_fields = ("building", "volunteer")
     search_fields = ("building__name", "volunteer__name")
+    # Who answers for a building is decided on the 党员包楼 page (party members of the community only).
+    readonly_fields = ("building", "volunteer", "since", "assigned_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(Suggestion)

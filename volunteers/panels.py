@@ -4,6 +4,7 @@ Registered in ``VolunteersConfig.ready``. Each runs a fixed number of queries.
 - "case_detail": the building's responsible party members (党员包楼), the suggestion the case
   came from, the case's volunteer tasks, and the hand-over form with suggested volunteers.
 - "building_detail": the building's responsible party members.
+- "workspace": for a volunteer who signs in (no staff post), the way to their own page.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.template.loader import render_to_string
 from cases.models import Case
 from communities.models import Building
 from communities.panels import register
+from communities.selectors import posts_of
 
 from . import selectors
 from .forms import TaskForm
@@ -58,3 +60,14 @@ def building_panel(request: HttpRequest, building: Building) -> str | None:
         return None
     context = {"building": building, "party_members": selectors.party_members_of(building)}
     return render_to_string("volunteers/panels/building.html", context, request=request)
+
+
+@register("workspace", order=50)
+def workspace_panel(request: HttpRequest, obj=None) -> str | None:
+    """Staff have posts and their own tools; a volunteer's login lands here after signing in."""
+    if posts_of(request.user):
+        return None
+    volunteer = selectors.volunteer_of(request.user)
+    if volunteer is None:
+        return None
+    return render_to_string("volunteers/panels/workspace.html", {"volunteer": volunteer}, request=request)

@@ -149,3 +149,23 @@ def test_the_blank_templates_carry_the_headers(en_client, community):
     assert csv_body.startswith(HEADER)
     xlsx = en_client.get("/volunteers/import/template.xlsx")
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_the_command_imports_a_big_file_as_the_page_does(tmp_path, community, setup):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    director = f.staff(community, Role.DIRECTOR)
+    good = tmp_path / "roster.csv"
+    good.write_text("\n".join([HEADER] + [f"志愿者{i},1370000{i:04d},xc-3,,,,,,,,," for i in range(300)]), encoding="utf-8")
+    out = StringIO()
+
+    call_command("import_volunteers", str(good), user=director.username, stdout=out)
+
+    assert Volunteer.objects.count() == 300 and out.getvalue().startswith("300")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([HEADER, "甲,13612345678,xc-3,,,,,,,,,", "乙,bad,xc-3,,,,,,,,,"]), encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("import_volunteers", str(bad), user=director.username, stdout=StringIO(), stderr=StringIO())
+    assert not Volunteer.objects.filter(phone="13612345678").exists()

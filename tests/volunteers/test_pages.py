@@ -280,3 +280,16 @@ def test_totals_by_unit_and_team_kind(en_client, street, community, sibling_comm
     kinds = {kind: row for kind, _label, row in response.context["kinds"]}
     assert (kinds["patrol"].minutes, kinds["party_365"].minutes, kinds["party_365"].members) == (60, 90, 1)
     assert response.context["overall"].minutes == 150
+
+
+def test_the_workspace_panel_leads_a_volunteer_to_their_page(rf, community, director):
+    account = f.UserFactory()
+    VolunteerFactory(unit=community, user=account, name="杜维臣")
+    request = rf.get("/")
+    request.user = account
+
+    html = "".join(panels.render("workspace", request, None))
+
+    assert "/volunteers/me/" in html and "杜维臣" in html
+    request.user = director
+    assert panels.render("workspace", request, None) == []

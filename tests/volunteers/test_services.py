@@ -208,3 +208,10 @@ def test_team_member_must_live_in_the_teams_area(community, sibling_community, d
     team = TeamFactory(unit=community)
     with pytest.raises(ValidationError):
         services.add_member(team=team, volunteer=VolunteerFactory(unit=sibling_community), by=director)
+
+
+def test_staff_cannot_put_someone_in_a_team_above_their_post(community, street, director):
+    street_team = TeamFactory(unit=street)
+    with pytest.raises(IllegalTransition):
+        services.add_volunteer(by=director, name="甘起荣", phone="13612345678", unit=community, teams=[street_team])
+    assert not Volunteer.objects.filter(phone="13612345678").exists()

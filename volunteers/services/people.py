@@ -50,7 +50,7 @@ def _clean_person(fields: dict, *, instance: Volunteer | None = None) -> dict:
         if taken.exists():
             errors["phone"] = PHONE_TAKEN
     errors.update(_place_errors(fields.get("unit"), fields.get("building")))
-    errors.update(_party_errors(fields))
+    errors.update(party_errors(fields))
     if errors:
         raise ValidationError(errors)
     for name in ("employer_party_org", "availability", "note"):
@@ -67,7 +67,8 @@ def _place_errors(unit: Unit | None, building: Building | None) -> dict:
     return {}
 
 
-def _party_errors(fields: dict) -> dict:
+def party_errors(fields: dict) -> dict:
+    """Party membership details that do not fit together, by field."""
     errors = {}
     party = bool(fields.get("party_member"))
     if not party and (fields.get("party_since") or (fields.get("employer_party_org") or "").strip()):
@@ -113,6 +114,7 @@ def add_volunteer(*, by, skills=(), teams=(), source: str = Volunteer.Source.STA
     _save_new(volunteer, skills)
     history(volunteer, action="added" if source == Volunteer.Source.STAFF else "imported", by=by)
     for team in teams:
+        ensure_may(by, "volunteers.add_volunteer", team.unit.path)
         _join(team, volunteer, by=by)
     return volunteer
 
