@@ -356,10 +356,11 @@ class Generator:
         return "".join(digits)
 
 
-# Where a case stands by its age in days: most old cases are closed, the young ones in hand.
+# Where a case stands by its age in days: the young ones in hand, nearly every old one closed
+# (a few complex cases stay open for months: a backlog of about 0.2 % of the old ones).
 _BY_AGE = [
-    (20, [(S.CLOSED, 95.5), (S.RESOLVED, 1.5), (S.IN_PROGRESS, 1), (S.MERGED, 1), (S.RETURNED, 0.2),
-          (S.CONTACTED, 0.5), (S.DISPATCHED, 0.3)]),
+    (20, [(S.CLOSED, 98.8), (S.MERGED, 1), (S.IN_PROGRESS, 0.1), (S.RESOLVED, 0.05), (S.CONTACTED, 0.03),
+          (S.RETURNED, 0.02)]),
     (7, [(S.CLOSED, 70), (S.RESOLVED, 14), (S.IN_PROGRESS, 9), (S.CONTACTED, 3), (S.ACCEPTED, 1.5),
          (S.DISPATCHED, 1), (S.MERGED, 1), (S.RETURNED, 0.5)]),
     (1, [(S.CLOSED, 30), (S.RESOLVED, 24), (S.IN_PROGRESS, 20), (S.CONTACTED, 11), (S.ACCEPTED, 7),

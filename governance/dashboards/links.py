@@ -11,11 +11,16 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from cases.filters import CaseFilter
 from cases.selectors import QUEUES
 
 # The queue that lists every case whatever its state, if the cases app offers one;
 # otherwise the unit's open cases (then a volume link shows only the open part of it).
 ALL_CASES_QUEUE = next((name for name in ("all", "received") if name in dict(QUEUES)), "unit")
+# Dashboards count cases by handling unit. The queue's ``place`` filter also takes in cases
+# located in the unit but handled above it; a handling-unit filter, once the queue has one,
+# matches the dashboard's numbers exactly.
+UNIT_PARAM = next((name for name in ("handled_in", "unit") if name in CaseFilter.base_filters), "place")
 
 
 def queue_url(
@@ -30,7 +35,7 @@ def queue_url(
     """The queue named ``queue``, filtered; ``place`` is a unit's primary key."""
     params: dict[str, object] = {"queue": queue}
     if place is not None:
-        params["place"] = place
+        params[UNIT_PARAM] = place
     if received is not None:
         params["received_after"], params["received_before"] = (day.isoformat() for day in received)
     if category is not None:

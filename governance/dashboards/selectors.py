@@ -6,12 +6,15 @@ Two kinds of figures, on purpose:
   ``cases.rates``: cases counted by handling unit and month of receipt; months already
   frozen are read from ``MonthlyScore`` and never move. Only the months not frozen yet
   (normally the current one) are aggregated from the cases.
-- The work figures (volume, open, overdue, supervised, waiting …) count what the user
-  sees of the unit by the case queue's own rules, ``visible_cases(user)`` and the queue's
-  ``place`` filter (handled in or located in the unit), so that each number is the
-  length of the queue it links to.
+- The work figures (volume, open, overdue, supervised, waiting …) count the cases handled
+  in the unit's subtree, like the assessment: one indexed prefix filter on the case's
+  unit path. A dashboard opens only on a unit inside the user's own subtrees, where every
+  such case is visible to them, so no per-user filter is needed (and the figures are the
+  same for everyone who may open the page). Each number links to the case queue filtered
+  on that unit.
 
-Every aggregate runs in SQL; Python only folds the few grouped rows.
+Every aggregate runs in SQL; rows are grouped by unit path (a few hundred groups at most)
+and folded onto the children in Python.
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from cases import rates
-from cases.models import Case, MonthlyScore
+from cases.models import Case, Category, MonthlyScore
 from cases.rates import RATE_TZ, Score
-from cases.selectors import OPEN, overdue_q, queue, visible_cases
-from communities.models import PATH_SEPARATOR, Unit
-from communities.selectors import tree_roots, visible_units
+from cases.selectors import OPEN, overdue_q, queue
+from communities.models import PATH_SEPARATOR, Building, Unit
+from communities.selectors import path_q, tree_roots, visible_units
 
 S = Case.Status
 NOT_DONE = [*OPEN, S.RESOLVED]  # every work figure is about one of these states
@@ -42,8 +45,9 @@ HOTSPOT_MIN_CASES = 3
 
 
 def dashboard_units(user) -> QuerySet[Unit]:
-    """Units whose dashboard ``user`` may open: the one scoping rule (a liaison's post opens none)."""
-    return visible_units(user)
+    """Units whose dashboard ``user`` may open: inside their own subtrees (the one scoping rule;
+    a unit granted one by one is not enough, and a liaison's post opens none)."""
+    return visible_units(user).filter(path_q(user, "path"))
 
 
 def top_unit(user) -> Unit | None:
@@ -52,28 +56,45 @@ def top_unit(user) -> Unit | None:
     return roots[0] if roots else None
 
 
-def in_place(user, unit: Unit) -> QuerySet[Case]:
-    """What the queue filtered on ``place=unit`` holds for ``user`` (see cases.filters)."""
-    located = Q(unit_path__startswith=unit.path) | Q(location_unit__path__startswith=unit.path)
-    return visible_cases(user).filter(located).order_by()
+@dataclass
+class Tree:
+    """The unit, its children and every unit under it (one query): ids, paths and names."""
 
+    unit: Unit
+    children: list[Unit]
+    paths: dict[int, str]
+    names: dict[int, str]
 
-def child_of(unit: Unit, children: list[Unit]):
-    """A function giving, for a unit path under ``unit``, the child it lies under (or None).
-
-    Rows are grouped by path in SQL (a few hundred groups at most, one per unit) and
-    folded into children here: cheaper than a CASE of prefix tests on every row.
-    """
-    by_path = {child.path: child.pk for child in children}
-    depth = unit.path.count(PATH_SEPARATOR) - 1  # path components of the unit itself
-
-    def find(path: str | None) -> int | None:
-        if not path or not path.startswith(unit.path):
+    def child_of_path(self, path: str | None) -> int | None:
+        """The child a unit path lies under, if any (rows are grouped in SQL, folded here)."""
+        if not path or not path.startswith(self.unit.path):
             return None
-        parts = path.split(PATH_SEPARATOR, depth + 2)
-        return by_path.get(PATH_SEPARATOR.join(parts[: depth + 2]) + PATH_SEPARATOR)
+        depth = self.unit.path.count(PATH_SEPARATOR) - 1
+        head = PATH_SEPARATOR.join(path.split(PATH_SEPARATOR, depth + 2)[: depth + 2]) + PATH_SEPARATOR
+        return self._children_by_path.get(head)
 
-    return find
+    def __post_init__(self) -> None:
+        self._children_by_path = {child.path: child.pk for child in self.children}
+
+
+CHILD_FIELDS = ("pk", "name", "code", "level", "parent_id", "path", "depth", "sort_order")
+
+
+def tree(unit: Unit) -> Tree:
+    rows = Unit.objects.filter(path__startswith=unit.path).values_list(*CHILD_FIELDS)
+    paths, names, children = {}, {}, []
+    for row in rows:
+        pk, name, _code, _level, parent_id, path, _depth, _order = row
+        paths[pk], names[pk] = path, name
+        if parent_id == unit.pk:
+            children.append(Unit(**dict(zip(("id", *CHILD_FIELDS[1:]), row))))
+    children.sort(key=lambda child: (child.sort_order, child.name))
+    return Tree(unit, children, paths, names)
+
+
+def handled_in(where: Tree) -> QuerySet[Case]:
+    """Cases handled in the unit's subtree (all visible to whoever may open its dashboard)."""
+    return Case.objects.filter(unit_path__startswith=where.unit.path).order_by()
 
 
 # ---------------------------------------------------------------- work figures (live)
@@ -95,54 +116,51 @@ class WorkCounts:
 
 
 def _work_aggregates(now: datetime) -> dict[str, Count]:
+    # Counting a column the scan reads anyway (not the key) lets a covering index answer alone.
     end_of_today = datetime.combine(now.astimezone(RATE_TZ).date() + timedelta(days=1), time.min, RATE_TZ)
     return {
-        "open": Count("pk", filter=Q(status__in=OPEN)),
-        "overdue": Count("pk", filter=overdue_q(now)),
-        "supervised": Count("pk", filter=Q(is_supervised=True)),
-        "waiting_acceptance": Count("pk", filter=Q(status=S.DISPATCHED)),
-        "to_dispatch": Count("pk", filter=Q(status__in=[S.SUBMITTED, S.RETURNED])),
-        "awaiting_return_visit": Count("pk", filter=Q(status=S.RESOLVED)),
+        "open": Count("unit_path", filter=Q(status__in=OPEN)),
+        "overdue": Count("unit_path", filter=overdue_q(now)),
+        "supervised": Count("unit_path", filter=Q(is_supervised=True)),
+        "waiting_acceptance": Count("unit_path", filter=Q(status=S.DISPATCHED)),
+        "to_dispatch": Count("unit_path", filter=Q(status__in=[S.SUBMITTED, S.RETURNED])),
+        "awaiting_return_visit": Count("unit_path", filter=Q(status=S.RESOLVED)),
         "due_today": Count(
-            "pk", filter=Q(status__in=OPEN, resolve_due_at__gte=now, resolve_due_at__lt=end_of_today)
+            "unit_path", filter=Q(status__in=OPEN, resolve_due_at__gte=now, resolve_due_at__lt=end_of_today)
         ),
     }
 
 
-def work_counts(user, unit: Unit, children: list[Unit], *, now: datetime) -> dict[int, WorkCounts]:
-    """Open, overdue, supervised … cases of the unit (its whole subtree) and of each child. One query.
-
-    A case counts for the child that handles it, else for the child where it happened
-    (as the queue's ``place`` filter finds it).
-    """
-    rows = (
-        in_place(user, unit)
-        .filter(status__in=NOT_DONE)
-        .values("unit_path", "location_unit__path")
-        .annotate(**_work_aggregates(now))
-    )
-    result = {item.pk: WorkCounts() for item in [unit, *children]}
+def work_counts(where: Tree, *, now: datetime) -> dict[int, WorkCounts]:
+    """Open, overdue, supervised … cases of the unit (its whole subtree) and of each child. One query."""
+    rows = handled_in(where).filter(status__in=NOT_DONE).values("unit_path").annotate(**_work_aggregates(now))
+    result = {item.pk: WorkCounts() for item in [where.unit, *where.children]}
     names = [item.name for item in fields(WorkCounts)]
-    find = child_of(unit, children)
     for row in rows:
         counts = WorkCounts(**{name: row[name] for name in names})
-        child = find(row["unit_path"]) or find(row["location_unit__path"])
+        child = where.child_of_path(row["unit_path"])
         if child is not None:
             result[child].add(counts)
-        result[unit.pk].add(counts)
+        result[where.unit.pk].add(counts)
     return result
 
 
-def oldest_overdue(user, unit: Unit, *, now: datetime) -> list[Case]:
+def oldest_overdue(where: Tree, *, now: datetime) -> list[Case]:
     # ``status__in=OPEN`` says the same as overdue_q's "not finished" in a form an index can use.
-    cases = in_place(user, unit).filter(overdue_q(now), status__in=OPEN)
-    return list(cases.select_related(*ROW_RELATED).order_by("resolve_due_at", "pk")[:LIST_LENGTH])
+    return _first(handled_in(where).filter(overdue_q(now), status__in=OPEN))
 
 
-def due_today(user, unit: Unit, *, now: datetime) -> list[Case]:
+def due_today(where: Tree, *, now: datetime) -> list[Case]:
     end_of_today = datetime.combine(now.astimezone(RATE_TZ).date() + timedelta(days=1), time.min, RATE_TZ)
-    cases = in_place(user, unit).filter(status__in=OPEN, resolve_due_at__gte=now, resolve_due_at__lt=end_of_today)
-    return list(cases.select_related(*ROW_RELATED).order_by("resolve_due_at", "pk")[:LIST_LENGTH])
+    return _first(handled_in(where).filter(status__in=OPEN, resolve_due_at__gte=now, resolve_due_at__lt=end_of_today))
+
+
+def _first(cases: QuerySet[Case]) -> list[Case]:
+    """The first cases by deadline, with their rows: the ten keys are chosen first (an index can
+    answer that alone), then only those ten rows are read and joined. One query."""
+    order = ("resolve_due_at", "pk")
+    keys = cases.order_by(*order).values("pk")[:LIST_LENGTH]
+    return list(Case.objects.filter(pk__in=keys).select_related(*ROW_RELATED).order_by(*order))
 
 
 def my_queue(user) -> list[Case]:
@@ -179,26 +197,26 @@ def month_days(month: date, *, today: date) -> list[date]:
     return [month + timedelta(days=n) for n in range((last - month).days + 1)]
 
 
-def month_volume(user, unit: Unit, month: date, *, today: date) -> Volume:
+def month_volume(where: Tree, month: date, *, today: date, categories: dict[int, str]) -> Volume:
     """Cases received in the month, by day and by category: one query grouped by both."""
     start, end = rates.month_bounds(month)
     rows = (
-        in_place(user, unit)
+        handled_in(where)
         .filter(received_at__gte=start, received_at__lt=end)
         .annotate(day=TruncDate("received_at", tzinfo=RATE_TZ))
-        .values("day", "category_id", "category__name")
-        .annotate(n=Count("pk"))
+        .values_list("day", "category_id")
+        .annotate(n=Count("*"))
     )
     days: dict[date, int] = {}
-    categories: dict[int, CategoryVolume] = {}
-    for row in rows:
-        days[row["day"]] = days.get(row["day"], 0) + row["n"]
-        item = categories.setdefault(row["category_id"], CategoryVolume(row["category_id"], row["category__name"], 0))
-        item.count += row["n"]
+    by_category: dict[int, CategoryVolume] = {}
+    for day, category, count in rows:
+        days[day] = days.get(day, 0) + count
+        item = by_category.setdefault(category, CategoryVolume(category, categories.get(category, ""), 0))
+        item.count += count
     return Volume(
         total=sum(days.values()),
         by_day=[DayVolume(day, days.get(day, 0)) for day in month_days(month, today=today)],
-        by_category=sorted(categories.values(), key=lambda c: (-c.count, c.name)),
+        by_category=sorted(by_category.values(), key=lambda c: (-c.count, c.name)),
     )
 
 
@@ -213,23 +231,20 @@ class Hotspot:
     count: int
 
 
-def hotspots(user, unit: Unit, month: date) -> list[Hotspot]:
-    """Places where one kind of problem came back at least three times in the month (未呼先应)."""
+def hotspots(where: Tree, month: date) -> list[tuple[int, int | None, int, int]]:
+    """Places where one kind of problem came back at least three times in the month (未呼先应):
+    (place id, building id, category id, cases), most first. Named by ``name_hotspots``."""
     start, end = rates.month_bounds(month)
-    keys = ("location_unit_id", "location_unit__name", "building_id", "building__name", "category_id", "category__name")
+    keys = ("location_unit_id", "building_id", "category_id")
     rows = (
-        in_place(user, unit)
+        handled_in(where)
         .filter(received_at__gte=start, received_at__lt=end)
-        .values(*keys)
-        .annotate(n=Count("pk"))
+        .values_list(*keys)
+        .annotate(n=Count("*"))
         .filter(n__gte=HOTSPOT_MIN_CASES)
-        .order_by("-n", "location_unit_id", "building_id", "category_id")[:LIST_LENGTH]
+        .order_by("-n", *keys)[:LIST_LENGTH]
     )
-    return [
-        Hotspot(row["location_unit_id"], row["location_unit__name"], row["building_id"], row["building__name"] or "",
-                row["category_id"], row["category__name"], row["n"])
-        for row in rows
-    ]
+    return list(rows)
 
 
 @dataclass
@@ -239,16 +254,25 @@ class BuildingVolume:
     count: int
 
 
-def busiest_buildings(user, unit: Unit, month: date) -> list[BuildingVolume]:
+def busiest_buildings(where: Tree, month: date) -> list[tuple[int, int]]:
+    """(building id, cases received in the month), most first."""
     start, end = rates.month_bounds(month)
     rows = (
-        in_place(user, unit)
+        handled_in(where)
         .filter(received_at__gte=start, received_at__lt=end, building__isnull=False)
-        .values("building_id", "building__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "building__name")[:LIST_LENGTH]
+        .values_list("building_id")
+        .annotate(n=Count("*"))
+        .order_by("-n", "building_id")[:LIST_LENGTH]
     )
-    return [BuildingVolume(row["building_id"], row["building__name"], row["n"]) for row in rows]
+    return list(rows)
+
+
+def building_names(ids: set[int]) -> dict[int, str]:
+    return dict(Building.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+
+def category_names() -> dict[int, str]:
+    return dict(Category.objects.values_list("pk", "name"))
 
 
 # ---------------------------------------------------------------- the assessment (rates)
@@ -269,12 +293,13 @@ def trend_months(last: date, count: int = TREND_MONTHS) -> list[date]:
     return months[::-1]
 
 
-def trend(unit: Unit, children: list[Unit], last: date) -> Trend:
+def trend(where: Tree, last: date) -> Trend:
     """The unit's and each child's score over the 12 months ending with ``last``.
 
     Frozen months come from MonthlyScore (two small queries); the others (normally just
     the current month) from one aggregate grouped by month and child.
     """
+    unit, children = where.unit, where.children
     months = trend_months(last)
     frozen = set(MonthlyScore.objects.filter(month__in=months).order_by().values_list("month", flat=True).distinct())
     units = [unit, *children]
@@ -282,7 +307,7 @@ def trend(unit: Unit, children: list[Unit], last: date) -> Trend:
         (row.month, row.unit_id): row
         for row in MonthlyScore.objects.filter(month__in=sorted(frozen), unit__in=units)
     } if frozen else {}
-    live = _live_counts(unit, children, [m for m in months if m not in frozen])
+    live = _live_counts(where, [m for m in months if m not in frozen])
     result = Trend(months=months, frozen=frozen, unit=[], children={child.pk: [] for child in children})
     for month in months:
         for item in units:
@@ -294,8 +319,9 @@ def trend(unit: Unit, children: list[Unit], last: date) -> Trend:
     return result
 
 
-def _live_counts(unit: Unit, children: list[Unit], months: list[date]) -> dict[tuple[date, int], rates.Counts]:
+def _live_counts(where: Tree, months: list[date]) -> dict[tuple[date, int], rates.Counts]:
     """Rates counts by (month, unit) for the unit (its subtree) and its children, in one query."""
+    unit = where.unit
     if not months:
         return {}
     counted = rates.counted_cases(months[0])
@@ -308,12 +334,11 @@ def _live_counts(unit: Unit, children: list[Unit], months: list[date]) -> dict[t
         .annotate(**rates.COUNTS)
     )
     result: dict[tuple[date, int], rates.Counts] = {}
-    find = child_of(unit, children)
     for row in rows:
         month = row["month"]
         month = timezone.localtime(month, RATE_TZ).date() if isinstance(month, datetime) else month
         counts = rates.Counts.from_row(row)
-        child = find(row["unit_path"])
+        child = where.child_of_path(row["unit_path"])
         for key in ((month, unit.pk), (month, child)) if child is not None else ((month, unit.pk),):
             result.setdefault(key, rates.Counts()).add(counts)
     return result
@@ -385,20 +410,31 @@ def dashboard(user, unit: Unit, month: date, *, now: datetime | None = None) -> 
     now = now or timezone.now()
     month = rates.month_start(month)
     today = now.astimezone(RATE_TZ).date()
-    children = list(unit.children.order_by("sort_order", "name"))
-    history = trend(unit, children, month)
+    where = tree(unit)
+    history = trend(where, month)
+    categories = category_names()
+    spots = hotspots(where, month)
+    busiest = busiest_buildings(where, month) if unit.level in WORKER_LEVELS else []
+    buildings = building_names({row[1] for row in spots if row[1]} | {row[0] for row in busiest})
     worker = None
     if unit.level in WORKER_LEVELS:
-        worker = WorkerView(my_queue(user), due_today(user, unit, now=now), busiest_buildings(user, unit, month))
+        worker = WorkerView(
+            my_queue(user), due_today(where, now=now),
+            [BuildingVolume(pk, buildings.get(pk, ""), count) for pk, count in busiest],
+        )
     return Dashboard(
-        unit=unit, month=month, now=now, children=children,
+        unit=unit, month=month, now=now, children=where.children,
         frozen=month in history.frozen,
         score=history.unit[-1],
-        ranking=rank([history.children[child.pk][-1] for child in children]),
+        ranking=rank([history.children[child.pk][-1] for child in where.children]),
         trend=history,
-        work=work_counts(user, unit, children, now=now),
-        volume=month_volume(user, unit, month, today=today),
-        oldest_overdue=oldest_overdue(user, unit, now=now),
-        hotspots=hotspots(user, unit, month),
+        work=work_counts(where, now=now),
+        volume=month_volume(where, month, today=today, categories=categories),
+        oldest_overdue=oldest_overdue(where, now=now),
+        hotspots=[
+            Hotspot(place, where.names.get(place, ""), building, buildings.get(building, ""),
+                    category, categories.get(category, ""), count)
+            for place, building, category, count in spots
+        ],
         worker=worker,
     )
