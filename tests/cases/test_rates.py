@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import override_settings
@@ -233,7 +234,7 @@ def test_ranking_reads_a_frozen_month(hand_fixture, street, community, sibling_c
 
 def test_refreezing_is_refused(community):
     rates.freeze_month(month=OCTOBER)
-    with pytest.raises(ValidationError, match="already frozen"):
+    with translation.override("en"), pytest.raises(ValidationError, match="already frozen"):
         rates.freeze_month(month=OCTOBER)
 
 

@@ -483,7 +483,7 @@ def test_admin_header_names_the_portal(client, world):
 
     response = client.get(reverse("admin:index"))
 
-    assert response.context["site_header"] == "接诉即办 governance portal administration"
+    assert response.context["site_header"] == "接诉即办基层治理平台管理后台"
 
 
 # --- a fixed number of queries ----------------------------------------------------------
