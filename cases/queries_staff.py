@@ -130,6 +130,21 @@ EVENT_LABELS = {
     "excluded_from_rates": _("Excluded from the rates"),
     "phone_revealed": _("Full phone number opened"),
     "escalated": _("Overdue, escalated"),
+    # Written on the case by the volunteer corps and by coordination (whistles, meetings, polls).
+    "volunteer_task": _("Task handed to a volunteer"),
+    "volunteer_task_withdrawn": _("Volunteer task withdrawn"),
+    "volunteer_report": _("Volunteer's report"),
+    "from_suggestion": _("Registered from a volunteer's suggestion"),
+    "whistle_blown": _("Whistle blown"),
+    "whistle_reported": _("Department reported"),
+    "whistle_progress": _("Summoned party's progress"),
+    "whistle_response_rated": _("Department's response rated"),
+    "whistle_justification_rated": _("Whistle rated by the department"),
+    "meeting_agenda": _("On a meeting's agenda"),
+    "meeting_decision": _("Meeting decision"),
+    "meeting_action_done": _("Action item done"),
+    "poll_opened": _("Consent poll opened"),
+    "poll_closed": _("Consent poll closed"),
 }
 
 

@@ -215,7 +215,9 @@ def _load_departments(area: Unit) -> dict[str, Department]:
 
 def _user(username: str, full_name: str, password_hash: str, **extra):
     user, _ = get_user_model().objects.get_or_create(username=username)
-    user.last_name, user.first_name = full_name[0], full_name[1:]
+    # Django's get_full_name() puts the given name first; a Chinese name reads family name
+    # first, so the whole name goes in one field (see the closing note on names).
+    user.first_name, user.last_name = full_name, ""
     # One hash for every demo account: hashing a password two dozen times is slow.
     user.password = password_hash
     user.is_active = True

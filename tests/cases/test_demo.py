@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from cases.demo import STORIES
 from cases.models import Case, TimelineEvent
 
 
@@ -30,4 +31,4 @@ def test_demo_history_is_spread_over_past_weeks(demo):
 def test_loading_the_demo_twice_adds_no_requests(demo):
     count = Case.objects.count()
     call_command("load_demo", stdout=StringIO(), stderr=StringIO())
-    assert Case.objects.count() == count == 19
+    assert Case.objects.count() == count >= len(STORIES)

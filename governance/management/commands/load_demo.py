@@ -1,7 +1,7 @@
 """``manage.py load_demo``: the Yanshan demo area, its requests and its logins (development only).
 
 It lives in ``governance`` because it loads every app's demo data, and only this app
-may read them all.
+may read them all. Each app's loader goes through that app's services and is idempotent.
 """
 
 from django.conf import settings
@@ -10,10 +10,13 @@ from django.utils.translation import gettext as _
 
 from cases import demo as case_demo
 from communities import demo
+from governance import coordination_demo
+from governance.api import demo as api_demo
+from volunteers import demo as volunteer_demo
 
 
 class Command(BaseCommand):
-    help = "Load the Yanshan demo area (tree, buildings, departments, partners, staff, requests). Idempotent."
+    help = "Load the Yanshan demo area (tree, staff, requests, volunteers, whistles, meetings, polls). Idempotent."
 
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
@@ -24,6 +27,13 @@ class Command(BaseCommand):
         created = case_demo.load()
         if created:
             self.stderr.write(_("%(count)s demo requests created.") % {"count": created})
+        logins += volunteer_demo.load()
+        coordination_demo.load()
+        account = api_demo.load()
         header = (_("username"), _("password"), _("role"), _("unit"))
         for line in demo.format_logins(logins, header):
             self.stdout.write(line)
+        self.stderr.write(
+            _("API token of the 12345 system account %(user)s: %(token)s")
+            % {"user": account.username, "token": account.token}
+        )
