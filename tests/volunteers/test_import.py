@@ -163,7 +163,7 @@ def test_the_command_imports_a_big_file_as_the_page_does(tmp_path, community, se
 
     call_command("import_volunteers", str(good), user=director.username, stdout=out)
 
-    assert Volunteer.objects.count() == 300 and out.getvalue().startswith("300")
+    assert Volunteer.objects.count() == 300 and "300" in out.getvalue()
     bad = tmp_path / "bad.csv"
     bad.write_text("\n".join([HEADER, "甲,13612345678,xc-3,,,,,,,,,", "乙,bad,xc-3,,,,,,,,,"]), encoding="utf-8")
     with pytest.raises(CommandError):

@@ -40,5 +40,11 @@ class Command(BaseCommand):
             self.stderr.write(f"{error.row}\t{error.column}\t{error.value}\t{error.message}")
         if result.errors:
             raise CommandError(_("Nothing was imported: %(errors)d problems in the file.") % {"errors": len(result.errors)})
-        verb = _("imported") if result.committed else _("would be imported")
-        self.stdout.write(f"{len(result.rows)} {verb}, {len(result.skipped)} {_('already on a roster')}")
+        counts = {"imported": len(result.rows), "skipped": len(result.skipped)}
+        if result.committed:
+            self.stdout.write(_("%(imported)d volunteers imported, %(skipped)d already on a roster.") % counts)
+        else:
+            self.stdout.write(
+                _("The file is fine: %(imported)d volunteers would be imported, %(skipped)d are already on a roster.")
+                % counts
+            )
