@@ -214,6 +214,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "governance.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "governance.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "URL_FORMAT_OVERRIDE": None,  # JSON only; ?format= is a filter of its own (a meeting's format)
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Jiesu Jiban governance portal API",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -24,6 +24,13 @@ class CursorPagination(pagination.CursorPagination):
         if not text.isascii() or not text.isdigit() or int(text) < 1:
             raise ValidationError({self.page_size_query_param: [_("Enter a whole number from 1 to 200.")]})
         return min(int(text), self.max_page_size)
+
+    def decode_cursor(self, request):
+        """A cursor that is not one of ours is invalid input (400), not a missing page."""
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({self.cursor_query_param: [_("This is not a cursor from a previous page.")]}) from None
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)

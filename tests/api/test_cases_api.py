@@ -221,9 +221,9 @@ def test_cursor_pages_walk_every_case_once_newest_first(dispatcher, grid):
     assert seen == [case.code for case in made]
 
 
-def test_a_forged_cursor_is_404(dispatcher, case):
+def test_a_forged_cursor_is_400(dispatcher, case):
     response = client_for(dispatcher).get("/api/v1/cases/?cursor=bm9wZQ")
-    assert response.status_code == 404
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["cursor"]
 
 
 # --- intake --------------------------------------------------------------------------------

@@ -94,6 +94,8 @@ def test_meetings_are_scoped_with_counts(community, sibling_community):
     assert [(row["id"], row["agenda_count"], row["convener"]) for row in rows] == [(mine.pk, 1, secretary.username)]
     assert client.get(f"/api/v1/meetings/{theirs.pk}/").status_code == 404
     assert ids(client.get("/api/v1/meetings/?status=held")) == []
+    assert ids(client.get("/api/v1/meetings/?format=round_table")) == [mine.pk]
+    assert ids(client.get("/api/v1/meetings/?format=bench")) == []
 
 
 # --- polls ---------------------------------------------------------------------------------
