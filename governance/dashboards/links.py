@@ -7,9 +7,10 @@ The queue's filters are ``cases.filters.CaseFilter`` (``place``, ``category``, `
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from urllib.parse import urlencode
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from cases.filters import CaseFilter
 from cases.selectors import QUEUES
@@ -44,7 +45,13 @@ def queue_url(
         params["q"] = search
     if overdue:
         params["overdue"] = "yes"
-    return f"{reverse('cases:queue')}?{urlencode(params)}"
+    return f"{_queue_path(get_script_prefix())}?{urlencode(params)}"
+
+
+@lru_cache(maxsize=8)
+def _queue_path(script_prefix: str) -> str:
+    """The queue's address, reversed once (a dashboard links to it a hundred times)."""
+    return reverse("cases:queue")
 
 
 def received_url(place: int, first: date, last: date, *, category: int | None = None, search: str = "") -> str:

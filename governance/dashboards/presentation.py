@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from cases import rates
@@ -64,7 +65,7 @@ class ScoreRow:
     url: str  # the unit's own dashboard for the same month
     own: bool = False
 
-    @property
+    @cached_property
     def work_urls(self) -> dict[str, str]:
         return work_links(self.unit)
 
