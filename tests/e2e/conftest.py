@@ -39,13 +39,6 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _sync_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in the test thread; the test's own ORM calls
-    # (fixtures, assertions) are still synchronous and safe. Only for browser tests.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(autouse=True)
 def _migration_data(django_db_serialized_rollback):
     """Live-server tests run in real transactions and the database is flushed after each;
     restore what migrations put there (role groups and their permissions, categories)."""
@@ -62,10 +55,22 @@ def pytest_runtest_makereport(item, call):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+    # While Playwright's sync API is open, an event loop counts as running in this thread,
+    # so Django refuses ORM calls made by the tests themselves (fixtures, assertions, the
+    # flush after each live-server test). They are synchronous and safe: allow them, for
+    # exactly as long as the browser is open.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def _page(browser, request, **context_args):
