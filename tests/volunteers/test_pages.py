@@ -293,3 +293,21 @@ def test_the_workspace_panel_leads_a_volunteer_to_their_page(rf, community, dire
     assert "/volunteers/me/" in html and "杜维臣" in html
     request.user = director
     assert panels.render("workspace", request, None) == []
+
+
+def test_the_building_page_names_its_party_members(en_client, building, director, grid):
+    member = VolunteerFactory(unit=grid, party_member=True, name="甘起荣", phone="13512340000")
+    services.assign_building(building=building, volunteer=member, by=director)
+    en_client.force_login(director)
+
+    page = en_client.get(building.get_absolute_url()).content.decode()
+
+    assert "Responsible party members" in page and "甘起荣" in page and "135****0000" in page
+
+
+def test_a_volunteer_signing_in_finds_their_page_on_the_workspace(en_client, community):
+    account = f.UserFactory()
+    VolunteerFactory(unit=community, user=account)
+    en_client.force_login(account)
+
+    assert "/volunteers/me/" in en_client.get("/workspace/").content.decode()
