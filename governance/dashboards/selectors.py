@@ -30,7 +30,7 @@ from cases import rates
 from cases.models import Case, Category, MonthlyScore
 from cases.rates import RATE_TZ, Score
 from cases.selectors import OPEN, overdue_q, queue
-from communities.models import PATH_SEPARATOR, Building, Unit
+from communities.models import PATH_SEPARATOR, Unit
 from communities.selectors import path_q, tree_roots, visible_units
 
 S = Case.Status
@@ -231,20 +231,22 @@ class Hotspot:
     count: int
 
 
-def hotspots(where: Tree, month: date) -> list[tuple[int, int | None, int, int]]:
-    """Places where one kind of problem came back at least three times in the month (未呼先应):
-    (place id, building id, category id, cases), most first. Named by ``name_hotspots``."""
+def hotspots(where: Tree, month: date, *, categories: dict[int, str]) -> list[Hotspot]:
+    """Places where one kind of problem came back at least three times in the month (未呼先应)."""
     start, end = rates.month_bounds(month)
     keys = ("location_unit_id", "building_id", "category_id")
     rows = (
         handled_in(where)
         .filter(received_at__gte=start, received_at__lt=end)
-        .values_list(*keys)
+        .values_list(*keys, "building__name")  # named in the same query: the count stays fixed
         .annotate(n=Count("*"))
         .filter(n__gte=HOTSPOT_MIN_CASES)
         .order_by("-n", *keys)[:LIST_LENGTH]
     )
-    return list(rows)
+    return [
+        Hotspot(place, where.names.get(place, ""), building, name or "", category, categories.get(category, ""), n)
+        for place, building, category, name, n in rows
+    ]
 
 
 @dataclass
@@ -254,21 +256,17 @@ class BuildingVolume:
     count: int
 
 
-def busiest_buildings(where: Tree, month: date) -> list[tuple[int, int]]:
-    """(building id, cases received in the month), most first."""
+def busiest_buildings(where: Tree, month: date) -> list[BuildingVolume]:
+    """The buildings with the most cases received in the month."""
     start, end = rates.month_bounds(month)
     rows = (
         handled_in(where)
         .filter(received_at__gte=start, received_at__lt=end, building__isnull=False)
-        .values_list("building_id")
+        .values_list("building_id", "building__name")
         .annotate(n=Count("*"))
         .order_by("-n", "building_id")[:LIST_LENGTH]
     )
-    return list(rows)
-
-
-def building_names(ids: set[int]) -> dict[int, str]:
-    return dict(Building.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    return [BuildingVolume(building, name, n) for building, name, n in rows]
 
 
 def category_names() -> dict[int, str]:
@@ -413,15 +411,9 @@ def dashboard(user, unit: Unit, month: date, *, now: datetime | None = None) -> 
     where = tree(unit)
     history = trend(where, month)
     categories = category_names()
-    spots = hotspots(where, month)
-    busiest = busiest_buildings(where, month) if unit.level in WORKER_LEVELS else []
-    buildings = building_names({row[1] for row in spots if row[1]} | {row[0] for row in busiest})
     worker = None
     if unit.level in WORKER_LEVELS:
-        worker = WorkerView(
-            my_queue(user), due_today(where, now=now),
-            [BuildingVolume(pk, buildings.get(pk, ""), count) for pk, count in busiest],
-        )
+        worker = WorkerView(my_queue(user), due_today(where, now=now), busiest_buildings(where, month))
     return Dashboard(
         unit=unit, month=month, now=now, children=where.children,
         frozen=month in history.frozen,
@@ -431,10 +423,6 @@ def dashboard(user, unit: Unit, month: date, *, now: datetime | None = None) -> 
         work=work_counts(where, now=now),
         volume=month_volume(where, month, today=today, categories=categories),
         oldest_overdue=oldest_overdue(where, now=now),
-        hotspots=[
-            Hotspot(place, where.names.get(place, ""), building, buildings.get(building, ""),
-                    category, categories.get(category, ""), count)
-            for place, building, category, count in spots
-        ],
+        hotspots=hotspots(where, month, categories=categories),
         worker=worker,
     )
