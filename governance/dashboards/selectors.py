@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
@@ -30,7 +31,7 @@ from cases import rates
 from cases.models import Case, Category, MonthlyScore
 from cases.rates import RATE_TZ, Score
 from cases.selectors import OPEN, overdue_q, queue
-from communities.models import PATH_SEPARATOR, Unit
+from communities.models import PATH_SEPARATOR, Building, Unit
 from communities.selectors import path_q, tree_roots, visible_units
 
 S = Case.Status
@@ -235,17 +236,17 @@ def hotspots(where: Tree, month: date, *, categories: dict[int, str]) -> list[Ho
     """Places where one kind of problem came back at least three times in the month (未呼先应)."""
     start, end = rates.month_bounds(month)
     keys = ("location_unit_id", "building_id", "category_id")
-    rows = (
+    grouped = (
         handled_in(where)
         .filter(received_at__gte=start, received_at__lt=end)
-        .values_list(*keys, "building__name")  # named in the same query: the count stays fixed
+        .values_list(*keys)
         .annotate(n=Count("*"))
         .filter(n__gte=HOTSPOT_MIN_CASES)
         .order_by("-n", *keys)[:LIST_LENGTH]
     )
     return [
         Hotspot(place, where.names.get(place, ""), building, name or "", category, categories.get(category, ""), n)
-        for place, building, category, name, n in rows
+        for place, building, category, n, name in with_building_names(grouped, [*keys, "n"])
     ]
 
 
@@ -259,14 +260,33 @@ class BuildingVolume:
 def busiest_buildings(where: Tree, month: date) -> list[BuildingVolume]:
     """The buildings with the most cases received in the month."""
     start, end = rates.month_bounds(month)
-    rows = (
+    grouped = (
         handled_in(where)
         .filter(received_at__gte=start, received_at__lt=end, building__isnull=False)
-        .values_list("building_id", "building__name")
+        .values_list("building_id")
         .annotate(n=Count("*"))
         .order_by("-n", "building_id")[:LIST_LENGTH]
     )
-    return [BuildingVolume(building, name, n) for building, name, n in rows]
+    return [BuildingVolume(building, name, n) for building, n, name in with_building_names(grouped, ["building_id", "n"])]
+
+
+def with_building_names(grouped: QuerySet, columns: list[str]) -> list[tuple]:
+    """The grouped rows (already cut to the first few) with their building's name joined last.
+
+    One query: the names are joined after grouping and LIMIT, to the ten rows kept, rather
+    than to every case of the month before grouping (which the ORM would do).
+    """
+    sql, params = grouped.query.sql_with_params()
+    q = connection.ops.quote_name
+    ties = [f"h.{q(column)}" for column in columns if column != "n"]
+    outer = (
+        f"SELECT {', '.join(f'h.{q(column)}' for column in columns)}, b.{q('name')} "
+        f"FROM ({sql}) h LEFT JOIN {q(Building._meta.db_table)} b ON b.{q('id')} = h.{q('building_id')} "
+        f"ORDER BY h.{q('n')} DESC, {', '.join(ties)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(outer, params)
+        return cursor.fetchall()
 
 
 def category_names() -> dict[int, str]:
@@ -318,22 +338,24 @@ def trend(where: Tree, last: date) -> Trend:
 
 
 def _live_counts(where: Tree, months: list[date]) -> dict[tuple[date, int], rates.Counts]:
-    """Rates counts by (month, unit) for the unit (its subtree) and its children, in one query."""
+    """Rates counts by (month, unit) for the unit (its subtree) and its children, in one query.
+
+    Normally only the current month is not frozen yet: then the rows need no month computed
+    for each of them (a time-zone conversion per case).
+    """
     unit = where.unit
     if not months:
         return {}
     counted = rates.counted_cases(months[0])
     for month in months[1:]:
         counted = counted | rates.counted_cases(month)
-    rows = (
-        counted.filter(unit_path__startswith=unit.path)
-        .annotate(month=TruncMonth("received_at", tzinfo=RATE_TZ))
-        .values("month", "unit_path")
-        .annotate(**rates.COUNTS)
-    )
+    counted = counted.filter(unit_path__startswith=unit.path)
+    if len(months) > 1:
+        counted = counted.annotate(month=TruncMonth("received_at", tzinfo=RATE_TZ))
+    rows = counted.values(*(["month"] if len(months) > 1 else []), "unit_path").annotate(**rates.COUNTS)
     result: dict[tuple[date, int], rates.Counts] = {}
     for row in rows:
-        month = row["month"]
+        month = row.get("month", months[0])
         month = timezone.localtime(month, RATE_TZ).date() if isinstance(month, datetime) else month
         counts = rates.Counts.from_row(row)
         child = where.child_of_path(row["unit_path"])

@@ -132,3 +132,21 @@ def _add_cases(area: Unit, count: int) -> None:
     loaded = benchmark.Loaded()
     benchmark._load_cases(gen, count, loaded, lambda message: None)
     assert loaded.cases == count
+
+
+def test_seeded_dashboard_scores_are_the_rates_of_the_current_and_frozen_months():
+    from governance.dashboards import selectors
+
+    seed(300)
+    area = Unit.objects.get(code=benchmark.AREA_CODE)
+    user = Post.objects.get(unit=area, role=Role.SECRETARY).user
+    board = selectors.dashboard(user, area, rates.current_month())  # only this month is not frozen
+
+    live = rates.unit_month_scores(area, rates.current_month())
+    assert [(s.unit.pk, s.dispatched, s.composite) for s in [board.score, *board.ranking]] == [
+        (s.unit.pk, s.dispatched, s.composite) for s in [live[0], *rates.ranking(area, rates.current_month())]
+    ]
+    previous = rates.previous_month(rates.current_month())
+    assert board.trend.unit[-2].frozen and board.trend.unit[-2].composite == MonthlyScore.objects.get(
+        unit=area, month=previous
+    ).composite

@@ -10,6 +10,7 @@ template, database: everything but the network) as the staff user of its tier.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -65,12 +66,14 @@ class Command(BaseCommand):
             raise CommandError("No benchmark area here: run seed_benchmark first (same DATABASE_URL).")
         targets = self.targets(area, with_cases=not options["dashboards_only"])
         cases = Case.objects.filter(unit_path__startswith=area.path).count()
-        self.stdout.write(f"{connection.vendor}, {cases} cases in the benchmark area; "
-                          f"{options['runs']} runs per page after {options['warmup']} warm-up.")
+        load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+        self.stdout.write(f"{connection.vendor}, {cases} cases in the benchmark area; {options['runs']} runs "
+                          f"per page (round robin) after {options['warmup']} warm-up; load average {load}.")
         hosts = [*settings.ALLOWED_HOSTS, "testserver"]
         with override_settings(DEBUG=False, ALLOWED_HOSTS=hosts):
-            results = [self.measure(target, options["runs"], options["warmup"]) for target in targets]
+            results = self.measure(targets, options["runs"], options["warmup"])
         self.report(results)
+        self.stdout.write("load average after: " + " ".join(f"{value:.2f}" for value in os.getloadavg()))
 
     def targets(self, area: Unit, *, with_cases: bool) -> list[Target]:
         street = area.children.order_by("sort_order", "pk").first()
@@ -93,20 +96,24 @@ class Command(BaseCommand):
                                     case.get_absolute_url()))
         return found
 
-    def measure(self, target: Target, runs: int, warmup: int) -> Result:
-        client = Client()
-        client.force_login(get_user_model().objects.get(username=target.username))
-        for _ in range(warmup):
-            client.get(target.url)
-        with CaptureQueriesContext(connection) as captured:
-            status = client.get(target.url).status_code
-        queries = len(captured)  # now: the next request clears the connection's query log
-        times = []
+    def measure(self, targets: list[Target], runs: int, warmup: int) -> list[Result]:
+        """Round robin over the pages, so a burst of load on the machine hits them all alike."""
+        clients, results = [], []
+        for target in targets:
+            client = Client()
+            client.force_login(get_user_model().objects.get(username=target.username))
+            for _ in range(warmup):
+                client.get(target.url)
+            with CaptureQueriesContext(connection) as captured:
+                status = client.get(target.url).status_code
+            clients.append(client)
+            results.append(Result(target, status, len(captured), []))  # counted before the next request
         for _ in range(runs):
-            started = time.perf_counter()
-            client.get(target.url)
-            times.append((time.perf_counter() - started) * 1000)
-        return Result(target, status, queries, times)
+            for client, result in zip(clients, results):
+                started = time.perf_counter()
+                client.get(result.target.url)
+                result.times.append((time.perf_counter() - started) * 1000)
+        return results
 
     def report(self, results: list[Result]) -> None:
         self.stdout.write(f"{'page':<28} {'status':>6} {'queries':>7} {'median ms':>10} {'p95 ms':>8}")
