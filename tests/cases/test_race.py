@@ -95,17 +95,10 @@ def test_compare_and_set_refuses_a_second_stale_dispatch(stale_reads, street, gr
 
 
 def _ensure_role_groups() -> None:
-    """The role groups as the migrations made them (a live-server test before may have flushed them)."""
-    from importlib import import_module
+    """The role groups as the migrations made them (a test before may have flushed them)."""
+    from tests.migrated_data import replay_data_migrations
 
-    from django.contrib.auth.models import Group, Permission
-
-    for module in ("communities.migrations.0002_role_groups", "cases.migrations.0002_role_permissions"):
-        for role, perms in import_module(module).PERMISSIONS.items():
-            group, _created = Group.objects.get_or_create(name=role)
-            for dotted in perms:
-                app_label, codename = dotted.split(".")
-                group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    replay_data_migrations()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ test-artifacts/e2e/<test name>.png for CI to keep.
 
 import os
 import shutil
-from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -37,29 +36,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "e2e" in item.keywords:
             item.add_marker(skip)
-
-
-@pytest.fixture(autouse=True)
-def _migration_data(transactional_db):
-    """Live-server tests commit for real and the database is flushed after each, which
-    also empties what data migrations wrote (role groups and their permissions, the
-    category tree). Replay those migrations' forward functions (they are idempotent)."""
-    from django.apps import apps
-    from django.db import connection
-    from django.db.migrations.loader import MigrationLoader
-    from django.db.migrations.operations.special import RunPython
-
-    graph = MigrationLoader(connection).graph
-    editor = SimpleNamespace(connection=connection)  # data migrations only read .connection
-    seen = set()
-    for leaf in graph.leaf_nodes():
-        for key in graph.forwards_plan(leaf):
-            if key in seen:
-                continue
-            seen.add(key)
-            for operation in graph.nodes[key].operations:
-                if isinstance(operation, RunPython):
-                    operation.code(apps, editor)
 
 
 @pytest.hookimpl(hookwrapper=True)
