@@ -15,13 +15,22 @@ Two kinds of figures, on purpose:
 
 Every aggregate runs in SQL; rows are grouped by unit path (a few hundred groups at most)
 and folded onto the children in Python.
+
+The month-level aggregates (the live months' rates, volume by day and category, hotspots)
+scan every case of the month under the unit: at the top tier of a large area that is
+tens of thousands of rows each. With ``settings.DASHBOARD_CACHE_SECONDS`` (default 0: off)
+they are kept that long in the shared cache, keyed by unit and month, so a morning's
+visits share one computation; the work in hand and the case lists are always live.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import hashlib
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
@@ -59,23 +68,37 @@ def top_unit(user) -> Unit | None:
 
 @dataclass
 class Tree:
-    """The unit, its children and every unit under it (one query): ids, paths and names."""
+    """The unit, its children and every unit under it (one query): ids and names."""
 
     unit: Unit
     children: list[Unit]
-    paths: dict[int, str]
     names: dict[int, str]
+
+    def __post_init__(self) -> None:
+        self._children_by_path = {child.path: child.pk for child in self.children}
+        self._found: dict[str, int | None] = {}
 
     def child_of_path(self, path: str | None) -> int | None:
         """The child a unit path lies under, if any (rows are grouped in SQL, folded here)."""
+        if path not in self._found:
+            self._found[path] = self._child_of(path)
+        return self._found[path]
+
+    def _child_of(self, path: str | None) -> int | None:
         if not path or not path.startswith(self.unit.path):
             return None
         depth = self.unit.path.count(PATH_SEPARATOR) - 1
         head = PATH_SEPARATOR.join(path.split(PATH_SEPARATOR, depth + 2)[: depth + 2]) + PATH_SEPARATOR
         return self._children_by_path.get(head)
 
-    def __post_init__(self) -> None:
-        self._children_by_path = {child.path: child.pk for child in self.children}
+    def fold(self, rows, width: int) -> dict[int, list[int]]:
+        """Sum rows of (unit path, count, count, …) onto the unit (all of them) and each child."""
+        totals = {self.unit.pk: [0] * width, **{child.pk: [0] * width for child in self.children}}
+        for path, *counts in rows:
+            for key in (self.unit.pk, self.child_of_path(path)):
+                if key is not None:
+                    totals[key] = [a + b for a, b in zip(totals[key], counts)]
+        return totals
 
 
 CHILD_FIELDS = ("pk", "name", "code", "level", "parent_id", "path", "depth", "sort_order")
@@ -83,14 +106,29 @@ CHILD_FIELDS = ("pk", "name", "code", "level", "parent_id", "path", "depth", "so
 
 def tree(unit: Unit) -> Tree:
     rows = Unit.objects.filter(path__startswith=unit.path).values_list(*CHILD_FIELDS)
-    paths, names, children = {}, {}, []
+    names, children = {}, []
     for row in rows:
-        pk, name, _code, _level, parent_id, path, _depth, _order = row
-        paths[pk], names[pk] = path, name
+        pk, name, _code, _level, parent_id, *_rest = row
+        names[pk] = name
         if parent_id == unit.pk:
             children.append(Unit(**dict(zip(("id", *CHILD_FIELDS[1:]), row))))
     children.sort(key=lambda child: (child.sort_order, child.name))
-    return Tree(unit, children, paths, names)
+    return Tree(unit, children, names)
+
+
+def cache_seconds() -> int:
+    return int(getattr(settings, "DASHBOARD_CACHE_SECONDS", 0) or 0)
+
+
+def cached(where: Tree, name: str, compute, *parts) -> object:
+    """``compute()``, or its result kept in the shared cache (see the module docstring)."""
+    seconds = cache_seconds()
+    if not seconds:
+        return compute()
+    children = ",".join(f"{child.pk}:{child.path}" for child in where.children)
+    raw = "|".join(str(part) for part in (name, where.unit.pk, where.unit.path, children, *parts))
+    key = "dashboards:" + hashlib.sha256(raw.encode()).hexdigest()
+    return cache.get_or_set(key, compute, seconds)
 
 
 def handled_in(where: Tree) -> QuerySet[Case]:
@@ -111,14 +149,15 @@ class WorkCounts:
     awaiting_return_visit: int = 0
     due_today: int = 0
 
-    def add(self, other: WorkCounts) -> None:
-        for item in fields(self):
-            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+
+def end_of_day(now: datetime) -> datetime:
+    """Midnight after ``now`` in Beijing."""
+    return datetime.combine(now.astimezone(RATE_TZ).date() + timedelta(days=1), time.min, RATE_TZ)
 
 
 def _work_aggregates(now: datetime) -> dict[str, Count]:
     # Counting a column the scan reads anyway (not the key) lets a covering index answer alone.
-    end_of_today = datetime.combine(now.astimezone(RATE_TZ).date() + timedelta(days=1), time.min, RATE_TZ)
+    end_of_today = end_of_day(now)
     return {
         "open": Count("unit_path", filter=Q(status__in=OPEN)),
         "overdue": Count("unit_path", filter=overdue_q(now)),
@@ -134,16 +173,9 @@ def _work_aggregates(now: datetime) -> dict[str, Count]:
 
 def work_counts(where: Tree, *, now: datetime) -> dict[int, WorkCounts]:
     """Open, overdue, supervised … cases of the unit (its whole subtree) and of each child. One query."""
-    rows = handled_in(where).filter(status__in=NOT_DONE).values("unit_path").annotate(**_work_aggregates(now))
-    result = {item.pk: WorkCounts() for item in [where.unit, *where.children]}
-    names = [item.name for item in fields(WorkCounts)]
-    for row in rows:
-        counts = WorkCounts(**{name: row[name] for name in names})
-        child = where.child_of_path(row["unit_path"])
-        if child is not None:
-            result[child].add(counts)
-        result[where.unit.pk].add(counts)
-    return result
+    aggregates = _work_aggregates(now)
+    rows = handled_in(where).filter(status__in=NOT_DONE).values_list("unit_path").annotate(**aggregates)
+    return {pk: WorkCounts(**dict(zip(aggregates, counts))) for pk, counts in where.fold(rows, len(aggregates)).items()}
 
 
 def oldest_overdue(where: Tree, *, now: datetime) -> list[Case]:
@@ -152,8 +184,7 @@ def oldest_overdue(where: Tree, *, now: datetime) -> list[Case]:
 
 
 def due_today(where: Tree, *, now: datetime) -> list[Case]:
-    end_of_today = datetime.combine(now.astimezone(RATE_TZ).date() + timedelta(days=1), time.min, RATE_TZ)
-    return _first(handled_in(where).filter(status__in=OPEN, resolve_due_at__gte=now, resolve_due_at__lt=end_of_today))
+    return _first(handled_in(where).filter(status__in=OPEN, resolve_due_at__gte=now, resolve_due_at__lt=end_of_day(now)))
 
 
 def _first(cases: QuerySet[Case]) -> list[Case]:
@@ -201,13 +232,13 @@ def month_days(month: date, *, today: date) -> list[date]:
 def month_volume(where: Tree, month: date, *, today: date, categories: dict[int, str]) -> Volume:
     """Cases received in the month, by day and by category: one query grouped by both."""
     start, end = rates.month_bounds(month)
-    rows = (
+    rows = cached(where, "volume", lambda: list(
         handled_in(where)
         .filter(received_at__gte=start, received_at__lt=end)
         .annotate(day=TruncDate("received_at", tzinfo=RATE_TZ))
         .values_list("day", "category_id")
         .annotate(n=Count("*"))
-    )
+    ), month)
     days: dict[date, int] = {}
     by_category: dict[int, CategoryVolume] = {}
     for day, category, count in rows:
@@ -244,9 +275,10 @@ def hotspots(where: Tree, month: date, *, categories: dict[int, str]) -> list[Ho
         .filter(n__gte=HOTSPOT_MIN_CASES)
         .order_by("-n", *keys)[:LIST_LENGTH]
     )
+    rows = cached(where, "hotspots", lambda: with_building_names(grouped, [*keys, "n"]), month)
     return [
         Hotspot(place, where.names.get(place, ""), building, name or "", category, categories.get(category, ""), n)
-        for place, building, category, n, name in with_building_names(grouped, [*keys, "n"])
+        for place, building, category, n, name in rows
     ]
 
 
@@ -325,7 +357,8 @@ def trend(where: Tree, last: date) -> Trend:
         (row.month, row.unit_id): row
         for row in MonthlyScore.objects.filter(month__in=sorted(frozen), unit__in=units)
     } if frozen else {}
-    live = _live_counts(where, [m for m in months if m not in frozen])
+    live_months = [m for m in months if m not in frozen]
+    live = cached(where, "rates", lambda: _live_counts(where, live_months), *live_months)
     result = Trend(months=months, frozen=frozen, unit=[], children={child.pk: [] for child in children})
     for month in months:
         for item in units:
@@ -350,12 +383,15 @@ def _live_counts(where: Tree, months: list[date]) -> dict[tuple[date, int], rate
     for month in months[1:]:
         counted = counted | rates.counted_cases(month)
     counted = counted.filter(unit_path__startswith=unit.path)
-    if len(months) > 1:
+    if len(months) > 1:  # normally only the current month is live: no month to compute per case
         counted = counted.annotate(month=TruncMonth("received_at", tzinfo=RATE_TZ))
-    rows = counted.values(*(["month"] if len(months) > 1 else []), "unit_path").annotate(**rates.COUNTS)
+    if len(months) == 1:
+        rows = counted.values_list("unit_path").annotate(**rates.COUNTS)
+        folded = where.fold(rows, len(rates.COUNTS))
+        return {(months[0], pk): rates.Counts(**dict(zip(rates.COUNTS, counts))) for pk, counts in folded.items()}
     result: dict[tuple[date, int], rates.Counts] = {}
-    for row in rows:
-        month = row.get("month", months[0])
+    for row in counted.values("month", "unit_path").annotate(**rates.COUNTS):
+        month = row["month"]
         month = timezone.localtime(month, RATE_TZ).date() if isinstance(month, datetime) else month
         counts = rates.Counts.from_row(row)
         child = where.child_of_path(row["unit_path"])
@@ -408,6 +444,7 @@ class Dashboard:
     oldest_overdue: list[Case]
     hotspots: list[Hotspot]
     worker: WorkerView | None = None
+    cache_seconds: int = 0  # how old the month's figures may be (0: computed for this page)
 
     @property
     def is_current_month(self) -> bool:
@@ -447,4 +484,5 @@ def dashboard(user, unit: Unit, month: date, *, now: datetime | None = None) -> 
         oldest_overdue=oldest_overdue(where, now=now),
         hotspots=hotspots(where, month, categories=categories),
         worker=worker,
+        cache_seconds=cache_seconds(),
     )

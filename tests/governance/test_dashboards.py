@@ -407,3 +407,30 @@ def test_query_count_does_not_grow_with_the_data(client, request, tier, area, st
     _load(community, grid, 50)
     GridFactory(parent=community)  # more units change nothing either
     assert _queries(client, unit) == small
+
+
+# ------------------------------------------------------------------ the month's figures in the cache
+
+
+def test_month_figures_may_be_cached_while_the_work_in_hand_stays_live(client, settings, community):
+    from django.core.cache import cache
+
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    make_case(community, received=timezone.now(), status=Case.Status.DISPATCHED)
+    client.force_login(staff(community, Role.SECRETARY))
+    first = dashboard(client, community).context
+    make_case(community, received=timezone.now(), status=Case.Status.DISPATCHED)
+
+    with CaptureQueriesContext(connection) as cached_queries:
+        again = dashboard(client, community).context
+    assert again["board"].volume.total == first["board"].volume.total == 1  # the month's figures, kept
+    assert again["own"].score.dispatched == 1
+    assert again["own"].work.open == 2  # what is in hand is always counted afresh
+    assert "refreshed every 60 seconds" in dashboard(client, community).content.decode()
+
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    with CaptureQueriesContext(connection) as fresh_queries:
+        assert dashboard(client, community).context["board"].volume.total == 2
+    assert len(cached_queries) == len(fresh_queries) - 3
+    cache.clear()

@@ -59,6 +59,8 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=20, help="Timed requests per page (default 20).")
         parser.add_argument("--warmup", type=int, default=3, help="Untimed requests first (default 3).")
         parser.add_argument("--dashboards-only", action="store_true", help="Skip the case queue and case page.")
+        parser.add_argument("--cache-seconds", type=int, default=None,
+                            help="Measure with DASHBOARD_CACHE_SECONDS set to this (default: as configured).")
 
     def handle(self, *args, **options) -> None:
         area = Unit.objects.filter(code=benchmark.AREA_CODE).first()
@@ -70,7 +72,11 @@ class Command(BaseCommand):
         self.stdout.write(f"{connection.vendor}, {cases} cases in the benchmark area; {options['runs']} runs "
                           f"per page (round robin) after {options['warmup']} warm-up; load average {load}.")
         hosts = [*settings.ALLOWED_HOSTS, "testserver"]
-        with override_settings(DEBUG=False, ALLOWED_HOSTS=hosts):
+        overrides = {"DEBUG": False, "ALLOWED_HOSTS": hosts}
+        if options["cache_seconds"] is not None:
+            overrides["DASHBOARD_CACHE_SECONDS"] = options["cache_seconds"]
+            self.stdout.write(f"Month figures cached for {options['cache_seconds']} s (0: off).")
+        with override_settings(**overrides):
             results = self.measure(targets, options["runs"], options["warmup"])
         self.report(results)
         self.stdout.write("load average after: " + " ".join(f"{value:.2f}" for value in os.getloadavg()))
