@@ -35,7 +35,15 @@ from django.utils import timezone
 
 from cases import rates
 from cases.deadlines import deadlines_for
-from cases.models import Case, Category, ContactRecord, MonthlyScore, ReturnVisit, Supervision, TimelineEvent
+from cases.models import (
+    Case,
+    Category,
+    ContactRecord,
+    MonthlyScore,
+    ReturnVisit,
+    Supervision,
+    TimelineEvent,
+)
 from communities.models import Building, Household, Post, Role, Stairwell, Unit
 
 AREA_CODE = "bm"

@@ -88,7 +88,7 @@ def test_street_ranks_its_communities_and_flags_the_lowest(client, street, ranke
     assert [row.score.lowest for row in rows] == [False, False, True]
     expected = {s.unit.pk: s.composite for s in rates.unit_month_scores(street, ranked_month)[1:]}
     assert {row.unit.pk: row.score.composite for row in rows} == expected
-    lowest_row = re.search(r'<tr class="lowest">.*?</tr>', response.content.decode(), re.S).group(0)
+    lowest_row = re.search(r'<tr class="lowest">.*?</tr>', response.content.decode(), re.DOTALL).group(0)
     assert third_community.name in lowest_row and "Lowest" in lowest_row
 
 
