@@ -12,6 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Portfolio, Unit, follows_unit_path
 
+# PostgreSQL can range-scan a unit-path prefix (``LIKE '/1/4/%'``) in a many-column index only
+# with the pattern operator class, whatever the database's collation (ignored elsewhere).
+PREFIX = "varchar_pattern_ops"
+
 
 class Urgency(models.TextChoices):
     EMERGENCY = "emergency", _("Emergency")
@@ -174,7 +178,7 @@ class Case(models.Model):
     resident_phone = models.CharField(_("phone"), max_length=20, blank=True)
     consent_at = models.DateTimeField(_("consent to use of personal data"), null=True, blank=True)
 
-    received_at = models.DateTimeField(_("received"), db_index=True)
+    received_at = models.DateTimeField(_("received"))
     dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     contacted_at = models.DateTimeField(_("first contact"), null=True, blank=True)
@@ -199,10 +203,25 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         ordering = ["-received_at"]
         indexes = [
-            models.Index(fields=["unit_path", "status"], name="case_scope_status"),
-            models.Index(fields=["unit_path", "received_at"], name="case_scope_received"),
+            models.Index(fields=["unit_path", "status"], name="case_scope_status", opclasses=[PREFIX, "text_ops"]),
+            models.Index(
+                fields=["unit_path", "received_at"], name="case_scope_received", opclasses=[PREFIX, "timestamptz_ops"]
+            ),
             models.Index(fields=["category", "received_at"], name="case_category_received"),
             models.Index(fields=["building", "category", "received_at"], name="case_building_category"),
+            # The month's hotspots and busiest buildings are read from this index alone (PostgreSQL).
+            models.Index(
+                fields=["received_at"], include=["unit_path", "location_unit", "building", "category"],
+                name="case_received_cover",
+            ),
+            # The work in hand (open, overdue, due today …): a small index of the unfinished cases only.
+            models.Index(
+                fields=["unit_path", "resolve_due_at"], include=["status", "is_supervised"],
+                opclasses=[PREFIX, "timestamptz_ops"],
+                condition=models.Q(status__in=["submitted", "dispatched", "returned", "accepted", "contacted",
+                                        "in_progress", "resolved"]),
+                name="case_unfinished",
+            ),
         ]
         permissions = [
             ("dispatch_case", _("Can dispatch, route and reassign cases")),
@@ -484,3 +503,56 @@ class MonthlyScore(models.Model):
         verbose_name_plural = _("monthly scores")
         ordering = ["-month", "unit__path"]
         constraints = [models.UniqueConstraint(fields=["unit", "month"], name="score_unique_month")]
+
+
+class TallyCounts(models.Model):
+    """How many cases a unit handles that were received in a period, and the 三率 counts among them.
+
+    Kept exact by ``cases.tallies`` in the transaction of every change to a case, so the
+    dashboards read a few hundred rows instead of every case of the month.
+    """
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    unit_path = models.CharField(max_length=255)
+    received = models.PositiveIntegerField(default=0)  # every case, the volume figures
+    dispatched = models.PositiveIntegerField(default=0)  # the rest count only what the rates count
+    contacted_on_time = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    rated_resolved = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)
+    basically_satisfied = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+@follows_unit_path
+class DayTally(TallyCounts):
+    """Cases received on one day (Beijing time) and handled by one unit."""
+
+    day = models.DateField()
+
+    class Meta:
+        verbose_name = _("day tally")
+        verbose_name_plural = _("day tallies")
+        constraints = [models.UniqueConstraint(fields=["day", "unit"], name="day_tally_unique")]
+        indexes = [models.Index(fields=["unit_path", "day"], name="day_tally_scope", opclasses=[PREFIX, "date_ops"])]
+
+
+@follows_unit_path
+class CategoryTally(models.Model):
+    """Cases of one category received in one month and handled by one unit."""
+
+    month = models.DateField(help_text=_("First day of the month."))
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    unit_path = models.CharField(max_length=255)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("category tally")
+        verbose_name_plural = _("category tallies")
+        constraints = [models.UniqueConstraint(fields=["month", "unit", "category"], name="category_tally_unique")]
+        indexes = [
+            models.Index(fields=["unit_path", "month"], name="category_tally_scope", opclasses=[PREFIX, "date_ops"])
+        ]

@@ -41,18 +41,19 @@ RATE_PLACES = Decimal("0.0001")
 COMPOSITE_PLACES = Decimal("0.01")
 
 _rated = Q(rated_at__isnull=False)
-COUNTS = {
-    "dispatched": Count("pk"),
-    "contacted_on_time": Count(
-        "pk",
-        filter=Q(contacted_at__isnull=False)
-        & (Q(contact_due_at__isnull=True) | Q(contacted_at__lte=F("contact_due_at"))),
-    ),
-    "rated": Count("pk", filter=_rated),
-    "rated_resolved": Count("pk", filter=_rated & Q(rated_resolved=True)),
-    "satisfied": Count("pk", filter=_rated & Q(satisfaction=Case.Satisfaction.SATISFIED)),
-    "basically_satisfied": Count("pk", filter=_rated & Q(satisfaction=Case.Satisfaction.BASIC)),
+# What each count of the 三率 counts, among the cases counted in the month (``counted_cases``).
+COUNT_FILTERS: dict[str, Q | None] = {
+    "dispatched": None,
+    "contacted_on_time": Q(contacted_at__isnull=False)
+    & (Q(contact_due_at__isnull=True) | Q(contacted_at__lte=F("contact_due_at"))),
+    "rated": _rated,
+    "rated_resolved": _rated & Q(rated_resolved=True),
+    "satisfied": _rated & Q(satisfaction=Case.Satisfaction.SATISFIED),
+    "basically_satisfied": _rated & Q(satisfaction=Case.Satisfaction.BASIC),
 }
+COUNTS = {name: Count("pk", filter=condition) for name, condition in COUNT_FILTERS.items()}
+# The cases a month's rates count: not excluded (不合理诉求 …) and not merged into another.
+COUNTED = Q(excluded_from_rates=False) & ~Q(status=Case.Status.MERGED)
 
 
 @dataclass
@@ -122,8 +123,7 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
 def counted_cases(month: date) -> QuerySet[Case]:
     start, end = month_bounds(month)
     return (
-        Case.objects.filter(received_at__gte=start, received_at__lt=end, excluded_from_rates=False)
-        .exclude(status=Case.Status.MERGED)
+        Case.objects.filter(COUNTED, received_at__gte=start, received_at__lt=end)
         .order_by()  # the default ordering would join the GROUP BY
     )
 
@@ -217,20 +217,24 @@ def _from_stored(unit: Unit, month: date, row: MonthlyScore | None) -> Score:
 
 
 def ranking(parent: Unit, month: date) -> list[Score]:
-    """The parent's children, best composite first, ties sharing a rank; the lowest flagged.
+    """The parent's children ranked (see ``rank``)."""
+    return rank(unit_month_scores(parent, month)[1:])
+
+
+def rank(scores: list[Score]) -> list[Score]:
+    """Best composite first, ties sharing a rank; the lowest flagged (末位).
 
     Units with no composite (nothing dispatched or nothing rated) are listed last, unranked.
     The lowest are flagged only when at least two units are ranked.
     """
-    children = unit_month_scores(parent, month)[1:]
-    ranked = sorted((s for s in children if s.composite is not None), key=lambda s: -s.composite)
+    ranked = sorted((s for s in scores if s.composite is not None), key=lambda s: -s.composite)
     for position, item in enumerate(ranked, start=1):
         previous = ranked[position - 2] if position > 1 else None
         item.rank = previous.rank if previous and previous.composite == item.composite else position
     if len(ranked) > 1:
         for item in ranked:
             item.lowest = item.composite == ranked[-1].composite
-    return ranked + [s for s in children if s.composite is None]
+    return ranked + [s for s in scores if s.composite is None]
 
 
 # ---------------------------------------------------------------- freezing

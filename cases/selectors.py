@@ -124,7 +124,7 @@ def queue(user, name: str) -> QuerySet[Case]:
 
 def overdue_q(now=None) -> Q:
     """Past the resolution deadline and not finished (computed at read time, no job needed)."""
-    return Q(resolve_due_at__lt=now or timezone.now()) & ~Q(status__in=FINISHED)
+    return Q(resolve_due_at__lt=now or timezone.now(), status__in=OPEN)  # OPEN: every state not FINISHED
 
 
 def contact_overdue_q(now=None) -> Q:

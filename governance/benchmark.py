@@ -33,7 +33,7 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from cases import rates
+from cases import rates, tallies
 from cases.deadlines import deadlines_for
 from cases.models import (
     Case,
@@ -592,6 +592,8 @@ def seed(*, cases: int, months: int, shape: Shape | None = None, random_seed: in
         _load_cases(gen, cases, loaded, out)
     reset_sequences(Case, TimelineEvent, ContactRecord, ReturnVisit, Supervision)
     loaded.frozen_months = freeze_closed_months(gen.start, now, out)
+    out("Counting the dashboards' tallies …")
+    tallies.rebuild()  # rows were copied past the services, which keep the tallies otherwise
     analyze()
     return loaded
 
@@ -636,10 +638,11 @@ def freeze_closed_months(start: datetime, now: datetime, out) -> int:
 
 
 def analyze() -> None:
-    """Fresh planner statistics after a bulk load (autovacuum would get there, later)."""
+    """Fresh planner statistics and visibility map after a bulk load, as autovacuum leaves a
+    running database (index-only scans rely on the visibility map)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE" if connection.get_autocommit() else "ANALYZE")
 
 
 def area_exists() -> bool:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Post, Role, Unit
 
+from .. import tallies
 from ..models import Case, Notification, TimelineEvent
 from .rules import S, IllegalTransition, display_name, within
 
@@ -23,6 +24,7 @@ def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None
     changes["updated_at"] = timezone.now()
     if "unit" in changes:
         changes["unit_path"] = changes["unit"].path
+    before = tallies.Keys(case) if tallies.counts_change(changes, from_status=expect) else None
     updated = Case.objects.filter(pk=case.pk, status=expect, **(extra_filter or {})).update(**changes)
     if updated != 1:
         current = Case.objects.select_related("handler").get(pk=case.pk)
@@ -36,6 +38,8 @@ def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None
         )
     for field, value in changes.items():
         setattr(case, field, value)
+    if before is not None:
+        tallies.refresh(before, tallies.Keys(case))
     return case
 
 

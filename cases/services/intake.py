@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Unit
 
-from .. import deadlines
+from .. import deadlines, tallies
 from ..models import Case, Category, Urgency
 from .common import attach_photos, record
 from .rules import S
@@ -94,6 +94,7 @@ def intake(
     try:
         with transaction.atomic():
             case.save()
+            tallies.refresh(tallies.Keys(case))
     except IntegrityError:
         # Another import of the same 12345 order won the race: hand back its case.
         if hotline_order_no:

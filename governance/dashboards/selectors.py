@@ -4,40 +4,35 @@ Two kinds of figures, on purpose:
 
 - The monthly assessment (三率, composite, ranking, the 12-month trend) is
   ``cases.rates``: cases counted by handling unit and month of receipt; months already
-  frozen are read from ``MonthlyScore`` and never move. Only the months not frozen yet
-  (normally the current one) are aggregated from the cases.
+  frozen are read from ``MonthlyScore`` and never move. The months not frozen yet
+  (normally the current one) are summed from ``cases.tallies``: one row per unit and day,
+  kept exact by the services in the transaction of every change, so the top tier reads a
+  few thousand small rows rather than every case of the month.
 - The work figures (volume, open, overdue, supervised, waiting …) count the cases handled
   in the unit's subtree, like the assessment: one indexed prefix filter on the case's
-  unit path. A dashboard opens only on a unit inside the user's own subtrees, where every
-  such case is visible to them, so no per-user filter is needed (and the figures are the
-  same for everyone who may open the page). Each number links to the case queue filtered
-  on that unit.
+  unit path (the work in hand from a partial index of the unfinished cases). A dashboard
+  opens only on a unit inside the user's own subtrees, where every such case is visible
+  to them, so no per-user filter is needed (and the figures are the same for everyone
+  who may open the page). Each number links to the case queue filtered on that unit.
 
 Every aggregate runs in SQL; rows are grouped by unit path (a few hundred groups at most)
-and folded onto the children in Python.
-
-The month-level aggregates (the live months' rates, volume by day and category, hotspots)
-scan every case of the month under the unit: at the top tier of a large area that is
-tens of thousands of rows each. With ``settings.DASHBOARD_CACHE_SECONDS`` (default 0: off)
-they are kept that long in the shared cache, keyed by unit and month, so a morning's
-visits share one computation; the work in hand and the case lists are always live.
+and folded onto the children in Python. Nothing is cached: every figure is as of the request.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from cases import rates
-from cases.models import Case, Category, MonthlyScore
+from cases.models import Case, Category, CategoryTally, DayTally, MonthlyScore
 from cases.rates import RATE_TZ, Score
 from cases.selectors import OPEN, overdue_q, queue
 from communities.models import PATH_SEPARATOR, Building, Unit
@@ -116,21 +111,6 @@ def tree(unit: Unit) -> Tree:
     return Tree(unit, children, names)
 
 
-def cache_seconds() -> int:
-    return int(getattr(settings, "DASHBOARD_CACHE_SECONDS", 0) or 0)
-
-
-def cached(where: Tree, name: str, compute, *parts) -> object:
-    """``compute()``, or its result kept in the shared cache (see the module docstring)."""
-    seconds = cache_seconds()
-    if not seconds:
-        return compute()
-    children = ",".join(f"{child.pk}:{child.path}" for child in where.children)
-    raw = "|".join(str(part) for part in (name, where.unit.pk, where.unit.path, children, *parts))
-    key = "dashboards:" + hashlib.sha256(raw.encode()).hexdigest()
-    return cache.get_or_set(key, compute, seconds)
-
-
 def handled_in(where: Tree) -> QuerySet[Case]:
     """Cases handled in the unit's subtree (all visible to whoever may open its dashboard)."""
     return Case.objects.filter(unit_path__startswith=where.unit.path).order_by()
@@ -179,8 +159,7 @@ def work_counts(where: Tree, *, now: datetime) -> dict[int, WorkCounts]:
 
 
 def oldest_overdue(where: Tree, *, now: datetime) -> list[Case]:
-    # ``status__in=OPEN`` says the same as overdue_q's "not finished" in a form an index can use.
-    return _first(handled_in(where).filter(overdue_q(now), status__in=OPEN))
+    return _first(handled_in(where).filter(overdue_q(now)))
 
 
 def due_today(where: Tree, *, now: datetime) -> list[Case]:
@@ -230,26 +209,29 @@ def month_days(month: date, *, today: date) -> list[date]:
 
 
 def month_volume(where: Tree, month: date, *, today: date, categories: dict[int, str]) -> Volume:
-    """Cases received in the month, by day and by category: one query grouped by both."""
-    start, end = rates.month_bounds(month)
-    rows = cached(where, "volume", lambda: list(
-        handled_in(where)
-        .filter(received_at__gte=start, received_at__lt=end)
-        .annotate(day=TruncDate("received_at", tzinfo=RATE_TZ))
-        .values_list("day", "category_id")
-        .annotate(n=Count("*"))
-    ), month)
-    days: dict[date, int] = {}
-    by_category: dict[int, CategoryVolume] = {}
-    for day, category, count in rows:
-        days[day] = days.get(day, 0) + count
-        item = by_category.setdefault(category, CategoryVolume(category, categories.get(category, ""), 0))
-        item.count += count
+    """Cases received in the month, by day and by category: two queries on the tallies."""
+    days = dict(
+        _in_month(DayTally.objects.filter(unit_path__startswith=where.unit.path), month)
+        .values_list("day").annotate(n=Sum("received")).order_by()
+    )
+    by_category = [
+        CategoryVolume(category, categories.get(category, ""), n)
+        for category, n in CategoryTally.objects.filter(unit_path__startswith=where.unit.path, month=month)
+        .values_list("category_id").annotate(n=Sum("received")).order_by()
+        if n
+    ]
     return Volume(
         total=sum(days.values()),
         by_day=[DayVolume(day, days.get(day, 0)) for day in month_days(month, today=today)],
-        by_category=sorted(by_category.values(), key=lambda c: (-c.count, c.name)),
+        by_category=sorted(by_category, key=lambda c: (-c.count, c.name)),
     )
+
+
+def _in_month(tallies: QuerySet[DayTally], *months: date) -> QuerySet[DayTally]:
+    condition = Q(pk__in=[])
+    for month in months:
+        condition |= Q(day__gte=month, day__lt=rates.next_month(month))
+    return tallies.filter(condition)
 
 
 @dataclass
@@ -275,7 +257,7 @@ def hotspots(where: Tree, month: date, *, categories: dict[int, str]) -> list[Ho
         .filter(n__gte=HOTSPOT_MIN_CASES)
         .order_by("-n", *keys)[:LIST_LENGTH]
     )
-    rows = cached(where, "hotspots", lambda: with_building_names(grouped, [*keys, "n"]), month)
+    rows = with_building_names(grouped, [*keys, "n"])
     return [
         Hotspot(place, where.names.get(place, ""), building, name or "", category, categories.get(category, ""), n)
         for place, building, category, n, name in rows
@@ -358,7 +340,7 @@ def trend(where: Tree, last: date) -> Trend:
         for row in MonthlyScore.objects.filter(month__in=sorted(frozen), unit__in=units)
     } if frozen else {}
     live_months = [m for m in months if m not in frozen]
-    live = cached(where, "rates", lambda: _live_counts(where, live_months), *live_months)
+    live = _live_counts(where, live_months)
     result = Trend(months=months, frozen=frozen, unit=[], children={child.pk: [] for child in children})
     for month in months:
         for item in units:
@@ -371,49 +353,25 @@ def trend(where: Tree, last: date) -> Trend:
 
 
 def _live_counts(where: Tree, months: list[date]) -> dict[tuple[date, int], rates.Counts]:
-    """Rates counts by (month, unit) for the unit (its subtree) and its children, in one query.
-
-    Normally only the current month is not frozen yet: then the rows need no month computed
-    for each of them (a time-zone conversion per case).
-    """
-    unit = where.unit
+    """Rates counts by (month, unit) for the unit (its subtree) and its children: one query on the day tallies."""
     if not months:
         return {}
-    counted = rates.counted_cases(months[0])
-    for month in months[1:]:
-        counted = counted | rates.counted_cases(month)
-    counted = counted.filter(unit_path__startswith=unit.path)
-    if len(months) > 1:  # normally only the current month is live: no month to compute per case
-        counted = counted.annotate(month=TruncMonth("received_at", tzinfo=RATE_TZ))
-    if len(months) == 1:
-        rows = counted.values_list("unit_path").annotate(**rates.COUNTS)
-        folded = where.fold(rows, len(rates.COUNTS))
-        return {(months[0], pk): rates.Counts(**dict(zip(rates.COUNTS, counts))) for pk, counts in folded.items()}
-    result: dict[tuple[date, int], rates.Counts] = {}
-    for row in counted.values("month", "unit_path").annotate(**rates.COUNTS):
-        month = row["month"]
-        month = timezone.localtime(month, RATE_TZ).date() if isinstance(month, datetime) else month
-        counts = rates.Counts.from_row(row)
-        child = where.child_of_path(row["unit_path"])
-        for key in ((month, unit.pk), (month, child)) if child is not None else ((month, unit.pk),):
-            result.setdefault(key, rates.Counts()).add(counts)
-    return result
-
-
-def rank(scores: list[Score]) -> list[Score]:
-    """``cases.rates.ranking``'s rule applied to scores already in hand (no second aggregate).
-
-    Best composite first, ties sharing a rank; the lowest flagged when at least two are
-    ranked; units without a composite last, unranked.
-    """
-    ranked = sorted((s for s in scores if s.composite is not None), key=lambda s: -s.composite)
-    for position, item in enumerate(ranked, start=1):
-        previous = ranked[position - 2] if position > 1 else None
-        item.rank = previous.rank if previous and previous.composite == item.composite else position
-    if len(ranked) > 1:
-        for item in ranked:
-            item.lowest = item.composite == ranked[-1].composite
-    return ranked + [s for s in scores if s.composite is None]
+    sums = {name: Sum(name) for name in rates.COUNTS}
+    rows = (
+        _in_month(DayTally.objects.filter(unit_path__startswith=where.unit.path), *months)
+        .annotate(month=TruncMonth("day"))
+        .values_list("month", "unit_path")
+        .annotate(**sums)
+        .order_by()
+    )
+    by_month: dict[date, list] = {}
+    for month, path, *counts in rows:
+        by_month.setdefault(month, []).append((path, *counts))
+    return {
+        (month, pk): rates.Counts(**dict(zip(rates.COUNTS, counts)))
+        for month, grouped in by_month.items()
+        for pk, counts in where.fold(grouped, len(sums)).items()
+    }
 
 
 def _stored_score(unit: Unit, month: date, row: MonthlyScore | None) -> Score:
@@ -444,7 +402,6 @@ class Dashboard:
     oldest_overdue: list[Case]
     hotspots: list[Hotspot]
     worker: WorkerView | None = None
-    cache_seconds: int = 0  # how old the month's figures may be (0: computed for this page)
 
     @property
     def is_current_month(self) -> bool:
@@ -477,12 +434,11 @@ def dashboard(user, unit: Unit, month: date, *, now: datetime | None = None) -> 
         unit=unit, month=month, now=now, children=where.children,
         frozen=month in history.frozen,
         score=history.unit[-1],
-        ranking=rank([history.children[child.pk][-1] for child in where.children]),
+        ranking=rates.rank([history.children[child.pk][-1] for child in where.children]),
         trend=history,
         work=work_counts(where, now=now),
         volume=month_volume(where, month, today=today, categories=categories),
         oldest_overdue=oldest_overdue(where, now=now),
         hotspots=hotspots(where, month, categories=categories),
         worker=worker,
-        cache_seconds=cache_seconds(),
     )

@@ -7,6 +7,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
+from cases import tallies
 from cases.models import DEFAULT_DEADLINES, Case, Category, CategoryDeadline, CoHandling, Urgency
 from tests.factories import CommunityFactory
 
@@ -52,6 +53,12 @@ class CaseFactory(factory.django.DjangoModelFactory):
     received_at = factory.LazyFunction(timezone.now)
     contact_due_at = factory.LazyAttribute(lambda o: o.received_at + DEFAULT_DEADLINES[o.urgency][0])
     resolve_due_at = factory.LazyAttribute(lambda o: o.received_at + DEFAULT_DEADLINES[o.urgency][1])
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        case = super()._create(model_class, *args, **kwargs)
+        tallies.refresh(tallies.Keys(case))  # as the services do for every case they write
+        return case
 
 
 class CoHandlingFactory(factory.django.DjangoModelFactory):

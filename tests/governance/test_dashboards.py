@@ -409,28 +409,22 @@ def test_query_count_does_not_grow_with_the_data(client, request, tier, area, st
     assert _queries(client, unit) == small
 
 
-# ------------------------------------------------------------------ the month's figures in the cache
+# ------------------------------------------------------------------ the month's figures are live
 
 
-def test_month_figures_may_be_cached_while_the_work_in_hand_stays_live(client, settings, community):
-    from django.core.cache import cache
+def test_the_months_figures_follow_every_change_made_through_the_services(client, community, grid):
+    """The month's volume and rates come from tallies the services keep: a new case and
+    its routing to a grid show at once, on the community's figures and on the grid's row."""
+    from cases import services, tallies
+    from tests.cases.factories import new_case
 
-    settings.DASHBOARD_CACHE_SECONDS = 60
-    cache.clear()
-    make_case(community, received=timezone.now(), status=Case.Status.DISPATCHED)
     client.force_login(staff(community, Role.SECRETARY))
-    first = dashboard(client, community).context
-    make_case(community, received=timezone.now(), status=Case.Status.DISPATCHED)
+    before = dashboard(client, community).context
+    case = new_case(place=grid)
+    services.dispatch(case=case, to_unit=grid, by=staff(case.unit, Role.DISPATCHER))
 
-    with CaptureQueriesContext(connection) as cached_queries:
-        again = dashboard(client, community).context
-    assert again["board"].volume.total == first["board"].volume.total == 1  # the month's figures, kept
-    assert again["own"].score.dispatched == 1
-    assert again["own"].work.open == 2  # what is in hand is always counted afresh
-    assert "refreshed every 60 seconds" in dashboard(client, community).content.decode()
-
-    settings.DASHBOARD_CACHE_SECONDS = 0
-    with CaptureQueriesContext(connection) as fresh_queries:
-        assert dashboard(client, community).context["board"].volume.total == 2
-    assert len(cached_queries) == len(fresh_queries) - 3
-    cache.clear()
+    after = dashboard(client, community).context
+    assert after["board"].volume.total == before["board"].volume.total + 1
+    assert after["own"].score.dispatched == before["own"].score.dispatched + 1
+    assert {row.unit.pk: row.score.dispatched for row in after["ranking"]}[grid.pk] == 1
+    assert tallies.differences() == []

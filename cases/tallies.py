@@ -1,0 +1,194 @@
+"""Day and category tallies of the cases, kept exact in the transaction of every change.
+
+The tier dashboards need, for the month, the cases received by day and by category and
+the 三率 counts of every child unit. Counted from the cases, that is every case of the
+month under the unit: tens of thousands of rows at the top tier. Counted from the
+tallies, it is one row per unit and day (or unit and category).
+
+Exactness: every write to a case goes through ``cases.services`` (intake's save, the
+transitions' compare-and-set), which calls ``refresh`` for the tallies the case was in
+before and is in after. ``refresh`` locks each tally row (created first if missing) and
+only then recounts that unit's cases of that day from the table: a concurrent change to
+another case of the same tally waits for the lock, and its own recount (a new statement,
+so a new snapshot under READ COMMITTED) sees this one committed. Rows are locked in one
+order (day, unit, category) so two changes never wait for each other in a cycle.
+
+``rebuild`` recounts everything (after a bulk load, or to repair rows written by SQL
+outside the services); ``manage.py rebuild_tallies`` runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+
+from communities.models import Unit
+
+from . import rates
+from .models import Case, CategoryTally, DayTally
+
+RATE_COUNTS = {
+    name: Count("pk", filter=rates.COUNTED & condition if condition is not None else rates.COUNTED)
+    for name, condition in rates.COUNT_FILTERS.items()
+}
+DAY_COUNTS = {"received": Count("pk"), **RATE_COUNTS}
+BATCH = 5_000
+# The fields a tally reads: a change to none of them (nor into or out of "merged") needs no recount.
+TALLIED_FIELDS = frozenset({
+    "unit", "unit_id", "category", "category_id", "received_at", "excluded_from_rates",
+    "contacted_at", "contact_due_at", "rated_at", "rated_resolved", "satisfaction",
+})
+
+
+def day_of(moment: datetime) -> date:
+    return moment.astimezone(rates.RATE_TZ).date()
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, rates.RATE_TZ)
+    return start, start + timedelta(days=1)
+
+
+class Keys:
+    """The tallies a case counts in (its unit, day of receipt and category)."""
+
+    def __init__(self, case: Case) -> None:
+        self.unit_id = case.unit_id
+        self.category_id = case.category_id
+        self.day = day_of(case.received_at)
+
+    @property
+    def day_key(self) -> tuple[date, int]:
+        return (self.day, self.unit_id)
+
+    @property
+    def category_key(self) -> tuple[date, int, int]:
+        return (rates.month_start(self.day), self.unit_id, self.category_id)
+
+
+def counts_change(changes: dict, *, from_status: str) -> bool:
+    return bool(TALLIED_FIELDS & changes.keys()) or Case.Status.MERGED in (from_status, changes.get("status"))
+
+
+def refresh(*keys: Keys) -> None:
+    """Recount the tallies of these keys (a case before and after a change). Call inside the change's transaction."""
+    keys = [key for key in keys if key.unit_id is not None]
+    if not keys:
+        return
+    with transaction.atomic():
+        units = dict(Unit.objects.filter(pk__in={key.unit_id for key in keys}).values_list("pk", "path"))
+        for day, unit in sorted({key.day_key for key in keys}):
+            _refresh_day(day, unit, units[unit])
+        for month, unit, category in sorted({key.category_key for key in keys}):
+            _refresh_category(month, unit, units[unit], category)
+
+
+def _refresh_day(day: date, unit_id: int, path: str) -> None:
+    DayTally.objects.bulk_create([DayTally(day=day, unit_id=unit_id, unit_path=path)], ignore_conflicts=True)
+    tally = DayTally.objects.select_for_update().get(day=day, unit_id=unit_id)
+    start, end = day_bounds(day)
+    counts = Case.objects.filter(unit_id=unit_id, received_at__gte=start, received_at__lt=end).aggregate(**DAY_COUNTS)
+    DayTally.objects.filter(pk=tally.pk).update(unit_path=path, **counts)
+
+
+def _refresh_category(month: date, unit_id: int, path: str, category_id: int) -> None:
+    CategoryTally.objects.bulk_create(
+        [CategoryTally(month=month, unit_id=unit_id, unit_path=path, category_id=category_id)], ignore_conflicts=True
+    )
+    tally = CategoryTally.objects.select_for_update().get(month=month, unit_id=unit_id, category_id=category_id)
+    start, end = rates.month_bounds(month)
+    received = Case.objects.filter(
+        unit_id=unit_id, category_id=category_id, received_at__gte=start, received_at__lt=end
+    ).count()
+    CategoryTally.objects.filter(pk=tally.pk).update(unit_path=path, received=received)
+
+
+@transaction.atomic
+def rebuild(*, since: date | None = None, models: tuple | None = None) -> tuple[int, int]:
+    """Recount every tally (from ``since`` on, a month's first day): (day rows, category rows) written.
+
+    ``models`` (Case, DayTally, CategoryTally) lets a migration pass its historical models.
+    """
+    case_model, day_model, category_model = models or (Case, DayTally, CategoryTally)
+    cases = case_model.objects.order_by()
+    days, categories = day_model.objects.all(), category_model.objects.all()
+    if since is not None:
+        since = rates.month_start(since)
+        cases = cases.filter(received_at__gte=rates.month_bounds(since)[0])
+        days, categories = days.filter(day__gte=since), categories.filter(month__gte=since)
+    days.delete()
+    categories.delete()
+    day_rows = (
+        cases.annotate(day=TruncDate("received_at", tzinfo=rates.RATE_TZ))
+        .values_list("day", "unit_id", "unit_path")
+        .annotate(**DAY_COUNTS)
+    )
+    written_days = _write(
+        day_model(day=day, unit_id=unit, unit_path=path, **dict(zip(DAY_COUNTS, counts)))
+        for day, unit, path, *counts in day_rows.iterator(chunk_size=BATCH)
+    )
+    monthly: dict[tuple[date, int, int], list] = {}
+    by_day = (
+        cases.annotate(day=TruncDate("received_at", tzinfo=rates.RATE_TZ))
+        .values_list("day", "unit_id", "unit_path", "category_id")
+        .annotate(n=Count("pk"))
+    )
+    for day, unit, path, category, n in by_day.iterator(chunk_size=BATCH):
+        row = monthly.setdefault((rates.month_start(day), unit, category), [path, 0])
+        row[1] += n
+    written_categories = _write(
+        category_model(month=month, unit_id=unit, unit_path=path, category_id=category, received=n)
+        for (month, unit, category), (path, n) in monthly.items()
+    )
+    return written_days, written_categories
+
+
+def _write(rows: Iterable) -> int:
+    written, batch = 0, []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            written += len(type(row).objects.bulk_create(batch))
+            batch = []
+    if batch:
+        written += len(type(batch[0]).objects.bulk_create(batch))
+    return written
+
+
+def differences() -> list[str]:
+    """Tallies that differ from a recount of the cases (empty when all are exact): for tests and checks."""
+    cases = Case.objects.order_by().annotate(day=TruncDate("received_at", tzinfo=rates.RATE_TZ))
+    expected_days = {
+        (day, unit, path): tuple(counts)
+        for day, unit, path, *counts in cases.values_list("day", "unit_id", "unit_path").annotate(**DAY_COUNTS)
+    }
+    stored_days = {
+        (day, unit, path): tuple(counts)
+        for day, unit, path, *counts in DayTally.objects.exclude(received=0).values_list(
+            "day", "unit_id", "unit_path", *DAY_COUNTS
+        )
+    }
+    expected_categories: dict[tuple, int] = {}
+    for day, unit, path, category, n in cases.values_list("day", "unit_id", "unit_path", "category_id").annotate(
+        n=Count("pk")
+    ):
+        key = (rates.month_start(day), unit, path, category)
+        expected_categories[key] = expected_categories.get(key, 0) + n
+    stored_categories = dict(
+        ((month, unit, path, category), n)
+        for month, unit, path, category, n in CategoryTally.objects.exclude(received=0).values_list(
+            "month", "unit_id", "unit_path", "category_id", "received"
+        )
+    )
+    return [
+        f"{kind} {key}: expected {expected.get(key)}, stored {stored.get(key)}"
+        for kind, expected, stored in (
+            ("day", expected_days, stored_days), ("category", expected_categories, stored_categories)
+        )
+        for key in sorted(set(expected) | set(stored), key=str)
+        if expected.get(key) != stored.get(key)
+    ]
