@@ -51,8 +51,17 @@ def visible_cases(user) -> QuerySet[Case]:
     roots = subtree_paths(user)
     if roots is EVERYWHERE or not roots:
         return cases
-    co_handled = CoHandling.objects.filter(_paths_q(roots, "unit_path")).values("case_id")
-    return cases | Case.objects.filter(pk__in=co_handled)
+    return cases | Case.objects.filter(pk__in=co_handled_keys(user, roots))
+
+
+def co_handled_keys(user, roots: list[str]) -> list[int]:
+    """Cases co-handled (双派) by a unit in the user's subtrees, read once per request (see
+    ``communities.selectors.granted_q`` for why a list of keys rather than a subquery)."""
+    if getattr(user, "_co_handled_keys", None) is None:
+        user._co_handled_keys = sorted(
+            CoHandling.objects.filter(_paths_q(roots, "unit_path")).values_list("case_id", flat=True).distinct()
+        )
+    return user._co_handled_keys
 
 
 def can_see_full_phone(user, case: Case) -> bool:
@@ -99,6 +108,10 @@ def _to_dispatch(cases: QuerySet, user, now) -> QuerySet:
     return cases.filter(status__in=[S.SUBMITTED, S.RETURNED]).order_by("received_at", "pk")
 
 
+def _all(cases: QuerySet, user, now) -> QuerySet:
+    return cases.order_by("-received_at", "-pk")
+
+
 _QUEUE_FILTERS = {
     "mine": (_("My cases"), _mine),
     "unit": (_("My unit's open cases"), _unit),
@@ -108,6 +121,7 @@ _QUEUE_FILTERS = {
     "supervised": (_("Under supervision"), _supervised),
     "awaiting_return_visit": (_("Awaiting return visit"), _awaiting_return_visit),
     "to_dispatch": (_("To dispatch"), _to_dispatch),
+    "all": (_("All cases"), _all),
 }
 QUEUES: list[tuple[str, str]] = [(name, label) for name, (label, _f) in _QUEUE_FILTERS.items()]
 

@@ -16,8 +16,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BigIntegerField, Count, IntegerField, Model, Q, QuerySet, Sum
-from django.db.models.functions import Cast
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from .models import GRANTS_ONLY_ROLES, PATH_SEPARATOR, Building, Department, Household, PartnerOrganisation, Post, Stairwell, Unit
@@ -86,23 +85,24 @@ def scope(queryset: QuerySet, user: User, *, path_field: str, grant_perm: str | 
 def granted_q(user: User, model: type[Model], perm: str) -> Q:
     """Objects of ``model`` granted to the user, directly or through a group (guardian rows).
 
-    Unlike guardian's ``get_objects_for_user``, which casts every row's primary key of the
-    scoped table to text to compare it with ``object_pk`` (a full scan of a table of millions
-    of cases), this casts the few permission rows' ``object_pk`` to the key's type, so the
-    database looks the grants up by primary key. The cast sits in the select list, evaluated
-    only for rows already filtered to this model's content type, whose keys are all numeric.
+    The granted keys are read first (one query per model and permission, kept on the user
+    for the request) and the filter names them: ``path prefix OR pk IN (1, 2, 3)`` lets the
+    database use the path index and the primary key, where ``OR pk IN (subquery)`` makes it
+    test every row of a table of millions. Grants are few (a department's summoned cases).
     """
+    return Q(pk__in=granted_keys(user, model, perm))
+
+
+def granted_keys(user: User, model: type[Model], perm: str) -> list:
     codename = perm.rsplit(".", 1)[-1]
-    common = {"content_type": ContentType.objects.get_for_model(model), "permission__codename": codename}
-    by_user = UserObjectPermission.objects.filter(user=user, **common)
-    by_group = GroupObjectPermission.objects.filter(group__user=user, **common)
-    return Q(pk__in=_object_keys(by_user, model)) | Q(pk__in=_object_keys(by_group, model))
-
-
-def _object_keys(rows: QuerySet, model: type[Model]) -> QuerySet:
-    if isinstance(model._meta.pk, IntegerField):
-        return rows.annotate(object_key=Cast("object_pk", BigIntegerField())).values("object_key")
-    return rows.values("object_pk")
+    memo = user.__dict__.setdefault("_granted_keys", {})
+    key = (model._meta.label, codename)
+    if key not in memo:
+        common = {"content_type": ContentType.objects.get_for_model(model), "permission__codename": codename}
+        by_user = UserObjectPermission.objects.filter(user=user, **common).values_list("object_pk")
+        by_group = GroupObjectPermission.objects.filter(group__user=user, **common).values_list("object_pk")
+        memo[key] = sorted({model._meta.pk.to_python(pk) for (pk,) in by_user.union(by_group)})
+    return memo[key]
 
 
 def visible_units(user: User) -> QuerySet[Unit]:

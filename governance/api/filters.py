@@ -111,6 +111,7 @@ def subtree(queryset: QuerySet, request, code: str, *fields: str) -> QuerySet:
 
 class CaseApiFilter(StrictBlanks, CaseFilter):
     place = None  # by database id on the pages; by code here (``unit``)
+    handled_in = None  # the dashboards' link filter; ``unit`` serves API clients
     received = None  # two plain dates here: received_after, received_before
     category = django_filters.CharFilter(
         method="in_category", label=_("Category code (a parent category includes its children)")

@@ -1,6 +1,6 @@
 """Addresses of the case queue, filtered to what a dashboard number counts.
 
-The queue's filters are ``cases.filters.CaseFilter`` (``place``, ``category``, ``q``,
+The queue's filters are ``cases.filters.CaseFilter`` (``handled_in``, ``category``, ``q``,
 ``received_after``/``received_before``, ``overdue``) over one of ``cases.selectors.QUEUES``.
 """
 
@@ -12,16 +12,9 @@ from urllib.parse import urlencode
 
 from django.urls import get_script_prefix, reverse
 
-from cases.filters import CaseFilter
-from cases.selectors import QUEUES
 
-# The queue that lists every case whatever its state, if the cases app offers one;
-# otherwise the unit's open cases (then a volume link shows only the open part of it).
-ALL_CASES_QUEUE = next((name for name in ("all", "received") if name in dict(QUEUES)), "unit")
-# Dashboards count cases by handling unit. The queue's ``place`` filter also takes in cases
-# located in the unit but handled above it; a handling-unit filter, once the queue has one,
-# matches the dashboard's numbers exactly.
-UNIT_PARAM = next((name for name in ("handled_in", "unit") if name in CaseFilter.base_filters), "place")
+ALL_CASES_QUEUE = "all"  # every case whatever its state: what the volume figures count
+UNIT_PARAM = "handled_in"  # the dashboards count cases by handling unit, as this filter does
 
 
 def queue_url(

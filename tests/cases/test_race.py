@@ -184,3 +184,23 @@ def test_the_same_hotline_order_imported_twice_at_once_makes_one_case(committed)
     assert results[0].pk == results[1].pk
     assert Case.objects.filter(hotline_order_no="2411230099").count() == 1
     assert TimelineEvent.objects.filter(case=results[0], action="submitted").count() == 1
+
+
+@pytest.mark.postgres
+def test_cases_written_at_once_into_one_tally_are_all_counted(committed):
+    """Six residents report at the same moment in one grid: the day's tally says six (the row lock orders the recounts)."""
+    from cases import tallies
+    from cases.models import DayTally
+    from tests.cases.factories import CategoryFactory
+
+    grid = committed["grid"]
+    category = CategoryFactory()
+    make = lambda: new_case(place=grid, category=category)  # noqa: E731
+
+    results = _race(*[make] * 6)
+
+    assert all(isinstance(r, Case) for r in results), results
+    street = results[0].unit  # new cases wait at the street's dispatch desk
+    day = tallies.day_of(results[0].received_at)
+    assert DayTally.objects.get(unit=street, day=day).received == 6
+    assert not [line for line in tallies.differences() if f", {street.pk}, " in line]

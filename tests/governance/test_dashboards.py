@@ -260,7 +260,7 @@ def test_category_and_day_numbers_link_to_filtered_queues(client, community):
 
     (row,) = page.context["categories"]
     assert row.label == "楼道照明" and row.count == 1
-    assert f"category={category.pk}" in row.url and f"place={community.pk}" in row.url
+    assert f"category={category.pk}" in row.url and f"handled_in={community.pk}" in row.url
     assert client.get(row.url).context["page"].paginator.count == 1
     day = next(item for item in page.context["days"] if item.count)
     assert client.get(day.url).context["page"].paginator.count == 1
