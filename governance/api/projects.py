@@ -5,7 +5,6 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers
 
@@ -41,7 +40,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_owner(self, project: Project) -> str | None:
         return display_name(project.owner_user)
 

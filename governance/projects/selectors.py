@@ -221,8 +221,6 @@ def public_updates(projects: list[Project]) -> list[ProjectUpdate]:
     return list(
         ProjectUpdate.objects.filter(Q(project__in=projects) | Q(project__parent__in=projects), public=True)
         .select_related("project")
-        .only("pk", "on", "text", "progress", "photo", "photo_type", "project__pk", "project__title",
-              "project__parent_id")
         .order_by("-on", "-pk")
     )
 
