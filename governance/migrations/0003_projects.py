@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
             name='Project',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120, verbose_name='title')),
+                ('title', models.CharField(max_length=120, verbose_name='item title')),
                 ('description', models.TextField(blank=True, help_text='Residents read the title and this text once the item is published: no names or phone numbers.', verbose_name='description')),
                 ('unit_path', models.CharField(db_index=True, editable=False, max_length=255)),
                 ('weight', models.PositiveSmallIntegerField(default=1, help_text="A sub-item's share of its item's progress (e.g. its number of charging piles); 1 for equal shares.", validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1000)], verbose_name='weight')),

@@ -46,7 +46,7 @@ class Project(models.Model):
 
     OPEN = (Status.PLANNED, Status.IN_PROGRESS)
 
-    title = models.CharField(_("title"), max_length=120)
+    title = models.CharField(_("item title"), max_length=120)
     description = models.TextField(
         _("description"), blank=True,
         help_text=_("Residents read the title and this text once the item is published: no names or phone numbers."),
