@@ -23,7 +23,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cases.rates import current_month, month_start, next_month
-from communities.models import Unit
+from communities.models import PATH_SEPARATOR, Unit
 
 from ..coordination.selectors import _bucket, rate, scoped
 from ..models import Project, ProjectUpdate
@@ -199,15 +199,14 @@ def dashboard_summary(unit: Unit, month: date, *, today: date | None = None) -> 
 
 
 def public_units(community: Unit) -> Q:
-    """Items residents of a community read: the community's own (and its grids') and its street's."""
-    condition = Q(unit_path__startswith=community.path)
-    if community.parent_id:
-        condition |= Q(unit_id=community.parent_id)
-    return condition
+    """Items residents of a community read: the community's own (and its grids'), and those of the
+    street and the area above it (the area's charging piles are every community's business)."""
+    above = [int(part) for part in community.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1]]
+    return Q(unit_path__startswith=community.path) | Q(unit_id__in=above)
 
 
 def published_projects(community: Unit) -> QuerySet[Project]:
-    """Published top-level items of a community and its street; joins the owning organisation only."""
+    """Published top-level items a community's residents read; joins the owning organisation only."""
     return (
         Project.objects.filter(public_units(community), parent__isnull=True, published_at__isnull=False)
         .exclude(status=S.CANCELLED)

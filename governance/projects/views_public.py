@@ -1,6 +1,6 @@
 """Residents' progress pages (namespace ``projects_public``), like the 康营家园 construction updates.
 
-Only published items of a community and its street, and only what may be posted in a
+Only published items of a community and of the street and area above it, and only what may be posted in a
 stairwell: title, description, the owning organisation, deadline, progress, public updates.
 Never an owner person, a budget, a linked case or who wrote an update.
 """

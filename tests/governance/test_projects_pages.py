@@ -223,15 +223,19 @@ def test_a_public_photo_is_served_only_while_its_item_is_published(client, direc
     assert client.get(url).status_code == 404
 
 
-def test_residents_see_their_streets_items_but_not_a_sibling_communitys(
-    client, street_director, street, community, sibling_community,
+def test_residents_see_their_streets_and_areas_items_but_not_a_sibling_communitys(
+    client, street_director, area, street, sibling_street, community, sibling_community,
 ):
+    area_director = f.staff(area, Role.DIRECTOR)
+    area_item = new_project(area_director, area, title="燕山充电桩")
+    other_street_item = new_project(area_director, sibling_street, title="向阳街道事项")
     street_item = new_project(street_director, street, title="街道充电桩")
     sibling_item = new_project(street_director, sibling_community, title="七社区菜店")
-    for project in (street_item, sibling_item):
-        services.publish(project=project, by=street_director)
+    for project in (area_item, other_street_item, street_item, sibling_item):
+        services.publish(project=project, by=area_director)
     page = client.get(reverse("projects_public:community", args=[community.code])).content.decode()
-    assert street_item.title in page and sibling_item.title not in page
+    assert area_item.title in page and street_item.title in page
+    assert sibling_item.title not in page and other_street_item.title not in page
     url = reverse("projects_public:item", args=[community.code, sibling_item.pk])
     assert client.get(url).status_code == 404
 
