@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -133,7 +133,7 @@ def project_new(request: HttpRequest, parent_pk: int | None = None) -> HttpRespo
 def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
     if not services.may_change(request.user, project):
-        raise Http404
+        raise PermissionDenied
     form = ProjectForm(request.POST or None, user=request.user, initial=ProjectForm.initial_from(project))
     if request.method == "POST" and form.is_valid() and _save(request, form, project=project):
         messages.success(request, _("Saved."))

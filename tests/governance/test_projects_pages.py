@@ -305,3 +305,22 @@ def test_the_admin_lists_only_the_subtrees_items(client, community, sibling_comm
     page = client.get(reverse("admin:governance_project_changelist")).content.decode()
     assert mine.title in page and theirs.title not in page
     assert client.get(reverse("admin:governance_project_change", args=[theirs.pk])).status_code == 404
+
+
+# --------------------------------------------------------------------------- panels on earlier pages
+
+
+def test_the_case_page_shows_the_items_it_is_linked_to(client, director, community, case):
+    project = new_project(director, community, title="45号楼漏雨修缮")
+    services.link(project=project, by=director, case=case)
+    client.force_login(director)
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert project.title in page and project.get_absolute_url() in page
+
+
+def test_the_unit_page_shows_the_lists_figures(client, director, community):
+    project = new_project(director, community, deadline=timezone.localdate() - timedelta(days=1))
+    client.force_login(director)
+    page = client.get(community.get_absolute_url()).content.decode()
+    assert "1 open, 1 past the deadline, 1 without an update this month." in page
+    assert f"?unit={community.code}&amp;flagged=on" in page and project.title not in page
