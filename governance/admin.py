@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from communities.admin_scoping import MissingIs404Mixin, register_choices
 
 from .coordination import selectors
+from .projects import admin as _projects_admin  # noqa: F401  (registers the project list)
 from .models import ActionItem, ActionUpdate, AgendaItem, Ballot, Decision, Meeting, Participant, Poll, Summons, Whistle
 
 register_choices(Meeting, selectors.visible_meetings)

@@ -16,6 +16,8 @@ urlpatterns = [
     path("volunteers/", include("volunteers.urls")),
     path("dashboards/", include(("governance.urls_dashboards", "dashboards"), namespace="dashboards")),
     path("", include(("governance.urls_coordination", "coordination"), namespace="coordination")),
+    path("projects/", include(("governance.projects.urls", "projects"), namespace="projects")),
+    path("progress/", include(("governance.projects.urls_public", "projects_public"), namespace="projects_public")),
     path("api/", include("governance.api.urls")),
     path("open311/v2/", include("governance.api.urls_open311")),
     path("admin/", admin.site.urls),

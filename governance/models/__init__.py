@@ -3,3 +3,4 @@
 from .meetings import ActionItem, ActionUpdate, AgendaItem, Decision, Meeting, Participant
 from .polls import Ballot, Elector, Poll
 from .whistles import Summons, Whistle
+from .projects import Project, ProjectEvent, ProjectUpdate

@@ -117,6 +117,12 @@ def _corps_and_coordination(street, grid, building) -> None:
     secretary = staff(street, Role.SECRETARY)
     coordination.create_meeting(title="议事会", format="bench", level="building", unit=grid, place="石桌",
                                 starts_at=timezone.now(), by=secretary)
+    from governance.projects import services as projects
+
+    item = projects.create_project(title="充电桩", unit=grid, deadline=timezone.localdate(), source="hotspot",
+                                   owner_unit=grid, budget=1000, by=secretary)
+    projects.create_project(title="一号院", unit=grid, deadline=timezone.localdate(), source="hotspot",
+                            owner_user=secretary, parent=item, by=secretary)
     households(building, units=1, floors=1, per_floor=2)
     coordination.open_poll(title="加装电梯", question="同意吗？", buildings=[building], by=secretary, rule="yanshan",
                            opens_on=timezone.localdate(), closes_on=timezone.localdate())
