@@ -1,11 +1,10 @@
 """Sections that other parts of the portal add to a dashboard once they hold data.
 
 Whistles (吹哨报到), meetings and their action items, the volunteer corps and the
-buildings without a responsible party member (党员包楼) each answer through their own
-selectors. A section appears only when its figures are not all zero — never with
-placeholder numbers — and each costs one cheap "is there anything?" query when empty,
-a fixed few when not. (There is no livelihood project list in the portal yet: when it
-lands, its provider joins ``PROVIDERS``.)
+buildings without a responsible party member (党员包楼) and the livelihood project list
+(民生项目清单) each answer through their own selectors. A section appears only when its
+figures are not all zero — never with placeholder numbers — and each costs one cheap
+"is there anything?" query when empty, a fixed few when not.
 """
 
 from __future__ import annotations
@@ -23,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from cases import rates
 from cases.rates import RATE_TZ
 from governance.coordination import selectors as coordination
-from governance.models import Meeting, Whistle
+from governance.models import Meeting, Project, Whistle
+from governance.projects import selectors as projects
 from volunteers import selectors as volunteers
 
 from .presentation import percent
@@ -145,8 +145,28 @@ def buildings_without_party_member(user, board) -> Section | None:
     )
 
 
+def project_list(user, board) -> Section | None:
+    """民生项目清单: items open, overdue and without this month's update; the year's on-time rate."""
+    unit = board.unit
+    if not Project.objects.filter(unit_path__startswith=unit.path).exists():
+        return None
+    summary = projects.dashboard_summary(unit, board.month, today=board.now.astimezone(RATE_TZ).date())
+    year = summary.year
+    return Section(
+        "projects", _("Livelihood project list"),
+        figures=[
+            Figure(_("Items open"), summary.open, _url("projects:list", unit=unit.code)),
+            Figure(_("Past their deadline"), summary.overdue),
+            Figure(_("No update this month"), summary.flagged, _url("projects:list", unit=unit.code, flagged="on")),
+            Figure(_("Done this month"), summary.done_in_month),
+            Figure(_("On time in %(year)s") % {"year": year.year}, percent(year.rate),
+                   _url("projects:list", unit=unit.code, year=year.year)),
+        ],
+    )
+
+
 Provider = Callable[[object, object], Section | None]
-PROVIDERS: list[Provider] = [whistles, meetings, volunteer_corps, buildings_without_party_member]
+PROVIDERS: list[Provider] = [whistles, meetings, project_list, volunteer_corps, buildings_without_party_member]
 
 
 def for_dashboard(user, board) -> list[Section]:

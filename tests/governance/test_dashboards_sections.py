@@ -98,3 +98,18 @@ def test_buildings_without_a_party_member_once_the_scheme_runs(client, community
 
     assert section.rows == [[uncovered.name, grid.name]]
     assert figures(section)["Buildings without one"] == 1
+
+
+def test_the_project_list_section_counts_the_subtree_s_items(client, street, community, sibling_community, director):
+    from tests.governance.test_projects import new_project
+
+    new_project(director, community, title="星城二里45号楼顶层漏雨修缮")  # open, no update this month
+    client.force_login(staff(street, Role.SECRETARY))
+
+    projects = sections(client, street)["projects"]
+
+    assert figures(projects)["Items open"] == 1
+    assert figures(projects)["No update this month"] == 1
+    assert f"unit={street.code}" in projects.figures[0].url
+    client.force_login(staff(sibling_community, Role.SECRETARY))
+    assert "projects" not in sections(client, sibling_community)
