@@ -304,6 +304,23 @@ def test_a_bad_poll_form_keeps_what_was_typed(client, director, building_41):
     assert "加装电梯" in response.content.decode()
 
 
+def test_the_poll_form_in_chinese_keeps_its_dates_in_the_date_pickers(client, settings, director, building_41):
+    """A date picker takes only ISO values: in the Chinese locale's 2026/05/01 the browser
+    showed the opening day blank and dropped every date when the form came back with an error."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    client.force_login(director)
+    today = timezone.localdate()
+    blank = client.get(reverse("coordination:poll_new")).content.decode()
+    assert f'name="opens_on" value="{today.isoformat()}"' in blank
+    response = client.post(reverse("coordination:poll_new"), {
+        "title": "加装电梯", "question": "同意吗？", "buildings": [building_41.pk], "rule": "yanshan",
+        "opens_on": "2026-05-01", "closes_on": "2026-04-01",
+    })
+    page = response.content.decode()
+    assert "closes_on" in response.context["form"].errors
+    assert 'name="opens_on" value="2026-05-01"' in page and 'name="closes_on" value="2026-04-01"' in page
+
+
 def test_correction_page_replaces_the_ballot(client, director, building_41):
     poll = open_41(director, building_41)
     vote(poll, director, [(electors(poll)[0], OBJECT)])
