@@ -27,6 +27,11 @@ def test_the_form_page_offers_the_places_and_skills(en_client, street, community
     assert "Become a volunteer" in page and street.name in page and "理发" in page
 
 
+def test_the_front_page_leads_residents_to_the_registration_form(en_client):
+    page = en_client.get("/").content.decode()
+    assert f'href="{JOIN}"' in page and "Register as a volunteer" in page
+
+
 def test_a_registration_waits_for_the_community(en_client, data, building):
     response = en_client.post(JOIN, data)
 
