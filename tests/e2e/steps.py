@@ -19,13 +19,16 @@ def log_in(page, base: str, user, *, lands_on: str = "/workspace/") -> None:
     page.wait_for_url(f"{base}{lands_on}")
 
 
-def act(page, action: str, fill: dict | None = None) -> None:
-    """Open an action on the case page, fill its fields, submit it."""
+def act(page, action: str, fill: dict | None = None, *, tick: tuple[str, ...] = ()) -> None:
+    """Open an action panel (of a case or a meeting page), fill its fields, tick boxes by
+    their label, submit it."""
     form = page.locator(f'form[action$="/{action}/"]')
     details = page.locator(f'details:has(form[action$="/{action}/"])')
     if details.count():
         details.locator("summary").click()
     fill_form(form, fill or {})
+    for label in tick:
+        form.get_by_label(label).check()
     form.locator("button[type=submit]").click()
     page.wait_for_load_state()
 

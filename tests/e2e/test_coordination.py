@@ -13,7 +13,7 @@ from tests import factories as f
 from tests.cases.factories import CategoryFactory, new_case, walk
 from tests.governance.coordination_factories import households
 
-from .steps import fill_form, log_in, table_rows, text_of
+from .steps import act, fill_form, log_in, table_rows, text_of
 
 
 def record_ballot(page, room: str, choice: str) -> None:
@@ -27,18 +27,6 @@ def record_ballot(page, room: str, choice: str) -> None:
 
 def poll_result(page) -> str:
     return text_of(page.locator(".poll-result h2 .badge"))
-
-
-def meeting_action(page, name: str, summary: str, fill: dict, *, check: tuple = ()) -> None:
-    """Open one of the meeting page's action panels by its title, fill it in, save."""
-    panel = page.locator("aside details").filter(has=page.locator("summary", has_text=summary))
-    panel.locator("summary").click()
-    form = panel.locator("form")
-    fill_form(form, fill)
-    for label in check:
-        form.get_by_label(label).check()
-    form.get_by_role("button").click()
-    page.wait_for_url(f"**/meetings/*/")
 
 
 def test_consent_poll_door_to_door_and_a_meeting_whose_action_item_is_done(
@@ -119,18 +107,15 @@ def test_consent_poll_door_to_door_and_a_meeting_whose_action_item_is_done(
     meeting = Meeting.objects.get()
     assert case.code in text_of(page.locator("section[aria-labelledby=agenda]"))
 
-    meeting_action(page, "invite", "邀请参会方", {
-        "#id_kind": "property_manager", "#id_partner": str(property_manager.pk),
-    })
-    meeting_action(page, "minutes", "会议纪要和出席情况", {
-        "#id_minutes": "物业、居民代表到会。意见征询已通过，物业配合勘测。",
-    }, check=("物业 · 燕化物业星城分公司",))
+    act(page, "invite", {"#id_kind": "property_manager", "#id_partner": str(property_manager.pk)})
+    act(page, "minutes", {"#id_minutes": "物业、居民代表到会。意见征询已通过，物业配合勘测。"},
+        tick=("物业 · 燕化物业星城分公司",))
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.HELD
-    meeting_action(page, "decision", "记录决定", {
+    act(page, "decision", {
         "#id_text": "由物业联系电梯公司两周内完成现场勘测。", "#id_agenda_item": str(meeting.agenda.get().pk),
     })
-    meeting_action(page, "action_item", "添加落实事项", {
+    act(page, "action_item", {
         "#id_description": "联系电梯公司完成41号楼3单元现场勘测",
         "#id_due_on": (timezone.localdate() + timedelta(days=14)).isoformat(),
         "#id_owner_partner": str(property_manager.pk),
