@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cases.models import Case
 from communities.models import Role
-from governance.models import ActionItem, Ballot, Meeting, Poll
+from governance.models import ActionItem, Meeting, Poll
 from tests import factories as f
 from tests.cases.factories import CategoryFactory, new_case, walk
 from tests.governance.coordination_factories import households
@@ -16,11 +16,11 @@ from tests.governance.coordination_factories import households
 from .steps import act, fill_form, log_in, table_rows, text_of
 
 
-def record_ballot(page, room: str, choice: str) -> None:
+def record_ballot(page, room: str, vote: str) -> None:
     """On the poll page: tap the household's room in the floor grid, tick the vote, record it."""
     page.locator(".progress-grid").get_by_role("link", name=room, exact=True).click()
     ballot = page.locator("form[action$='/ballot/']")
-    ballot.locator(f"input[name=choice][value={choice}]").check()
+    ballot.get_by_role("group", name="表决意见").get_by_label(vote, exact=True).check()
     ballot.get_by_role("button").click()
     page.wait_for_load_state()
 
@@ -71,17 +71,17 @@ def test_consent_poll_door_to_door_and_a_meeting_whose_action_item_is_done(
 
     # Three households agree: two-thirds is four, so the poll has not passed yet.
     for room in ("101", "102", "201"):
-        record_ballot(phone_page, room, Ballot.Choice.AGREE)
+        record_ballot(phone_page, room, "同意")
     assert poll_result(phone_page) == "未通过"
     # The fourth agrees: passed, and only two households are left on the list.
-    record_ballot(phone_page, "301", Ballot.Choice.AGREE)
+    record_ballot(phone_page, "301", "同意")
     assert poll_result(phone_page) == "通过"
     phone_page.get_by_role("link", name="尚待入户走访的住户清单").click()
     assert [row[1] for row in table_rows(phone_page.locator(".visit-stairwell table"))] == ["302", "202"]
     phone_page.go_back()
     # The last two doors: once every household is reached the poll may close before its date.
-    record_ballot(phone_page, "302", Ballot.Choice.ABSTAIN)
-    record_ballot(phone_page, "202", Ballot.Choice.AGREE)
+    record_ballot(phone_page, "302", "弃权")
+    record_ballot(phone_page, "202", "同意")
     phone_page.get_by_role("button", name="结束意见征询并锁定结果").click()
     phone_page.wait_for_load_state()
     poll.refresh_from_db()

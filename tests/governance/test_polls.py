@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -263,6 +264,18 @@ def test_poll_page_shows_the_arithmetic_and_which_threshold_failed(client, direc
 
     assert "48 / 72" in page and "66.67%" in page and "≥ 2/3" in page
     assert "Not passed" in page and "Not met" in page and "Objections" in page
+
+
+def test_the_ballot_form_names_its_vote_buttons_by_the_question(client, director, building_41):
+    """A screen reader announces "Vote" with agree / object / abstain: a legend, not a label for nothing."""
+    poll = open_41(director, building_41)
+    client.force_login(director)
+
+    page = client.get(poll.get_absolute_url()).content.decode()
+
+    group = re.search(r'<fieldset class="field-group"><legend>Vote\b.*?</fieldset>', page, re.DOTALL)
+    assert group and group.group(0).count('type="radio"') == 3
+    assert '<label for="">' not in page
 
 
 def test_recording_a_ballot_through_the_page_and_a_double_is_explained(client, grid_worker, director, building_41):
