@@ -23,6 +23,7 @@ from ..models.polls import validate_fraction
 from . import selectors
 from .services.meetings import ACTION_MOVES
 
+
 def own_units(user):
     """Units in the user's own subtrees (where they may act), tree order."""
     return selectors.scoped(Unit.objects.all(), user, path_field="path").order_by("path")
