@@ -12,15 +12,8 @@ from communities.models import Unit
 from communities.selectors import visible_units
 
 from . import selectors
-from .forms_staff import unit_label
+from .forms_staff import DateInput, unit_label
 from .models import Case, Category, Urgency
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class DateRangeInputs(DateRangeWidget):

@@ -37,6 +37,16 @@ class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
         return unit_label(obj)
 
 
+class DateInput(forms.DateInput):
+    """A date picker. Its value is always ISO: the browser drops any other (such as the
+    Chinese locale's 2026/11/24), which would empty a pre-filled or re-displayed date."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
@@ -141,7 +151,7 @@ class ContactForm(forms.Form):
         label=_("Arrangement"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     promised_date = forms.DateField(
-        label=_("Promised date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Promised date"), required=False, widget=DateInput()
     )
     at = forms.DateTimeField(
         label=_("When"), required=False, widget=DateTimeInput(),

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_safe
 
 # Stable public addresses (see DESIGN, "Stable addresses"); the front page links to each
 # once the app serving it is installed, so it never shows a dead link.
-PUBLIC_PAGES = {"report": "/report/", "track": "/track/", "progress": "/progress/"}
+PUBLIC_PAGES = {"report": "/report/", "track": "/track/", "progress": "/progress/", "join": "/volunteers/join/"}
 
 
 @require_safe

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms_staff import DateTimeInput, UnitChoiceField
+from cases.forms_staff import DateInput, DateTimeInput, UnitChoiceField
 from communities.models import PATH_SEPARATOR, Building, Unit
 from communities.selectors import visible_departments, visible_partners, visible_posts
 
@@ -22,8 +22,6 @@ from ..models import ActionItem, AgendaItem, Ballot, Decision, Elector, Meeting,
 from ..models.polls import validate_fraction
 from . import selectors
 from .services.meetings import ACTION_MOVES
-
-DateInput = forms.DateInput(attrs={"type": "date"})
 
 
 def own_units(user):
@@ -221,7 +219,7 @@ class PersonChoiceField(forms.ModelChoiceField):
 class ActionItemForm(forms.Form):
     decision = forms.ModelChoiceField(label=_("Decision"), queryset=Decision.objects.none(), empty_label=None)
     description = forms.CharField(label=_("What is to be done"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
-    due_on = forms.DateField(label=_("Due"), widget=DateInput)
+    due_on = forms.DateField(label=_("Due"), widget=DateInput())
     owner_user = PersonChoiceField(label=_("Owner: a person"), queryset=None, required=False)
     owner_unit = UnitChoiceField(label=_("Owner: a unit"), queryset=Unit.objects.none(), required=False)
     owner_department = forms.ModelChoiceField(label=_("Owner: a department"), queryset=None, required=False)
@@ -290,8 +288,8 @@ class PollForm(forms.Form):
     agree_area = forms.CharField(label=_("Agreement by area of the whole"), required=False, max_length=9)
     not_objecting_headcount = forms.CharField(label=_("Non-objection of all households"), required=False, max_length=9)
     max_objections = forms.IntegerField(label=_("Objections allowed"), required=False, min_value=0)
-    opens_on = forms.DateField(label=_("Opens"), widget=DateInput)
-    closes_on = forms.DateField(label=_("Closes"), widget=DateInput)
+    opens_on = forms.DateField(label=_("Opens"), widget=DateInput())
+    closes_on = forms.DateField(label=_("Closes"), widget=DateInput())
     case = forms.CharField(label=_("Case"), max_length=16, required=False,
                            help_text=_("Tracking code of the request this poll answers (optional)."))
 

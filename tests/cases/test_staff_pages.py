@@ -207,6 +207,15 @@ def test_bad_input_re_renders_the_case_page_with_the_typed_text(client, worker, 
     assert reload(contacted).status == S.CONTACTED
 
 
+def test_a_refused_contact_in_chinese_keeps_the_promised_date_in_its_date_picker(client, settings, worker, accepted):
+    # A date picker takes only ISO values; the Chinese locale's 2030/01/02 would come back blank.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    client.force_login(worker)
+    response = post(client, accepted, "contact", {"method": "phone", "summary": "", "promised_date": "2030-01-02"})
+    assert response.status_code == 200
+    assert 'name="contact-promised_date" value="2030-01-02"' in response.content.decode()
+
+
 def test_reassign_and_add_co_handler(client, dispatcher, accepted, sibling_grid, community):
     client.force_login(dispatcher)
     post(client, accepted, "add_co_handler", {"unit": community.pk})

@@ -2,7 +2,8 @@
 
 No browser is ever downloaded: the executable comes from Debian's `chromium` package
 (CHROMIUM_PATH overrides). A failing test leaves a full-page screenshot under
-test-artifacts/e2e/<test name>.png for CI to keep.
+test-artifacts/e2e/<test name>-<page>.png for CI to keep, one per open page (the desktop
+``page`` and the ``phone_page``), so a journey that uses both keeps both.
 """
 
 import os
@@ -23,7 +24,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
 
 
 def pytest_collection_modifyitems(config, items):
@@ -67,7 +67,7 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-def _page(browser, request, **context_args):
+def _page(browser, request, name, **context_args):
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_args)
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -75,14 +75,14 @@ def _page(browser, request, **context_args):
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
     context.close()
 
 
 @pytest.fixture
 def page(browser, request):
     """A desktop browser page (a community worker's screen)."""
-    yield from _page(browser, request, viewport={"width": 1366, "height": 900})
+    yield from _page(browser, request, "page", viewport={"width": 1366, "height": 900})
 
 
 @pytest.fixture
@@ -91,6 +91,7 @@ def phone_page(browser, request):
     yield from _page(
         browser,
         request,
+        "phone_page",
         viewport={"width": 390, "height": 844},
         is_mobile=True,
         has_touch=True,

@@ -1,7 +1,6 @@
 """The main journey in a real browser: a resident reports from a phone, the street
 dispatches, the grid worker handles it, and the resident rates the result."""
 
-import io
 import re
 
 import pytest
@@ -12,7 +11,7 @@ from communities.models import Role
 from tests import factories as f
 from tests.cases.factories import CategoryFactory
 
-PASSWORD = "pw-for-tests-123"
+from .steps import act, handle, log_in, rate_on_phone
 
 
 @pytest.fixture
@@ -20,31 +19,6 @@ def photo(tmp_path):
     path = tmp_path / "lamp.jpg"
     Image.new("RGB", (640, 480), (200, 180, 40)).save(path, "JPEG")
     return path
-
-
-def log_in(page, base, user):
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base}/workspace/")
-
-
-def act(page, action, fill=None):
-    """Open an action on the case page, fill its fields, submit it."""
-    form = page.locator(f'form[action$="/{action}/"]')
-    details = page.locator(f'details:has(form[action$="/{action}/"])')
-    if details.count():
-        details.locator("summary").click()
-    for selector, value in (fill or {}).items():
-        field = form.locator(selector)
-        if field.evaluate("el => el.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def test_resident_reports_worker_handles_resident_rates(live_server, page, phone_page, street, community, grid, building, photo):
@@ -79,26 +53,12 @@ def test_resident_reports_worker_handles_resident_rates(live_server, page, phone
     # The grid worker accepts, calls the resident, and resolves.
     log_in(page, base, grid_worker)
     page.goto(f"{base}/cases/{case.code}/")
-    act(page, "accept")
-    act(page, "contact", {"#id_contact-summary": "已电话联系赵大爷，明天上午换灯。"})
-    act(page, "resolve", {
-        "#id_resolve-nature": Case.Nature.REASONABLE,
-        "#id_resolve-result": "已更换3单元全部楼道灯。",
-    })
+    handle(page, summary="已电话联系赵大爷，明天上午换灯。", result="已更换3单元全部楼道灯。")
     case.refresh_from_db()
     assert case.status == Case.Status.RESOLVED
 
     # The resident follows the code and rates the result.
-    phone_page.goto(f"{base}/track/")
-    phone_page.fill("#id_code", case.code)
-    phone_page.fill("#id_phone_last4", "0413")
-    phone_page.click("main form button[type=submit]")
-    phone_page.locator("#rating").wait_for()
-    assert "已更换3单元全部楼道灯" in phone_page.content()
-    phone_page.check('#rating input[name="resolved"][value="yes"]')
-    phone_page.check('#rating input[name="satisfaction"][value="satisfied"]')
-    phone_page.click("#rating button[type=submit]")
-    phone_page.wait_for_load_state()
+    rate_on_phone(phone_page, base, case, phone_last4="0413", expect_result="已更换3单元全部楼道灯")
 
     case.refresh_from_db()
     assert (case.status, case.rated_resolved, case.satisfaction) == (Case.Status.CLOSED, True, "satisfied")

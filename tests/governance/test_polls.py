@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -265,6 +266,18 @@ def test_poll_page_shows_the_arithmetic_and_which_threshold_failed(client, direc
     assert "Not passed" in page and "Not met" in page and "Objections" in page
 
 
+def test_the_ballot_form_names_its_vote_buttons_by_the_question(client, director, building_41):
+    """A screen reader announces "Vote" with agree / object / abstain: a legend, not a label for nothing."""
+    poll = open_41(director, building_41)
+    client.force_login(director)
+
+    page = client.get(poll.get_absolute_url()).content.decode()
+
+    group = re.search(r'<fieldset class="field-group"><legend>Vote\b.*?</fieldset>', page, re.DOTALL)
+    assert group and group.group(0).count('type="radio"') == 3
+    assert '<label for="">' not in page
+
+
 def test_recording_a_ballot_through_the_page_and_a_double_is_explained(client, grid_worker, director, building_41):
     poll = open_41(director, building_41)
     target = electors(poll)[0]
@@ -302,6 +315,23 @@ def test_a_bad_poll_form_keeps_what_was_typed(client, director, building_41):
     form = response.context["form"]
     assert "agree_headcount" in form.errors and "closes_on" in form.errors
     assert "加装电梯" in response.content.decode()
+
+
+def test_the_poll_form_in_chinese_keeps_its_dates_in_the_date_pickers(client, settings, director, building_41):
+    """A date picker takes only ISO values: in the Chinese locale's 2026/05/01 the browser
+    showed the opening day blank and dropped every date when the form came back with an error."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    client.force_login(director)
+    today = timezone.localdate()
+    blank = client.get(reverse("coordination:poll_new")).content.decode()
+    assert f'name="opens_on" value="{today.isoformat()}"' in blank
+    response = client.post(reverse("coordination:poll_new"), {
+        "title": "加装电梯", "question": "同意吗？", "buildings": [building_41.pk], "rule": "yanshan",
+        "opens_on": "2026-05-01", "closes_on": "2026-04-01",
+    })
+    page = response.content.decode()
+    assert "closes_on" in response.context["form"].errors
+    assert 'name="opens_on" value="2026-05-01"' in page and 'name="closes_on" value="2026-04-01"' in page
 
 
 def test_correction_page_replaces_the_ballot(client, director, building_41):

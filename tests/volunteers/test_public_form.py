@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from volunteers.models import Volunteer
@@ -25,6 +27,17 @@ def data(street, community, building):
 def test_the_form_page_offers_the_places_and_skills(en_client, street, community, data):
     page = en_client.get(JOIN).content.decode()
     assert "Become a volunteer" in page and street.name in page and "理发" in page
+
+
+def test_the_front_page_leads_residents_to_the_registration_form(en_client):
+    page = en_client.get("/").content.decode()
+    assert f'href="{JOIN}"' in page and "Register as a volunteer" in page
+
+
+def test_the_skills_are_a_group_named_by_the_question(en_client, data):
+    page = en_client.get(JOIN).content.decode()
+    group = re.search(r'<fieldset class="field-group"><legend>What can you do\?</legend>.*?</fieldset>', page, re.DOTALL)
+    assert group and "理发" in group.group(0) and 'type="checkbox"' in group.group(0)
 
 
 def test_a_registration_waits_for_the_community(en_client, data, building):
