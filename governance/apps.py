@@ -14,6 +14,11 @@ class GovernanceConfig(AppConfig):
         from .coordination import groups, panels
 
         panels.register_all()
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import stamp_login
+
+        user_logged_in.connect(stamp_login, dispatch_uid="portal_idle_session_stamp")
         # Keeps the per-department groups (what whistle grants go to) in step with liaison posts.
         post_save.connect(groups.on_post_saved, sender=Post, dispatch_uid="coordination_department_groups")
         post_delete.connect(groups.on_post_deleted, sender=Post, dispatch_uid="coordination_department_groups_del")
