@@ -177,6 +177,8 @@ class Case(models.Model):
     resident_name = models.CharField(_("name"), max_length=50, blank=True)
     resident_phone = models.CharField(_("phone"), max_length=20, blank=True)
     consent_at = models.DateTimeField(_("consent to use of personal data"), null=True, blank=True)
+    # Set by `anonymise_closed_cases` once the caller's personal data is gone (cases.retention).
+    anonymised_at = models.DateTimeField(_("personal data removed"), null=True, blank=True, editable=False)
 
     received_at = models.DateTimeField(_("received"))
     dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)

@@ -7,16 +7,17 @@ through ``communities.services`` so role groups and ``is_staff`` always follow t
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import selectors, services
 from .admin_scoping import MissingIs404Mixin, ScopedAdminMixin, ScopedInlineMixin, administrable_users
-from .models import Building, Department, Household, PartnerOrganisation, Post, Stairwell, Unit
+from .models import Building, Department, Household, PartnerOrganisation, Post, SecurityEvent, Stairwell, Unit
 
 User = get_user_model()
 
@@ -233,6 +234,7 @@ class UserAdmin(MissingIs404Mixin, DjangoUserAdmin):
 
     list_display = ("username", "full_name", "post_summary", "is_active", "is_staff", "last_login")
     list_filter = ("is_active", "is_staff", "posts__role", "posts__unit__level")
+    actions = ["unlock_login"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         visible_posts = selectors.scope(
@@ -266,6 +268,17 @@ class UserAdmin(MissingIs404Mixin, DjangoUserAdmin):
         )
         return not outside.exists()
 
+    @admin.action(description=_("Unlock login (clear failed attempts)"), permissions=["change"])
+    def unlock_login(self, request: HttpRequest, queryset: QuerySet) -> None:
+        users = [user for user in queryset if self.has_change_permission(request, user)]
+        for user in users:
+            services.unlock_login(user=user, by=request.user)
+        self.message_user(
+            request,
+            ngettext("%(count)d account unlocked.", "%(count)d accounts unlocked.", len(users)) % {"count": len(users)},
+            messages.SUCCESS,
+        )
+
     @admin.display(description=_("name"), ordering="last_name")
     def full_name(self, user) -> str:
         return _chinese_name(user)
@@ -295,3 +308,27 @@ class UserAdmin(MissingIs404Mixin, DjangoUserAdmin):
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         services.sync_role_groups(form.instance)
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(MissingIs404Mixin, admin.ModelAdmin):
+    """The security log, read-only, for administrators: entries about people in their subtree."""
+
+    list_display = ("at", "kind", "username", "ip", "method", "path")
+    list_filter = ("kind",)
+    search_fields = ("username", "ip", "path")
+    date_hierarchy = "at"
+    readonly_fields = ("at", "kind", "user", "username", "ip", "method", "path", "detail")
+    list_select_related = ("user",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return selectors.visible_security_events(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 PATH_SEPARATOR = "/"
@@ -420,3 +421,67 @@ class Post(models.Model):
             errors["department"] = _("Only department liaisons speak for a department.")
         if errors:
             raise ValidationError(errors)
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses bulk changes: rows of an append-only log are written once and kept."""
+
+    def update(self, **kwargs):
+        raise PermissionError("This log is append-only: rows cannot be updated.")
+
+    def delete(self):
+        raise PermissionError("This log is append-only: rows cannot be deleted.")
+
+    bulk_update = update
+
+
+class SecurityEvent(models.Model):
+    """One line of the append-only security log (written by ``communities.security``).
+
+    Every app logs here, so it lives in the first app of the chain. ``unit_path`` is where the
+    person concerned works (the common ancestor of their posts), which scopes who may read the
+    line; it is empty when nobody known is concerned (a login under an unknown name).
+    On PostgreSQL a trigger refuses UPDATE and DELETE as well (migration 0003).
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN_FAILED = "login_failed", _("Login failed")
+        LOCKED_OUT = "locked_out", _("Locked out after repeated failures")
+        UNLOCKED = "unlocked", _("Unlocked by an administrator")
+        AUTH_FAILED = "auth_failed", _("API credentials refused")
+        DENIED = "denied", _("Access denied")
+        NOT_FOUND = "not_found", _("Object outside the user's scope or missing")
+        PII_REVEALED = "pii_revealed", _("Personal data revealed")
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, editable=False)
+    # No database constraint: the log outlives the accounts it names, and never changes.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, editable=False,
+        on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True, editable=False)
+    ip = models.GenericIPAddressField(_("address"), null=True, blank=True, editable=False)
+    method = models.CharField(_("method"), max_length=8, blank=True, editable=False)
+    path = models.CharField(_("address requested"), max_length=500, blank=True, editable=False)
+    unit_path = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
+    detail = models.JSONField(_("detail"), default=dict, blank=True, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("security log entry")
+        verbose_name_plural = _("security log")
+        ordering = ["-at", "-pk"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()} {self.username}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The security log is append-only: entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The security log is append-only: entries cannot be deleted.")

@@ -19,7 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Model, Q, QuerySet, Sum
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
-from .models import GRANTS_ONLY_ROLES, PATH_SEPARATOR, Building, Department, Household, PartnerOrganisation, Post, Stairwell, Unit
+from .models import GRANTS_ONLY_ROLES, PATH_SEPARATOR, Building, Department, Household, PartnerOrganisation, Post, SecurityEvent, Stairwell, Unit
 
 User = AbstractBaseUser | AnonymousUser
 EVERYWHERE = None
@@ -128,6 +128,20 @@ def _in_reach(queryset: QuerySet, user: User) -> QuerySet:
     if above is EVERYWHERE:
         return queryset
     return queryset.filter(path_q(user, "unit__path") | Q(unit__path__in=above))
+
+
+def visible_security_events(user: User) -> QuerySet[SecurityEvent]:
+    """Security log entries about people working in the user's subtrees. Entries that concern
+    nobody known (a login under an unknown name) belong to the whole area: holders of a post on
+    a root of the tree (the 工委) see them too."""
+    paths = subtree_paths(user)
+    events = SecurityEvent.objects.select_related("user")
+    if paths is EVERYWHERE:
+        return events
+    condition = path_q(user, "unit_path")
+    if any(path.count(PATH_SEPARATOR) == 2 for path in paths):
+        condition |= Q(unit_path="")
+    return events.filter(condition)
 
 
 def visible_departments(user: User) -> QuerySet[Department]:

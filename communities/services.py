@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Model
 from guardian.shortcuts import assign_perm, remove_perm
 
-from .models import Department, Post, Role, Unit
+from .models import Department, Post, Role, SecurityEvent, Unit
 
 
 @transaction.atomic
@@ -79,3 +79,15 @@ def grant_object(*, obj: Model, to, perm: str) -> None:
 
 def revoke_object(*, obj: Model, to, perm: str) -> None:
     remove_perm(perm, to, obj)
+
+
+@transaction.atomic
+def unlock_login(*, user, by) -> int:
+    """Clear the failed logins that locked ``user`` out (on every address); returns how many."""
+    from axes.utils import reset
+
+    from .security import log_event
+
+    cleared = reset(username=user.get_username())
+    log_event(SecurityEvent.Kind.UNLOCKED, user=user, detail={"by": by.get_username(), "attempts": cleared})
+    return cleared

@@ -7,15 +7,18 @@ class GovernanceConfig(AppConfig):
     verbose_name = _("Governance")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete, post_save
 
         from communities.models import Post
 
         from .coordination import groups, panels
+        from .middleware import stamp_login
         from .projects import panels as project_panels
 
         panels.register_all()
         project_panels.register_all()
+        user_logged_in.connect(stamp_login, dispatch_uid="portal_idle_session_stamp")
         # Keeps the per-department groups (what whistle grants go to) in step with liaison posts.
         post_save.connect(groups.on_post_saved, sender=Post, dispatch_uid="coordination_department_groups")
         post_delete.connect(groups.on_post_deleted, sender=Post, dispatch_uid="coordination_department_groups_del")

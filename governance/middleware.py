@@ -1,6 +1,16 @@
+import time
+
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+
+from communities.security import Kind, log_event
+
+LAST_SEEN = "portal_last_seen"
+LAST_SEEN_RESOLUTION = 60  # seconds: the session is written at most once a minute for this
 
 
 class PortalLanguageMiddleware:
@@ -47,3 +57,63 @@ class HealthCheckMiddleware:
 
             return healthz(request)
         return self.get_response(request)
+
+
+def stamp_login(sender, request, user, **kwargs) -> None:
+    """Start the idle clock at login (connected to ``user_logged_in``)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_SEEN] = int(time.time())
+
+
+class IdleSessionMiddleware:
+    """Log a signed-in user out after ``SESSION_IDLE_TIMEOUT`` seconds without a request.
+
+    Staff share office PCs; a session left open on one must not stay usable for a whole shift.
+    The last request's time is kept in the session, rewritten at most once a minute so that a
+    page costs no session write.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        seen = request.session.get(LAST_SEEN)
+        if seen is not None:
+            now = int(time.time())
+            if now - seen > settings.SESSION_IDLE_TIMEOUT:
+                logout(request)
+                messages.info(request, _("You were logged out after a period without activity."))
+            elif now - seen >= LAST_SEEN_RESOLUTION:
+                request.session[LAST_SEEN] = now
+        return self.get_response(request)
+
+
+class SecurityLogMiddleware:
+    """Write refusals to the security log where every page and API view ends: 401, 403, and the
+    404 a signed-in user gets for an object outside their scope (the scoping rule answers 404).
+    A 404 for an address that matches no page is not a denial and is not logged."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        kind = self.denial(request, response.status_code)
+        if kind is not None:
+            log_event(kind, request=request, detail={"status": response.status_code})
+        return response
+
+    @staticmethod
+    def denial(request, status: int) -> str | None:
+        if status == 401 or (status == 403 and "HTTP_AUTHORIZATION" in request.META and not _signed_in(request)):
+            return Kind.AUTH_FAILED if "HTTP_AUTHORIZATION" in request.META else Kind.DENIED
+        if status == 403:
+            return Kind.DENIED
+        if status == 404 and getattr(request, "resolver_match", None) is not None and _signed_in(request):
+            return Kind.NOT_FOUND
+        return None
+
+
+def _signed_in(request) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated

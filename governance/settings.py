@@ -4,6 +4,7 @@ Development defaults (SQLite file, DEBUG on, a throwaway secret) apply only when
 DEBUG is on; with DEBUG off every production variable must be set or startup fails.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,6 +35,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "guardian",
+    "axes",
+    "csp",
     "django_filters",
     "rest_framework",
     "rest_framework.authtoken",
@@ -56,6 +59,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "governance.middleware.IdleSessionMiddleware",
+    "governance.middleware.SecurityLogMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -113,6 +120,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTHENTICATION_BACKENDS = [
+    "communities.security.LockoutBackend",  # django-axes, first: refuses a locked-out login unchecked
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -169,9 +177,55 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Staff share office PCs: the session ends when the browser closes, after SESSION_IDLE_TIMEOUT
+# seconds without a request (governance.middleware.IdleSessionMiddleware), and at the latest
+# SESSION_COOKIE_AGE after the last activity was recorded. A password change ends every other
+# session of that account (Django checks a hash of the password on each request).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)  # one working shift
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Login lockout (django-axes): AXES_FAILURE_LIMIT wrong passwords for one account from one
+# address lock that pair for AXES_COOLOFF_MINUTES (every further try restarts the clock). By
+# account and address together, because a street's offices share one NAT address: locking the
+# address would lock out colleagues, locking the name alone would let anyone lock out a
+# secretary. An administrator unlocks in the admin (Users → "Unlock login"). The client address
+# is the one the rate limits use (TRUSTED_PROXY_COUNT hops into X-Forwarded-For).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "communities.security.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "communities.security.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins need no row each; failures are in the security log
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from this site only,
+# no inline code or style attributes anywhere (templates keep to static/css and static/js).
+# Pico's CSS draws its icons as data: SVG images, hence data: for images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Residents' personal data (name, phone, address details, contact notes, photos) of cases closed
+# longer ago than this is anonymised by `manage.py anonymise_closed_cases` (run it daily); the
+# statistics are kept. About three years: the assessment look-back plus appeals.
+RESIDENT_DATA_RETENTION_DAYS = env.int("RESIDENT_DATA_RETENTION_DAYS", default=3 * 365)
 
 LOGGING = {
     "version": 1,
@@ -179,8 +233,17 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "portal.security": {"level": "INFO"}},
 }
+# The security log is also written as lines to this file when set (append-only on disk too
+# with `chattr +a`; rotate with logrotate's copytruncate or WatchedFileHandler's reopen).
+SECURITY_LOG_FILE = env.str("SECURITY_LOG_FILE", default="")
+if SECURITY_LOG_FILE:
+    LOGGING["handlers"]["security_file"] = {
+        "class": "logging.handlers.WatchedFileHandler", "filename": SECURITY_LOG_FILE, "formatter": "plain",
+    }
+    LOGGING["loggers"]["portal.security"]["handlers"] = ["security_file", "console"]
+    LOGGING["loggers"]["portal.security"]["propagate"] = False
 
 PORTAL_NAME = _("Jiesu Jiban governance portal")
 

@@ -7,6 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from communities.security import Kind as SecurityKind
+from communities.security import log_event
+
 from ..models import Case, ContactRecord, PhoneReveal
 from . import common
 from .common import attach_photos, compare_and_set, record, required
@@ -108,4 +111,5 @@ def reveal_phone(*, case: Case, by) -> str:
         raise IllegalTransition(_("Only the current handler can see the caller's full number."))
     PhoneReveal.objects.create(case=case, by=by)
     record(case, action="phone_revealed", by=by, from_status=case.status)
+    log_event(SecurityKind.PII_REVEALED, user=by, detail={"case": case.code, "field": "resident_phone"})
     return case.resident_phone

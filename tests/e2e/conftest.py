@@ -67,16 +67,28 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def _is_violation(message) -> bool:
+    return message.type == "error" and "Content Security Policy" in message.text
+
+
 def _page(browser, request, name, **context_args):
+    """A page whose test fails on any Content-Security-Policy violation or uncaught script error
+    the browser reports (the portal's pages must work under the strict policy)."""
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_args)
     context.set_default_timeout(10_000)
     page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(f"{page.url}: {message.text}") if _is_violation(message) else None)
+    page.on("pageerror", lambda error: problems.append(f"{page.url}: uncaught {error}"))
+    page.csp_problems = problems
     yield page
     failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
+    if (failed is not None and failed.failed) or problems:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
     context.close()
+    if problems and not (failed is not None and failed.failed):
+        pytest.fail("The browser reported:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture
