@@ -12,8 +12,10 @@ class GovernanceConfig(AppConfig):
         from communities.models import Post
 
         from .coordination import groups, panels
+        from .hotspots import panels as hotspot_panels
 
         panels.register_all()
+        hotspot_panels.register_all()
         # Keeps the per-department groups (what whistle grants go to) in step with liaison posts.
         post_save.connect(groups.on_post_saved, sender=Post, dispatch_uid="coordination_department_groups")
         post_delete.connect(groups.on_post_deleted, sender=Post, dispatch_uid="coordination_department_groups_del")

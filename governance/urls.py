@@ -16,6 +16,7 @@ urlpatterns = [
     path("volunteers/", include("volunteers.urls")),
     path("dashboards/", include(("governance.urls_dashboards", "dashboards"), namespace="dashboards")),
     path("", include(("governance.urls_coordination", "coordination"), namespace="coordination")),
+    path("", include(("governance.urls_proactive", "proactive"), namespace="proactive")),
     path("api/", include("governance.api.urls")),
     path("open311/v2/", include("governance.api.urls_open311")),
     path("admin/", admin.site.urls),

@@ -3,3 +3,5 @@
 from .meetings import ActionItem, ActionUpdate, AgendaItem, Decision, Meeting, Participant
 from .polls import Ballot, Elector, Poll
 from .whistles import Summons, Whistle
+from .themes import Theme, ThemeCase, ThemeEvent, ThemeProblem
+from .visits import CareNeed, Visit
