@@ -91,9 +91,10 @@ class Effect:
     @property
     def change(self) -> Decimal | None:
         """Relative change of the monthly average after adoption, e.g. -0.42 (calls fell 42 %)."""
-        before, after = self.before_average, self.after_average
-        if not before or after is None:
+        if not self.after or not sum(self.before):
             return None
+        before = Decimal(sum(self.before)) / len(self.before)
+        after = Decimal(sum(self.after)) / len(self.after)
         return ((after - before) / before).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
