@@ -5,7 +5,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import coordination, corps, views
+from . import coordination, corps, themes, views
 
 app_name = "api"
 
@@ -24,6 +24,7 @@ router.register("volunteers", corps.VolunteerViewSet, basename="volunteer")
 router.register("activities", corps.ActivityViewSet, basename="activity")
 router.register("meetings", coordination.MeetingViewSet, basename="meeting")
 router.register("polls", coordination.PollViewSet, basename="poll")
+router.register("themes", themes.ThemeViewSet, basename="theme")
 
 urlpatterns = [
     path("v1/", include(router.urls)),
