@@ -1,10 +1,11 @@
 """Reads of monthly themes (每月一题): who sees them, which cases they answer for, their effect.
 
 A theme is scoped like every object of the portal, on its adopting unit's path. Its cases
-are those its rule matches — its category, handled in the adopting unit's subtree, located
+are those its rule matches — its category (a parent category with its children), handled in the adopting unit's subtree, located
 under its place if it names one — and those linked to it by hand. The effect is the monthly
 count of those cases before and after the month of adoption: one query, one conditional
-count per month (Beijing judges a theme by whether the calls fall).
+count per month (Beijing judges a theme by whether the calls fall). The averages compare the
+months since adoption with as many months just before it.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def matching_q(theme: Theme) -> Q:
     linked = Q(pk__in=ThemeCase.objects.filter(theme=theme).values("case_id"))
     if not theme.category_id:
         return linked
-    rule = Q(category_id=theme.category_id, unit_path__startswith=theme.unit_path)
+    # A parent category (电动自行车充电) takes in its children (充电设施, 飞线充电与楼道停放).
+    category = Q(category_id=theme.category_id) | Q(category__parent_id=theme.category_id)
+    rule = category & Q(unit_path__startswith=theme.unit_path)
     if theme.place_id:
         rule &= Q(location_unit__path__startswith=theme.place.path)
     return rule | linked
@@ -81,8 +84,14 @@ class Effect:
         return [n for month, n in zip(self.months, self.counts) if month >= self.adopted]
 
     @property
+    def baseline(self) -> list[int]:
+        """As many months just before adoption as have passed since (a fair comparison, e.g. two
+        months against two; the chart shows every month before)."""
+        return self.before[-max(len(self.after), 1):] if self.before else []
+
+    @property
     def before_average(self) -> Decimal | None:
-        return _average(self.before)
+        return _average(self.baseline)
 
     @property
     def after_average(self) -> Decimal | None:
@@ -91,9 +100,9 @@ class Effect:
     @property
     def change(self) -> Decimal | None:
         """Relative change of the monthly average after adoption, e.g. -0.42 (calls fell 42 %)."""
-        if not self.after or not sum(self.before):
+        if not self.after or not sum(self.baseline):
             return None
-        before = Decimal(sum(self.before)) / len(self.before)
+        before = Decimal(sum(self.baseline)) / len(self.baseline)
         after = Decimal(sum(self.after)) / len(self.after)
         return ((after - before) / before).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
@@ -141,7 +150,8 @@ def themes_of_case(user, case: Case) -> QuerySet[Theme]:
     """Themes the case counts towards (by rule or link) that the user sees (one query)."""
     ancestors = _prefixes(case.unit_path)
     places = [int(part) for part in case.location_unit.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)]
-    rule = Q(category_id=case.category_id, unit_path__in=ancestors) & (Q(place__isnull=True) | Q(place_id__in=places))
+    categories = [case.category_id, *([case.category.parent_id] if case.category.parent_id else [])]
+    rule = Q(category_id__in=categories, unit_path__in=ancestors) & (Q(place__isnull=True) | Q(place_id__in=places))
     return visible_themes(user).filter(rule | Q(links__case=case)).distinct().order_by("-month")
 
 

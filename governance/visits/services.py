@@ -35,7 +35,7 @@ def _today() -> date:
 @transaction.atomic
 def flag_need(
     *, household: Household, kind: str, by, person_name: str = "", phone: str = "", note: str = "",
-    visit_every_days: int = 30, first_visit_on: date | None = None,
+    visit_every_days: int = 30, first_visit_on: date | None = None, assigned_to=None, volunteer: Volunteer | None = None,
 ) -> CareNeed:
     """Flag a household as needing attention; its first visit is scheduled at once."""
     ensure_perm(by, "governance.add_careneed", _("You may not flag households."))
@@ -51,8 +51,16 @@ def flag_need(
         household=household, kind=kind, person_name=person_name.strip(), phone=phone.strip(), note=note.strip(),
         visit_every_days=visit_every_days, created_by=by,
     )
-    Visit.objects.create(need=need, due_on=first_visit_on or _today())
+    _check_visitors(by, need, assigned_to, volunteer)
+    Visit.objects.create(need=need, due_on=first_visit_on or _today(), assigned_to=assigned_to, volunteer=volunteer)
     return need
+
+
+def _check_visitors(by, need: CareNeed, assigned_to, volunteer: Volunteer | None) -> None:
+    if assigned_to is not None and not _assignee_ok(assigned_to, need):
+        raise ValidationError({"assigned_to": _("%(name)s does not work here.") % {"name": display_name(assigned_to)}})
+    if volunteer is not None and not visible_volunteers(by).filter(pk=volunteer.pk).exists():
+        raise ValidationError({"volunteer": _("A volunteer you cannot see was chosen.")})
 
 
 def _assignee_ok(user, need: CareNeed) -> bool:
@@ -70,10 +78,7 @@ def schedule_visit(
     ensure_within(by, need.unit, _("This household is outside your grid or community."))
     if not need.active:
         raise IllegalTransition(_("This household is no longer flagged."))
-    if assigned_to is not None and not _assignee_ok(assigned_to, need):
-        raise ValidationError({"assigned_to": _("%(name)s does not work here.") % {"name": display_name(assigned_to)}})
-    if volunteer is not None and not visible_volunteers(by).filter(pk=volunteer.pk).exists():
-        raise ValidationError({"volunteer": _("A volunteer you cannot see was chosen.")})
+    _check_visitors(by, need, assigned_to, volunteer)
     return Visit.objects.create(need=need, due_on=due_on, assigned_to=assigned_to, volunteer=volunteer)
 
 

@@ -69,9 +69,10 @@ def test_before_and_after_counts(theme, street, community, grid, charging):
     assert effect.months[-1] == rates.current_month()
     assert by_month[months_back(rates.current_month(), 4)] == 8
     assert effect.before[-2:] == [6, 8] and effect.after == [4, 2, 1, 0]
-    assert effect.before_average == Decimal("2.3")  # 14 over six months
+    assert effect.baseline == [0, 0, 6, 8]  # as many months before as after
+    assert effect.before_average == Decimal("3.5")
     assert effect.after_average == Decimal("1.8")  # 7 over four months
-    assert effect.change == Decimal("-0.25")  # 1.75 against 2.33
+    assert effect.change == Decimal("-0.50")  # 1.75 against 3.5
 
 
 def test_linked_cases_count_even_outside_the_rule(theme, street_director, community, charging):
