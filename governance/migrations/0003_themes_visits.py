@@ -22,7 +22,7 @@ PERMISSIONS = {
     "caseworker": THEME_READ + THEME_LINK + CARE_WORK,
     "grid_worker": THEME_READ + CARE_WORK,
     "supervisor": THEME_READ + CARE_READ,
-    "administrator": THEME_READ + CARE_READ,
+    "administrator": THEME_READ + CARE_READ + ["governance.change_careneed"],  # corrects details, stops visits
 }
 
 
