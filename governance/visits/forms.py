@@ -23,7 +23,7 @@ class NeedForm(forms.Form):
     stairwell = forms.IntegerField(label=_("Stairwell unit"), min_value=1)
     room = forms.CharField(label=_("Room"), max_length=20)
     kind = forms.ChoiceField(label=_("Why"), choices=CareNeed.Kind.choices)
-    person_name = forms.CharField(label=_("Who"), max_length=50, required=False)
+    person_name = forms.CharField(label=_("Person's name"), max_length=50, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     visit_every_days = forms.IntegerField(label=_("Visit every (days)"), min_value=1, max_value=366, initial=30)
