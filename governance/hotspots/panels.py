@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case
 from communities import panels
 
 from ..dashboards import links
+from ..models import Theme
 from ..themes.selectors import themes_of_case
 from . import selectors
 
@@ -30,8 +33,13 @@ def sibling_panel(request: HttpRequest, case: Case) -> str | None:
     window = timedelta(days=selectors.SIBLING_DAYS)
     received = timezone.localtime(case.received_at)
     first, last = (received - window).date(), (received + window).date()
+    adopt_url = ""
+    if rows and user.has_perm("governance.add_theme"):
+        query = urlencode({"category": case.category_id, "place": place, "source": Theme.Source.HOTSPOT})
+        adopt_url = f"{reverse('proactive:theme_new')}?{query}"
     context = {
         "case": case, "siblings": rows, "count": count, "themes": themes, "by_building": kind == selectors.BUILDING,
+        "adopt_url": adopt_url,
         "queue_url": links.received_url(
             place, first, last, category=case.category_id, search=case.building.name if case.building_id else "",
         ),
