@@ -22,16 +22,18 @@ From the counts:
 - Repeat callers and repeat addresses over the last ``RECENT_MONTHS``: a phone number, or a
   building or free address, with two cases or more of the same category at the same place.
 
-``top_clusters(unit, month, limit)`` is the whole read (at most six queries).
+``top_clusters(unit, month, limit)`` is the whole read (at most six queries, optionally cached).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +41,8 @@ from cases import rates
 from cases.models import Case, Category
 from cases.selectors import visible_cases
 from communities.models import PATH_SEPARATOR, Building, Unit
+
+from ..dashboards.selectors import cache_seconds
 
 WINDOW_MONTHS = 6
 BASELINE_MONTHS = 3
@@ -156,9 +160,16 @@ class Places:
         self.levels = {pk: level for pk, _name, level, _path in rows}
         self.paths = {pk: path for pk, _name, _level, path in rows}
         self.unit = unit
+        self._found: dict[tuple[int, str], int | None] = {}
 
     def place_of(self, location_id: int, level: str) -> int | None:
         """The unit at ``level`` containing the location (or the location itself, if coarser)."""
+        key = (location_id, level)
+        if key not in self._found:
+            self._found[key] = self._place_of(location_id, level)
+        return self._found[key]
+
+    def _place_of(self, location_id: int, level: str) -> int | None:
         path = self.paths.get(location_id)
         if path is None:  # handled in the tier, located outside it
             return None
@@ -185,8 +196,8 @@ def monthly_counts(unit: Unit, months: list[date], *, level: str) -> QuerySet:
     return cases.values_list(*keys).annotate(**counts)
 
 
-def _repeats(unit: Unit, months: list[date], *, level: str, column: str) -> QuerySet:
-    """(location, building, category, value) seen twice or more in the recent months."""
+def _repeats(unit: Unit, months: list[date], *, level: str, column: str):
+    """(location, building or None, category, value) seen twice or more in the recent months."""
     start, end = rates.month_bounds(months[0])[0], rates.month_bounds(months[-1])[1]
     cases = handled_in(unit).filter(received_at__gte=start, received_at__lt=end)
     if level == BUILDING:
@@ -195,8 +206,13 @@ def _repeats(unit: Unit, months: list[date], *, level: str, column: str) -> Quer
         cases = cases.exclude(resident_phone="")
     else:
         cases = cases.exclude(building__isnull=True, address="")
-    values = ["location_unit_id", "building_id", "category_id", column]
-    return cases.values_list(*values).annotate(n=Count("pk")).filter(n__gte=2).values_list(*values)
+    # A caller is the same caller whichever building they named; an address is a building or a free address.
+    building = "building_id" if level == BUILDING or column == "address" else None
+    values = [name for name in ("location_unit_id", building, "category_id", column) if name]
+    rows = cases.values_list(*values).annotate(n=Count("pk")).filter(n__gte=2).values_list(*values)
+    if building:
+        return rows
+    return ((location, None, category, value) for location, category, value in rows)
 
 
 def clusters(unit: Unit, month: date, *, level: str | None = None) -> tuple[list[date], list[Cluster]]:
@@ -252,9 +268,21 @@ def top_clusters(unit: Unit, month: date, limit: int = LIST_LENGTH, *, level: st
     """The top rising and the most persistent clusters under ``unit`` (at most six queries).
 
     For the dashboards too: the caller has already checked that the user may open ``unit``.
+    With ``settings.DASHBOARD_CACHE_SECONDS`` the result is kept that long in the shared cache,
+    like the dashboards' month figures (a window of six months at the top tier of a large area
+    scans tens of thousands of cases).
     """
     level = level or default_level(unit)
     month = rates.month_start(month)
+    seconds = cache_seconds()
+    if not seconds:
+        return _top_clusters(unit, month, limit, level)
+    raw = "|".join(str(part) for part in (unit.pk, unit.path, month, limit, level))
+    key = "hotspots:" + hashlib.sha256(raw.encode()).hexdigest()
+    return cache.get_or_set(key, lambda: _top_clusters(unit, month, limit, level), seconds)
+
+
+def _top_clusters(unit: Unit, month: date, limit: int, level: str) -> Hotspots:
     months, found = clusters(unit, month, level=level)
     result = Hotspots(unit, month, level, months, rising(found, limit), persistent(found, limit))
     if level == BUILDING:

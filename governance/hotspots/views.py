@@ -38,7 +38,8 @@ def hotspots_url(unit, month, level: str) -> str:
     return f"{reverse('proactive:hotspots_unit', kwargs={'code': unit.code})}?{query}"
 
 
-def _row(cluster: Cluster, unit, month, *, from_streak: bool) -> Row:
+def cluster_row(cluster: Cluster, unit, month, *, from_streak: bool) -> Row:
+    """A cluster with its links: its cases over the window (or its streak), this month's, adopting it."""
     first = cluster.streak_start if from_streak else cluster.months[0]
     last = selectors.last_day(month)
     search = cluster.building
@@ -84,8 +85,8 @@ def unit_hotspots(request: HttpRequest, code: str) -> HttpResponse:
         "previous_url": hotspots_url(unit, rates.previous_month(month), level),
         "next_url": hotspots_url(unit, following, level) if following <= rates.current_month() else "",
         "breadcrumbs": breadcrumbs(request.user, unit),
-        "rising": [_row(c, unit, month, from_streak=False) for c in found.rising],
-        "persistent": [_row(c, unit, month, from_streak=True) for c in found.persistent],
+        "rising": [cluster_row(c, unit, month, from_streak=False) for c in found.rising],
+        "persistent": [cluster_row(c, unit, month, from_streak=True) for c in found.persistent],
         "can_adopt": request.user.has_perm("governance.add_theme") and unit.level in ("area", "street", "community"),
         "settings": {
             "rising_min": selectors.RISING_MIN, "persistent_min": selectors.PERSISTENT_MIN,

@@ -122,6 +122,7 @@ def test_api_root_lists_the_endpoints(community):
     body = client_for(staff(community, Role.CASEWORKER)).get("/api/v1/").json()
     assert set(body) == {
         "cases", "categories", "units", "buildings", "monthly-scores", "volunteers", "activities", "meetings", "polls",
+        "themes",
     }
     assert APIClient().get("/api/v1/").status_code == 401
 

@@ -180,3 +180,25 @@ def test_case_panel_query_count_does_not_grow(client, community, grid, charging)
     small = query_count(client, case.get_absolute_url())
     cases_in(MONTH, 50, place=grid, category=charging, building=building)
     assert query_count(client, case.get_absolute_url()) == small
+
+
+def test_a_caller_naming_two_buildings_is_still_one_repeat_caller(community, grid, charging):
+    for building in (BuildingFactory(unit=grid), BuildingFactory(unit=grid)):
+        cases_in(MONTH, 1, place=grid, category=charging, handled_by=community, building=building, phone="13800001111")
+    cases_in(MONTH, 1, place=grid, category=charging, handled_by=community)
+    cluster = selectors.top_clusters(community, MONTH, level="grid").rising[0]
+    assert (cluster.current, cluster.repeat_callers, cluster.repeat_addresses) == (3, 1, 0)
+
+
+def test_hotspots_may_be_kept_in_the_cache(settings, community, grid, charging):
+    from django.core.cache import cache
+
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    cases_in(MONTH, 2, place=grid, category=charging, handled_by=community)
+    assert selectors.top_clusters(community, MONTH, level="grid").rising[0].current == 2
+    cases_in(MONTH, 2, place=grid, category=charging, handled_by=community)
+    assert selectors.top_clusters(community, MONTH, level="grid").rising[0].current == 2  # kept
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    assert selectors.top_clusters(community, MONTH, level="grid").rising[0].current == 4
+    cache.clear()
