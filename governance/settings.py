@@ -238,6 +238,7 @@ SPECTACULAR_SETTINGS = {
             ("CaseStatusEnum", "CASE_STATUSES"), ("CaseKindEnum", "CASE_KINDS"),
             ("VolunteerStatusEnum", "VOLUNTEER_STATUSES"), ("ActivityKindEnum", "ACTIVITY_KINDS"),
             ("MeetingStatusEnum", "MEETING_STATUSES"), ("PollStatusEnum", "POLL_STATUSES"),
+            ("ThemeStatusEnum", "THEME_STATUSES"), ("ThemeSourceEnum", "THEME_SOURCES"),
         ]
     },
 }
