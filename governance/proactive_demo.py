@@ -48,7 +48,8 @@ def load() -> int:
     """Create the demo theme and visits once; returns how many objects were created (0 if present)."""
     if Theme.objects.filter(title=THEME_TITLE).exists() or not Case.objects.exists():
         return 0
-    users = {u.username: u for u in get_user_model().objects.filter(username__in=["street_director", "xc3g1_grid_worker"])}
+    names = ["street_director", "xc3g1_grid_worker"]
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
     if len(users) < 2:
         return 0
     with transaction.atomic():
@@ -106,7 +107,8 @@ def _visits(users) -> int:
     today = timezone.localdate()
     created = 0
     for room, kind, name, phone, note, late in ELDERLY:
-        household = Household.objects.filter(stairwell__building=building, room=room).order_by("stairwell__number").first()
+        rooms = Household.objects.filter(stairwell__building=building, room=room)
+        household = rooms.order_by("stairwell__number").first()
         if household is None:
             continue
         by_head = head if kind == CareNeed.Kind.ELDERLY_ALONE else None

@@ -189,7 +189,9 @@ def monthly_counts(unit: Unit, months: list[date], *, level: str) -> QuerySet:
         f"m{i}": Count("pk", filter=Q(received_at__gte=start, received_at__lt=end))
         for i, (start, end) in enumerate(bounds)
     }
-    keys = ["location_unit_id", "building_id", "category_id"] if level == BUILDING else ["location_unit_id", "category_id"]
+    keys = ["location_unit_id", "category_id"]
+    if level == BUILDING:
+        keys.insert(1, "building_id")
     cases = handled_in(unit).filter(received_at__gte=bounds[0][0], received_at__lt=bounds[-1][1])
     if level == BUILDING:
         cases = cases.filter(building__isnull=False)

@@ -112,7 +112,9 @@ class ThemeEvent(models.Model):
 
     theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("when"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
     action = models.CharField(_("action"), max_length=24)
     note = models.TextField(_("note"), blank=True)
 

@@ -19,13 +19,17 @@ from .services import TIERS
 class ThemeForm(MonthForm):
     unit = UnitChoiceField(label=_("Adopted by"), queryset=Unit.objects.none(), empty_label=None)
     title = forms.CharField(label=_("Title"), max_length=120)
-    description = forms.CharField(label=_("What the problem is"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label=_("What the problem is"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     category = forms.ModelChoiceField(
-        label=_("Category"), queryset=Category.objects.all(), required=False, empty_label=_("None (link cases by hand)"),
+        label=_("Category"), queryset=Category.objects.all(), required=False,
+        empty_label=_("None (link cases by hand)"),
         help_text=_("Cases of this category under the adopting unit count towards the theme."),
     )
     place = UnitChoiceField(
-        label=_("Only where"), queryset=Unit.objects.none(), required=False, empty_label=_("Anywhere under the adopting unit"),
+        label=_("Only where"), queryset=Unit.objects.none(), required=False,
+        empty_label=_("Anywhere under the adopting unit"),
     )
     lead_department = forms.ModelChoiceField(label=_("Leading department"), queryset=None, required=False)
     problems = forms.CharField(

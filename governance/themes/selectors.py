@@ -1,11 +1,11 @@
 """Reads of monthly themes (每月一题): who sees them, which cases they answer for, their effect.
 
 A theme is scoped like every object of the portal, on its adopting unit's path. Its cases
-are those its rule matches — its category (a parent category with its children), handled in the adopting unit's subtree, located
-under its place if it names one — and those linked to it by hand. The effect is the monthly
-count of those cases before and after the month of adoption: one query, one conditional
-count per month (Beijing judges a theme by whether the calls fall). The averages compare the
-months since adoption with as many months just before it.
+are those its rule matches — its category (a parent category with its children), handled in
+the adopting unit's subtree, located under its place if it names one — and those linked to
+it by hand. The effect is the monthly count of those cases before and after the month of
+adoption: one query, one conditional count per month (Beijing judges a theme by whether the
+calls fall). The averages compare the months since adoption with as many months just before.
 """
 
 from __future__ import annotations

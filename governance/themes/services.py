@@ -59,7 +59,9 @@ def adopt_theme(
     except IntegrityError:
         raise IllegalTransition(_("Someone adopted the same theme just now; reload the page.")) from None
     texts = [text.strip() for text in problems if text and text.strip()]
-    ThemeProblem.objects.bulk_create([ThemeProblem(theme=theme, text=text[:200], position=n) for n, text in enumerate(texts)])
+    ThemeProblem.objects.bulk_create(
+        [ThemeProblem(theme=theme, text=text[:200], position=n) for n, text in enumerate(texts)]
+    )
     _event(theme, by=by, action="adopted", note=title)
     return theme
 

@@ -28,7 +28,8 @@ from .forms import CloseThemeForm, LinkCaseForm, ThemeForm
 @login_required
 @permission_required("governance.view_theme", raise_exception=True)
 def theme_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "governance/proactive/theme_list.html", {"page": page_of(request, selectors.theme_list(request.user))})
+    page = page_of(request, selectors.theme_list(request.user))
+    return render(request, "governance/proactive/theme_list.html", {"page": page})
 
 
 def _initial(request: HttpRequest) -> dict:
@@ -85,6 +86,10 @@ def chart_data(effect: selectors.Effect) -> dict:
     }
 
 
+def _blank(form_class, can_act: bool, user, perm: str):
+    return form_class() if can_act and user.has_perm(perm) else None
+
+
 def render_theme(request: HttpRequest, theme: Theme, **forms) -> HttpResponse:
     effect = selectors.effect(theme)
     can_act = within(request.user, theme.unit) and theme.status == Theme.Status.ADOPTED
@@ -101,8 +106,10 @@ def render_theme(request: HttpRequest, theme: Theme, **forms) -> HttpResponse:
         "linked": list(selectors.linked_cases(theme)[:50]),
         "events": selectors.events(theme),
         "queue_url": queue_url,
-        "link_form": forms.get("link_form") or (LinkCaseForm() if can_act and request.user.has_perm("governance.change_theme") else None),
-        "close_form": forms.get("close_form") or (CloseThemeForm() if can_act and request.user.has_perm("governance.close_theme") else None),
+        "link_form": forms.get("link_form") or _blank(LinkCaseForm, can_act, request.user, "governance.change_theme"),
+        "close_form": (
+            forms.get("close_form") or _blank(CloseThemeForm, can_act, request.user, "governance.close_theme")
+        ),
     }
     return render(request, "governance/proactive/theme_detail.html", context)
 

@@ -35,7 +35,8 @@ def _today() -> date:
 @transaction.atomic
 def flag_need(
     *, household: Household, kind: str, by, person_name: str = "", phone: str = "", note: str = "",
-    visit_every_days: int = 30, first_visit_on: date | None = None, assigned_to=None, volunteer: Volunteer | None = None,
+    visit_every_days: int = 30, first_visit_on: date | None = None, assigned_to=None,
+    volunteer: Volunteer | None = None,
 ) -> CareNeed:
     """Flag a household as needing attention; its first visit is scheduled at once."""
     ensure_perm(by, "governance.add_careneed", _("You may not flag households."))
@@ -88,7 +89,10 @@ def record_visit(
 ) -> Visit:
     """Record a visit paid; the household's next visit is scheduled from it."""
     ensure_perm(by, "governance.record_visit", _("You may not record visits."))
-    visit = Visit.objects.select_for_update(of=("self",)).select_related("need", "need__unit", "volunteer").get(pk=visit.pk)
+    visit = (
+        Visit.objects.select_for_update(of=("self",)).select_related("need", "need__unit", "volunteer")
+        .get(pk=visit.pk)
+    )
     ensure_within(by, visit.need.unit, _("This household is outside your grid or community."))
     if outcome not in Visit.Outcome.values:
         raise ValidationError({"outcome": _("Say how the visit went.")})

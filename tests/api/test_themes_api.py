@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 def adopt(unit, by, title="电动自行车充电难", **fields):
     fields.setdefault("category", CategoryFactory())
-    return services.adopt_theme(unit=unit, month=rates.current_month(), title=title, problems=["没有充电桩"], by=by, **fields)
+    month = rates.current_month()
+    return services.adopt_theme(unit=unit, month=month, title=title, problems=["没有充电桩"], by=by, **fields)
 
 
 def test_themes_are_scoped_and_one_theme_carries_its_effect(community, sibling_community, grid):

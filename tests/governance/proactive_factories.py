@@ -27,7 +27,8 @@ def cases_in(month: date, count: int, *, place, category, handled_by=None, phone
     received = datetime(month.year, month.month, 10, 9, 0, tzinfo=RATE_TZ)
     return [
         CaseFactory(
-            location_unit=place, unit=handled_by or place, category=category, received_at=received + timedelta(minutes=n),
+            location_unit=place, unit=handled_by or place, category=category,
+            received_at=received + timedelta(minutes=n),
             resident_phone=phone or str(next(_phones)), status=Case.Status.IN_PROGRESS, **fields,
         )
         for n in range(count)

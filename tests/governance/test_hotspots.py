@@ -8,7 +8,7 @@ from django.urls import reverse
 from cases import rates
 from communities.models import Role
 from governance.hotspots import selectors
-from tests.cases.factories import CaseFactory, CategoryFactory
+from tests.cases.factories import CategoryFactory
 from tests.factories import BuildingFactory, GridFactory, staff
 from tests.governance.proactive_factories import cases_in, months_back, query_count
 

@@ -111,7 +111,8 @@ def test_closing_needs_an_outcome(theme, street_director):
 def test_adopt_from_a_hotspot_link_fills_the_form(client, street_director, street, charging, community):
     client.force_login(street_director)
     url = reverse("proactive:theme_new")
-    response = client.get(url, {"unit": street.code, "category": charging.pk, "place": community.pk, "source": "hotspot"})
+    query = {"unit": street.code, "category": charging.pk, "place": community.pk, "source": "hotspot"}
+    response = client.get(url, query)
     form = response.context["form"]
     assert form.initial["category"] == charging.pk and form.initial["unit"] == street.pk
     response = client.post(url, {

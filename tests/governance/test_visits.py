@@ -73,7 +73,9 @@ def test_a_visit_is_recorded_once(need, grid_worker):
 
 def test_needing_help_needs_a_finding(need, grid_worker):
     with pytest.raises(ValidationError):
-        services.record_visit(visit=need.visits.get(), by=grid_worker, visited_on=timezone.localdate(), outcome="needs_help")
+        services.record_visit(
+            visit=need.visits.get(), by=grid_worker, visited_on=timezone.localdate(), outcome="needs_help"
+        )
 
 
 def test_a_finding_becomes_a_case_in_one_step(need, grid_worker, building, street):
@@ -117,7 +119,8 @@ def test_record_and_raise_on_the_page(client, need, grid_worker):
     client.force_login(grid_worker)
     visit = need.visits.get()
     url = reverse("proactive:visit_record", kwargs={"pk": visit.pk})
-    response = client.post(url, {"visited_on": timezone.localdate().isoformat(), "outcome": "needs_help", "finding": ""})
+    today = timezone.localdate().isoformat()
+    response = client.post(url, {"visited_on": today, "outcome": "needs_help", "finding": ""})
     assert response.status_code == 200 and "Say what help is needed" in response.content.decode()
     response = client.post(url, {"visited_on": timezone.localdate().isoformat(), "outcome": "needs_help",
                                  "finding": "暖气不热"})
