@@ -45,7 +45,7 @@ def cluster_row(cluster: Cluster, unit, month, *, from_streak: bool) -> Row:
     search = cluster.building
     adopt = urlencode({
         "unit": unit.code, "month": month.strftime("%Y-%m"), "category": cluster.category_id,
-        "place": "" if cluster.level == selectors.BUILDING else cluster.place_id, "source": "hotspot",
+        "place": cluster.place_id, "source": "hotspot",  # a building's cluster: its grid
     })
     return Row(
         cluster,
