@@ -12,11 +12,14 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from communities.admin_scoping import MissingIs404Mixin, register_choices
+from communities.admin_scoping import MissingIs404Mixin, ScopedAdminMixin, ScopedInlineMixin, register_choices
 
 from .coordination import selectors
 from .projects import admin as _projects_admin  # noqa: F401  (registers the project list)
-from .models import ActionItem, ActionUpdate, AgendaItem, Ballot, Decision, Meeting, Participant, Poll, Summons, Whistle
+from .models import (
+    ActionItem, ActionUpdate, AgendaItem, Ballot, CareNeed, Decision, Meeting, Participant, Poll, Summons, Theme,
+    ThemeEvent, ThemeProblem, Visit, Whistle,
+)
 
 register_choices(Meeting, selectors.visible_meetings)
 register_choices(Poll, selectors.visible_polls)
@@ -124,3 +127,61 @@ class PollAdmin(ScopedReadOnlyAdmin):
     list_select_related = ("unit",)
     search_fields = ("title",)
     inlines = [BallotInline]
+
+
+# ---------------------------------------------------------------- 未呼先应: themes and home visits
+
+
+class ThemeProblemInline(ReadOnlyInline):
+    model = ThemeProblem
+    fields = ("position", "text")
+
+
+class ThemeEventInline(ReadOnlyInline):
+    model = ThemeEvent
+    fields = ("at", "actor", "action", "note")
+
+
+@admin.register(Theme)
+class ThemeAdmin(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """Read-only: themes are adopted, linked and closed on their pages (the history stays right)."""
+
+    scope_path_field = "unit_path"
+    list_display = ("month", "title", "unit", "category", "lead_department", "status")
+    list_filter = ("status", "source")
+    list_select_related = ("unit", "category", "lead_department")
+    search_fields = ("title",)
+    inlines = [ThemeProblemInline, ThemeEventInline]
+
+
+class VisitInline(ScopedInlineMixin, ReadOnlyInline):
+    model = Visit
+    scope_path_field = "need__unit_path"
+    fields = ("due_on", "visited_on", "visitor_name", "outcome", "finding", "case")
+
+
+@admin.register(CareNeed)
+class CareNeedAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Households are flagged on the visits page (which schedules the first visit); here an
+    administrator corrects the details or stops the visits (``active``)."""
+
+    scope_path_field = "unit_path"
+    list_display = ("household", "unit", "kind", "person_name", "visit_every_days", "active")
+    list_filter = ("kind", "active")
+    list_select_related = ("unit", "household__stairwell__building")
+    search_fields = ("person_name", "household__stairwell__building__name", "household__room")
+    fields = ("household", "kind", "person_name", "phone", "note", "visit_every_days", "active")
+    readonly_fields = ("household",)
+    inlines = [VisitInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Visit)
+class VisitAdmin(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    scope_path_field = "need__unit_path"
+    list_display = ("due_on", "need", "visited_on", "visitor_name", "outcome")
+    list_filter = ("outcome",)
+    list_select_related = ("need__household__stairwell__building",)
+    date_hierarchy = "due_on"

@@ -166,6 +166,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # If the shared cache is down, residents can still submit (limits pause) rather than be refused.
 RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
+# The hotspots page's six-month analysis may be shared from the cache this long (0: always fresh).
+HOTSPOT_CACHE_SECONDS = env.int("HOTSPOT_CACHE_SECONDS", default=0)
 
 # Behind a load balancer that terminates TLS and sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -301,6 +303,7 @@ SPECTACULAR_SETTINGS = {
             ("CaseStatusEnum", "CASE_STATUSES"), ("CaseKindEnum", "CASE_KINDS"),
             ("VolunteerStatusEnum", "VOLUNTEER_STATUSES"), ("ActivityKindEnum", "ACTIVITY_KINDS"),
             ("MeetingStatusEnum", "MEETING_STATUSES"), ("PollStatusEnum", "POLL_STATUSES"),
+            ("ThemeStatusEnum", "THEME_STATUSES"), ("ThemeSourceEnum", "THEME_SOURCES"),
         ]
     },
 }

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include(("governance.urls_coordination", "coordination"), namespace="coordination")),
     path("projects/", include(("governance.projects.urls", "projects"), namespace="projects")),
     path("progress/", include(("governance.projects.urls_public", "projects_public"), namespace="projects_public")),
+    path("", include(("governance.urls_proactive", "proactive"), namespace="proactive")),
     path("api/", include("governance.api.urls")),
     path("open311/v2/", include("governance.api.urls_open311")),
     path("admin/", admin.site.urls),

@@ -2,7 +2,7 @@
 several models have a ``status`` or a ``kind`` and each deserves its own, stable name."""
 
 from cases.models import Case, Urgency
-from governance.models import Meeting, Poll
+from governance.models import Meeting, Poll, Theme
 from volunteers.models import Activity, Volunteer
 
 from .intake import API_SOURCES
@@ -16,3 +16,5 @@ VOLUNTEER_STATUSES = Volunteer.Status.choices
 ACTIVITY_KINDS = Activity.Kind.choices
 MEETING_STATUSES = Meeting.Status.choices
 POLL_STATUSES = Poll.Status.choices
+THEME_STATUSES = Theme.Status.choices
+THEME_SOURCES = Theme.Source.choices

@@ -5,7 +5,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import coordination, corps, projects, views
+from . import coordination, corps, projects, themes, views
 
 app_name = "api"
 
@@ -25,6 +25,7 @@ router.register("activities", corps.ActivityViewSet, basename="activity")
 router.register("meetings", coordination.MeetingViewSet, basename="meeting")
 router.register("polls", coordination.PollViewSet, basename="poll")
 router.register("projects", projects.ProjectViewSet, basename="project")
+router.register("themes", themes.ThemeViewSet, basename="theme")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

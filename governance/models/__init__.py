@@ -4,3 +4,5 @@ from .meetings import ActionItem, ActionUpdate, AgendaItem, Decision, Meeting, P
 from .polls import Ballot, Elector, Poll
 from .whistles import Summons, Whistle
 from .projects import Project, ProjectEvent, ProjectUpdate
+from .themes import Theme, ThemeCase, ThemeEvent, ThemeProblem
+from .visits import CareNeed, Visit

@@ -126,6 +126,11 @@ def _corps_and_coordination(street, grid, building) -> None:
     households(building, units=1, floors=1, per_floor=2)
     coordination.open_poll(title="加装电梯", question="同意吗？", buildings=[building], by=secretary, rule="yanshan",
                            opens_on=timezone.localdate(), closes_on=timezone.localdate())
+    from cases.models import Category
+    from governance.themes import services as themes
+
+    themes.adopt_theme(unit=street, month=timezone.localdate(), title="电动自行车充电难", by=secretary,
+                       category=Category.objects.first(), problems=["没有充电桩"])
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -123,6 +123,7 @@ def test_api_root_lists_the_endpoints(community):
     assert set(body) == {
         "cases", "categories", "units", "buildings", "monthly-scores", "volunteers", "activities", "meetings", "polls",
         "projects",
+        "themes",
     }
     assert APIClient().get("/api/v1/").status_code == 401
 

@@ -10,14 +10,17 @@ from django.utils.translation import gettext as _
 
 from cases import demo as case_demo
 from communities import demo
-from governance import coordination_demo
+from governance import coordination_demo, proactive_demo
 from governance.api import demo as api_demo
 from governance.projects import demo as project_demo
 from volunteers import demo as volunteer_demo
 
 
 class Command(BaseCommand):
-    help = "Load the Yanshan demo area (tree, staff, requests, volunteers, whistles, meetings, polls, project list). Idempotent."
+    help = (
+        "Load the Yanshan demo area (tree, staff, requests, volunteers, whistles, meetings, polls, project list, "
+        "themes, home visits). Idempotent."
+    )
 
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
@@ -31,6 +34,7 @@ class Command(BaseCommand):
         logins += volunteer_demo.load()
         coordination_demo.load()
         project_demo.load()
+        proactive_demo.load()
         account = api_demo.load()
         header = (_("username"), _("password"), _("role"), _("unit"))
         for line in demo.format_logins(logins, header):

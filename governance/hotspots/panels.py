@@ -1,0 +1,51 @@
+"""The case page's "same problem nearby" panel (一个诉求解决一类现象), at most three queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Case
+from communities import panels
+
+from ..dashboards import links
+from ..models import Theme
+from ..themes.selectors import themes_of_case
+from . import selectors
+
+
+def sibling_panel(request: HttpRequest, case: Case) -> str | None:
+    """Siblings of the case (same category, same building or community, within three months),
+    and the monthly themes it counts towards."""
+    user = request.user
+    siblings = selectors.siblings(user, case)
+    rows = list(siblings.select_related("location_unit").order_by("-received_at", "-pk")[: selectors.SIBLING_LIST])
+    themes = list(themes_of_case(user, case)) if user.has_perm("governance.view_theme") else []
+    if not rows and not themes:
+        return None
+    count = siblings.count() if rows else 0
+    kind, place, _path = selectors.sibling_place(case)
+    window = timedelta(days=selectors.SIBLING_DAYS)
+    received = timezone.localtime(case.received_at)
+    first, last = (received - window).date(), (received + window).date()
+    adopt_url = ""
+    if rows and user.has_perm("governance.add_theme"):
+        query = urlencode({"category": case.category_id, "place": place, "source": Theme.Source.HOTSPOT})
+        adopt_url = f"{reverse('proactive:theme_new')}?{query}"
+    context = {
+        "case": case, "siblings": rows, "count": count, "themes": themes, "by_building": kind == selectors.BUILDING,
+        "adopt_url": adopt_url,
+        "queue_url": links.received_url(
+            place, first, last, category=case.category_id, search=case.building.name if case.building_id else "",
+        ),
+    }
+    return render_to_string("governance/proactive/_case_panel.html", context, request=request)
+
+
+def register_all() -> None:
+    panels.register("case_detail", order=40)(sibling_panel)

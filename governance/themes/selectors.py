@@ -1,0 +1,160 @@
+"""Reads of monthly themes (每月一题): who sees them, which cases they answer for, their effect.
+
+A theme is scoped like every object of the portal, on its adopting unit's path. Its cases
+are those its rule matches — its category (a parent category with its children), handled in
+the adopting unit's subtree, located under its place if it names one — and those linked to
+it by hand. The effect is the monthly count of those cases before and after the month of
+adoption: one query, one conditional count per month (Beijing judges a theme by whether the
+calls fall). The averages compare the months since adoption with as many months just before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q, QuerySet
+
+from cases import rates
+from cases.models import Case
+from communities.models import PATH_SEPARATOR
+
+from ..coordination.selectors import scoped
+from ..models import Theme, ThemeCase, ThemeEvent
+
+MONTHS_BEFORE = 6
+MONTHS_AFTER = 6
+
+
+def visible_themes(user) -> QuerySet[Theme]:
+    return scoped(Theme.objects.all(), user, path_field="unit_path")
+
+
+def theme_list(user) -> QuerySet[Theme]:
+    return (
+        visible_themes(user)
+        .select_related("unit", "category", "place", "lead_department")
+        .annotate(linked=Count("links"))
+        .order_by("-month", "unit__path", "title")
+    )
+
+
+def matching_q(theme: Theme) -> Q:
+    """The theme's cases: by rule (category × unit) and by explicit link."""
+    linked = Q(pk__in=ThemeCase.objects.filter(theme=theme).values("case_id"))
+    if not theme.category_id:
+        return linked
+    # A parent category (电动自行车充电) takes in its children (充电设施, 飞线充电与楼道停放).
+    category = Q(category_id=theme.category_id) | Q(category__parent_id=theme.category_id)
+    rule = category & Q(unit_path__startswith=theme.unit_path)
+    if theme.place_id:
+        rule &= Q(location_unit__path__startswith=theme.place.path)
+    return rule | linked
+
+
+def matching_cases(theme: Theme) -> QuerySet[Case]:
+    return Case.objects.filter(matching_q(theme))
+
+
+def linked_cases(theme: Theme) -> QuerySet[Case]:
+    return Case.objects.filter(theme_links__theme=theme).select_related("category", "location_unit").order_by(
+        "-received_at"
+    )
+
+
+def events(theme: Theme) -> list[ThemeEvent]:
+    return list(theme.events.select_related("actor").order_by("at", "pk"))
+
+
+@dataclass
+class Effect:
+    """Monthly counts of the theme's cases, before and after adoption."""
+
+    months: list[date]
+    counts: list[int]
+    adopted: date
+
+    @property
+    def before(self) -> list[int]:
+        return [n for month, n in zip(self.months, self.counts) if month < self.adopted]
+
+    @property
+    def after(self) -> list[int]:
+        return [n for month, n in zip(self.months, self.counts) if month >= self.adopted]
+
+    @property
+    def baseline(self) -> list[int]:
+        """As many months just before adoption as have passed since (a fair comparison, e.g. two
+        months against two; the chart shows every month before)."""
+        return self.before[-max(len(self.after), 1):] if self.before else []
+
+    @property
+    def before_average(self) -> Decimal | None:
+        return _average(self.baseline)
+
+    @property
+    def after_average(self) -> Decimal | None:
+        return _average(self.after)
+
+    @property
+    def change(self) -> Decimal | None:
+        """Relative change of the monthly average after adoption, e.g. -0.42 (calls fell 42 %)."""
+        if not self.after or not sum(self.baseline):
+            return None
+        before = Decimal(sum(self.baseline)) / len(self.baseline)
+        after = Decimal(sum(self.after)) / len(self.after)
+        return ((after - before) / before).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _average(values: list[int]) -> Decimal | None:
+    if not values:
+        return None
+    return (Decimal(sum(values)) / len(values)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def effect_months(theme: Theme, *, today: date) -> list[date]:
+    first = theme.month
+    for _ in range(MONTHS_BEFORE):
+        first = rates.previous_month(first)
+    last = min(_add_months(theme.month, MONTHS_AFTER - 1), rates.month_start(today))
+    months = [first]
+    while months[-1] < last:
+        months.append(rates.next_month(months[-1]))
+    return months
+
+
+def _add_months(month: date, count: int) -> date:
+    for _ in range(count):
+        month = rates.next_month(month)
+    return month
+
+
+def effect(theme: Theme, *, today: date | None = None) -> Effect:
+    """The theme's cases by month, from ``MONTHS_BEFORE`` before adoption to now (one query)."""
+    today = today or rates.current_month()
+    months = effect_months(theme, today=today)
+    bounds = [rates.month_bounds(month) for month in months]
+    counts = {
+        f"m{i}": Count("pk", filter=Q(received_at__gte=start, received_at__lt=end))
+        for i, (start, end) in enumerate(bounds)
+    }
+    row = (
+        matching_cases(theme).filter(received_at__gte=bounds[0][0], received_at__lt=bounds[-1][1])
+        .order_by().aggregate(**counts)
+    )
+    return Effect(months, [row[f"m{i}"] or 0 for i in range(len(months))], theme.month)
+
+
+def themes_of_case(user, case: Case) -> QuerySet[Theme]:
+    """Themes the case counts towards (by rule or link) that the user sees (one query)."""
+    ancestors = _prefixes(case.unit_path)
+    places = [int(part) for part in case.location_unit.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)]
+    categories = [case.category_id, *([case.category.parent_id] if case.category.parent_id else [])]
+    rule = Q(category_id__in=categories, unit_path__in=ancestors) & (Q(place__isnull=True) | Q(place_id__in=places))
+    return visible_themes(user).filter(rule | Q(links__case=case)).distinct().order_by("-month")
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)
+    return [PATH_SEPARATOR + PATH_SEPARATOR.join(parts[:end]) + PATH_SEPARATOR for end in range(1, len(parts) + 1)]

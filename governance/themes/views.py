@@ -1,0 +1,165 @@
+"""Monthly theme pages: the list, adopting one (from a hotspot or by hand), one theme and its effect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from cases import rates
+from cases.selectors import visible_cases
+from cases.services import IllegalTransition
+from communities.models import Unit
+
+from ..coordination.selectors import within
+from ..coordination.views.common import add_service_errors, page_of
+from ..dashboards import links
+from ..models import Theme
+from . import selectors, services
+from .forms import CloseThemeForm, LinkCaseForm, ThemeForm
+
+
+@require_safe
+@login_required
+@permission_required("governance.view_theme", raise_exception=True)
+def theme_list(request: HttpRequest) -> HttpResponse:
+    page = page_of(request, selectors.theme_list(request.user))
+    return render(request, "governance/proactive/theme_list.html", {"page": page})
+
+
+def _initial(request: HttpRequest) -> dict:
+    """What an "adopt as a theme" link from a hotspot fills in (anything unknown is left out)."""
+    data = request.GET
+    initial = {"month": data.get("month") or rates.current_month().strftime("%Y-%m"),
+               "source": data.get("source") or Theme.Source.MANUAL}
+    for name in ("category", "place"):
+        if (data.get(name) or "").isdigit():
+            initial[name] = int(data[name])
+    if data.get("unit"):
+        unit = Unit.objects.filter(code=data["unit"]).values_list("pk", flat=True).first()
+        if unit:
+            initial["unit"] = unit
+    return initial
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+@permission_required("governance.add_theme", raise_exception=True)
+def theme_new(request: HttpRequest) -> HttpResponse:
+    form = ThemeForm(request.POST or None, user=request.user, initial=_initial(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            theme = services.adopt_theme(
+                unit=data["unit"], month=data["month"], title=data["title"], description=data["description"],
+                category=data["category"], place=data["place"], lead_department=data["lead_department"],
+                problems=form.problem_lines, source=data["source"], by=request.user,
+            )
+        except IllegalTransition as error:
+            form.add_error(None, error.message)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Theme adopted."))
+            return redirect(theme)
+    return render(request, "governance/proactive/theme_form.html", {"form": form})
+
+
+def _theme(request: HttpRequest, pk: int) -> Theme:
+    themes = selectors.visible_themes(request.user).select_related(
+        "unit", "category", "place", "lead_department", "adopted_by"
+    )
+    return get_object_or_404(themes, pk=pk)
+
+
+def chart_data(effect: selectors.Effect) -> dict:
+    return {
+        "months": [month.strftime("%Y-%m") for month in effect.months],
+        "counts": effect.counts,
+        "adopted": effect.adopted.strftime("%Y-%m"),
+        "labels": {"cases": gettext("Cases"), "adopted": gettext("Adopted")},
+    }
+
+
+def _blank(form_class, can_act: bool, user, perm: str):
+    return form_class() if can_act and user.has_perm(perm) else None
+
+
+def render_theme(request: HttpRequest, theme: Theme, **forms) -> HttpResponse:
+    effect = selectors.effect(theme)
+    can_act = within(request.user, theme.unit) and theme.status == Theme.Status.ADOPTED
+    queue_url = ""
+    if theme.category_id:
+        first, last = effect.months[0], rates.next_month(effect.months[-1])
+        queue_url = links.received_url(theme.place_id or theme.unit_id, first, last, category=theme.category_id)
+    context = {
+        "theme": theme,
+        "problems": list(theme.problems.all()),
+        "effect": effect,
+        "rows": list(zip(effect.months, effect.counts)),
+        "chart_data": chart_data(effect),
+        "linked": list(selectors.linked_cases(theme)[:50]),
+        "events": selectors.events(theme),
+        "queue_url": queue_url,
+        "link_form": forms.get("link_form") or _blank(LinkCaseForm, can_act, request.user, "governance.change_theme"),
+        "close_form": (
+            forms.get("close_form") or _blank(CloseThemeForm, can_act, request.user, "governance.close_theme")
+        ),
+    }
+    return render(request, "governance/proactive/theme_detail.html", context)
+
+
+@require_safe
+@login_required
+@permission_required("governance.view_theme", raise_exception=True)
+def theme_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_theme(request, _theme(request, pk))
+
+
+@require_POST
+@login_required
+@permission_required("governance.change_theme", raise_exception=True)
+def theme_link(request: HttpRequest, pk: int) -> HttpResponse:
+    theme = _theme(request, pk)
+    form = LinkCaseForm(request.POST)
+    if form.is_valid():
+        code = form.cleaned_data["code"].strip().upper()
+        case = visible_cases(request.user).filter(code=code).first()
+        if case is None:
+            form.add_error("code", _("No case %(code)s among the cases you see.") % {"code": code})
+        else:
+            try:
+                services.link_case(theme=theme, case=case, by=request.user)
+            except IllegalTransition as error:
+                form.add_error(None, error.message)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Case %(code)s linked.") % {"code": case.code})
+                return redirect(theme)
+    return render_theme(request, theme, link_form=form)
+
+
+@require_POST
+@login_required
+@permission_required("governance.close_theme", raise_exception=True)
+def theme_close(request: HttpRequest, pk: int) -> HttpResponse:
+    theme = _theme(request, pk)
+    form = CloseThemeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.close_theme(theme=theme, by=request.user, outcome=form.cleaned_data["outcome"])
+        except IllegalTransition as error:
+            messages.error(request, error.message)
+            return redirect(theme)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Theme closed."))
+            return redirect(theme)
+    return render_theme(request, theme, close_form=form)

@@ -1,0 +1,130 @@
+"""Home visit pages: overdue and coming visits, flagging a household, recording a visit, raising a case."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from cases.services import IllegalTransition
+
+from ..coordination.selectors import within
+from ..coordination.views.common import add_service_errors, page_of
+from ..models import Visit
+from . import selectors, services
+from .forms import NeedForm, RaiseCaseForm, RecordVisitForm
+
+
+@require_safe
+@login_required
+@permission_required("governance.view_visit", raise_exception=True)
+def visit_list(request: HttpRequest) -> HttpResponse:
+    user, today = request.user, timezone.localdate()
+    show_households = request.GET.get("show") == "households"
+    context = {
+        "show_households": show_households,
+        "today": today,
+        "page": page_of(request, selectors.open_visits(user, today=today)),
+        "overdue": selectors.open_visits(user, today=today, overdue_only=True).count(),
+        "needs": page_of(request, selectors.need_list(user)) if show_households else None,
+        "recent": selectors.recent_visits(user),
+    }
+    return render(request, "governance/proactive/visit_list.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+@permission_required("governance.add_careneed", raise_exception=True)
+def need_new(request: HttpRequest) -> HttpResponse:
+    form = NeedForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.flag_need(
+                household=form.household, kind=data["kind"], person_name=data["person_name"], phone=data["phone"],
+                note=data["note"], visit_every_days=data["visit_every_days"], first_visit_on=data["first_visit_on"],
+                by=request.user,
+            )
+        except IllegalTransition as error:
+            form.add_error(None, error.message)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Household flagged; its first visit is scheduled."))
+            return redirect("proactive:visits")
+    return render(request, "governance/proactive/need_form.html", {"form": form})
+
+
+def _visit(request: HttpRequest, pk: int) -> Visit:
+    return get_object_or_404(selectors.visible_visits(request.user).select_related(*selectors.VISIT_RELATED), pk=pk)
+
+
+def render_visit(request: HttpRequest, visit: Visit, **forms) -> HttpResponse:
+    user = request.user
+    may_record = user.has_perm("governance.record_visit") and within(user, visit.need.unit)
+    context = {
+        "visit": visit,
+        "today": timezone.localdate(),
+        "history": selectors.history(visit),
+        "record_form": forms.get("record_form") or (
+            RecordVisitForm(initial={"visited_on": timezone.localdate()})
+            if may_record and visit.visited_on is None else None
+        ),
+        "case_form": forms.get("case_form") or (
+            RaiseCaseForm() if may_record and visit.visited_on and not visit.case_id else None
+        ),
+    }
+    return render(request, "governance/proactive/visit_detail.html", context)
+
+
+@require_safe
+@login_required
+@permission_required("governance.view_visit", raise_exception=True)
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_visit(request, _visit(request, pk))
+
+
+@require_POST
+@login_required
+@permission_required("governance.record_visit", raise_exception=True)
+def visit_record(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _visit(request, pk)
+    form = RecordVisitForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_visit(visit=visit, by=request.user, **form.cleaned_data)
+        except IllegalTransition as error:
+            messages.error(request, error.message)
+            return redirect(visit)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Visit recorded; the next one is scheduled."))
+            return redirect(visit)
+    return render_visit(request, visit, record_form=form)
+
+
+@require_POST
+@login_required
+@permission_required("governance.record_visit", raise_exception=True)
+def visit_raise_case(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _visit(request, pk)
+    form = RaiseCaseForm(request.POST)
+    if form.is_valid():
+        try:
+            case = services.raise_case(visit=visit, by=request.user, **form.cleaned_data)
+        except IllegalTransition as error:
+            messages.error(request, error.message)
+            return redirect(visit)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            # The case waits at the street's dispatch desk, perhaps out of the visitor's sight: stay here.
+            messages.success(request, _("Case %(code)s raised from the visit.") % {"code": case.code})
+            return redirect(visit)
+    return render_visit(request, visit, case_form=form)
