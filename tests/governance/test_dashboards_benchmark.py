@@ -131,7 +131,7 @@ def _add_cases(area: Unit, count: int) -> None:
     gen = benchmark.Generator(found, cases=count, months=3, rng=rng, now=timezone.now())
     loaded = benchmark.Loaded()
     benchmark._load_cases(gen, count, loaded, lambda message: None)
-    assert loaded.cases == count
+    assert loaded.rows["case"] == count
 
 
 def test_seeded_dashboard_scores_are_the_rates_of_the_current_and_frozen_months():

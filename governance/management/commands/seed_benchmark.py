@@ -53,9 +53,8 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self.stdout.write(self.style.SUCCESS(
-            f"Loaded {loaded.cases} cases, {loaded.events} timeline events, {loaded.contacts} contacts, "
-            f"{loaded.visits} ratings, {loaded.supervisions} supervisions; {loaded.frozen_months} months frozen "
-            f"in {seconds:.0f} s ({loaded.cases / max(seconds, 0.001):.0f} cases/s), peak memory {peak:.0f} MB."
+            f"Loaded {loaded.summary()}; {loaded.frozen_months} months frozen in {seconds:.0f} s "
+            f"({loaded.cases / max(seconds, 0.001):.0f} cases/s), peak memory {peak:.0f} MB."
         ))
 
 
