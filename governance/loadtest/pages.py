@@ -44,6 +44,10 @@ class Result:
     status: int
     queries: int
     times: list[float] = field(default_factory=list)
+    sql: list[tuple[float, str]] = field(default_factory=list)  # (ms, statement) of the counted request
+
+    def slowest(self, count: int) -> list[tuple[float, str]]:
+        return sorted(self.sql, key=lambda item: -item[0])[:count]
 
     @property
     def median(self) -> float:
@@ -142,7 +146,8 @@ def measure(found: list[Target], *, runs: int, warmup: int) -> list[Result]:
         target.prepare()
         with CaptureQueriesContext(connection) as captured:
             status = target.request().status_code
-        results.append(Result(target.name, status, len(captured)))  # counted before the next request
+        sql = [(float(query["time"]) * 1000, query["sql"]) for query in captured.captured_queries]
+        results.append(Result(target.name, status, len(captured), sql=sql))  # counted before the next request
     for _ in range(runs):
         for target, result in zip(found, results):
             target.prepare()

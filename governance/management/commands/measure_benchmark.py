@@ -38,6 +38,10 @@ class Command(BaseCommand):
         parser.add_argument("--dashboards-only", action="store_true", help="Only the three dashboards.")
         parser.add_argument("--cache-seconds", type=int, default=None,
                             help="Measure with DASHBOARD_CACHE_SECONDS set to this (default: as configured).")
+        parser.add_argument("--slowest", type=int, default=0,
+                            help="Also print each page's N slowest SQL statements (to EXPLAIN them).")
+        parser.add_argument("--explain", action="store_true",
+                            help="PostgreSQL: also print EXPLAIN ANALYZE of each page's slowest statement.")
         parser.add_argument("--json", type=Path, default=None, help="Also write the figures to this JSON file.")
 
     def handle(self, *args, **options) -> None:
@@ -60,6 +64,16 @@ class Command(BaseCommand):
         for line in pages.table(results):
             self.stdout.write(line)
         self.stdout.write(f"load average after: {_load()}")
+        for result in results if options["slowest"] else []:
+            self.stdout.write(f"\n{result.name}: the {options['slowest']} slowest of {result.queries} statements")
+            for ms, sql in result.slowest(options["slowest"]):
+                self.stdout.write(f"  {ms:8.1f} ms  {sql}")
+        for result in results if options["explain"] and connection.vendor == "postgresql" else []:
+            ms, sql = result.slowest(1)[0]
+            self.stdout.write(f"\n{result.name}: EXPLAIN ANALYZE of its slowest statement ({ms:.1f} ms)\n{sql}")
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+                self.stdout.write("\n".join(f"  {row[0]}" for row in cursor.fetchall()))
         if options["json"]:
             report = {"database": connection.vendor, "cases": cases, "runs": options["runs"],
                       "pages": [result.as_dict() for result in results]}
