@@ -112,7 +112,8 @@ def _departments(area: Unit) -> list[tuple[int, str]]:
 
 
 def _partners(communities: list[Unit]) -> dict[int, list[tuple[int, str]]]:
-    kinds = [(PartnerOrganisation.Kind.PROPERTY_MANAGER, "物业服务中心"), (PartnerOrganisation.Kind.OWNERS_COMMITTEE, "业主委员会")]
+    kinds = [(PartnerOrganisation.Kind.PROPERTY_MANAGER, "物业服务中心"),
+             (PartnerOrganisation.Kind.OWNERS_COMMITTEE, "业主委员会")]
     created = PartnerOrganisation.objects.bulk_create([
         PartnerOrganisation(name=f"{community.name}{name}", kind=kind, unit=community)
         for community in communities for kind, name in kinds

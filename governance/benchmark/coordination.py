@@ -116,7 +116,8 @@ def _summons(chunk: Chunk, story: Story, whistle: int, blown: datetime, within: 
         "reporter_name": f"{name}值班员" if came else "",
         "presence": rng.choice([Summons.Presence.ON_SITE] * 3 + [Summons.Presence.REMOTE]) if came else "",
         "commitment": "三日内到场处置。" if came else "", "response_rating": rng.choice([3, 4, 4, 5, 5]) if rated else None,
-        "response_comment": "", "response_rated_by_id": None, "response_rated_at": story.case["closed_at"] if rated else None,
+        "response_comment": "", "response_rated_by_id": None,
+        "response_rated_at": story.case["closed_at"] if rated else None,
         "justification": Summons.Justification.JUSTIFIED if rated else "", "justification_comment": "",
         "justification_by_id": None, "justification_at": story.case["closed_at"] if rated else None,
     }

@@ -46,7 +46,8 @@ wrk.headers["Cookie"] = "csrftoken={cookie}"
 wrk.headers["Referer"] = "{origin}/report/"
 local body = "csrfmiddlewaretoken={token}&category={category}&street={street}&community={community}"
   .. "&building=&unit=&website=&consent=on&resident_name=%E6%9D%A8%E5%A5%B3%E5%A3%AB"
-  .. "&address=3%E5%8F%B7%E6%A5%BC&description=%E6%A5%BC%E9%81%93%E7%81%AF%E5%9D%8F%E4%BA%86%EF%BC%8C%E8%AF%B7%E7%BB%B4%E4%BF%AE"
+  .. "&address=3%E5%8F%B7%E6%A5%BC"
+  .. "&description=%E6%A5%BC%E9%81%93%E7%81%AF%E5%9D%8F%E4%BA%86%EF%BC%8C%E8%AF%B7%E7%BB%B4%E4%BF%AE"
 math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16))
 request = function()
   counter = counter + 1
@@ -197,7 +198,8 @@ def form_script(origin: str, community: Unit) -> str:
 
 def wrk(url: str, *, connections: int, seconds: int, script: str | None = None) -> tuple[float, float, int]:
     """Requests per second, median latency (ms) and errors of one wrk run."""
-    command = [wrk_path(), "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency", url]
+    command = [wrk_path(), "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "30s", "--latency",
+               url]
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         if script:
             lua.write(script)

@@ -44,6 +44,7 @@ class Result:
     status: int
     queries: int
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # this process's CPU time (ms): not the database's, nor waits
     sql: list[tuple[float, str]] = field(default_factory=list)  # (ms, statement) of the counted request
 
     def slowest(self, count: int) -> list[tuple[float, str]]:
@@ -60,7 +61,8 @@ class Result:
 
     def as_dict(self) -> dict:
         return {"page": self.name, "status": self.status, "queries": self.queries,
-                "median_ms": round(self.median, 2), "p95_ms": round(self.p95, 2), "runs": len(self.times)}
+                "median_ms": round(self.median, 2), "p95_ms": round(self.p95, 2),
+                "median_cpu_ms": round(statistics.median(self.cpu), 2), "runs": len(self.times)}
 
 
 def logged_in(user_name: str) -> Client:
@@ -151,15 +153,17 @@ def measure(found: list[Target], *, runs: int, warmup: int) -> list[Result]:
     for _ in range(runs):
         for target, result in zip(found, results):
             target.prepare()
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             target.request()
             result.times.append((time.perf_counter() - started) * 1000)
+            result.cpu.append((time.process_time() - cpu) * 1000)
     return results
 
 
 def table(results: list[Result]) -> list[str]:
-    lines = [f"{pad('page', 28)} {'status':>6} {'queries':>7} {'median ms':>10} {'p95 ms':>8}"]
-    lines += [f"{pad(r.name, 28)} {r.status:>6} {r.queries:>7} {r.median:>10.1f} {r.p95:>8.1f}" for r in results]
+    lines = [f"{pad('page', 28)} {'status':>6} {'queries':>7} {'median ms':>10} {'p95 ms':>8} {'cpu ms':>7}"]
+    lines += [f"{pad(r.name, 28)} {r.status:>6} {r.queries:>7} {r.median:>10.1f} {r.p95:>8.1f} "
+              f"{statistics.median(r.cpu):>7.1f}" for r in results]
     return lines
 
 

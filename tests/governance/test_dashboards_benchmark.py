@@ -128,12 +128,12 @@ def test_measuring_reports_each_page_with_its_queries(tmp_path):
 
     lines = out.getvalue().splitlines()
     for page in PAGES:
-        status, queries = next(line for line in lines if line.startswith(page)).split()[-4:-2]
+        status, queries = next(line for line in lines if line.startswith(page)).split()[-5:-3]
         assert status in ("200", "302") and int(queries) > 2
     figures = json.loads((tmp_path / "m.json").read_text())
     assert figures["cases"] == cases and [p["page"] for p in figures["pages"]][:3] == list(PAGES[:3])
     posted = next(p for p in figures["pages"] if p["page"] == "public form POST")
-    assert posted["status"] == 302 and posted["runs"] == 1
+    assert posted["status"] == 302 and posted["runs"] == 1 and posted["median_cpu_ms"] > 0
     assert Case.objects.count() == cases + 2  # the form's submissions are real: one case per POST
 
 
