@@ -6,8 +6,13 @@ so the bare view (``/bench/bare/``) exists in no other configuration.
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 from governance.settings import *  # noqa: F403
 from governance.settings import STORAGES
+
+if "LOADTEST_STATIC_ROOT" not in os.environ:
+    raise ImproperlyConfigured("governance.loadtest.settings is for manage.py load_benchmark only.")
 
 ROOT_URLCONF = "governance.loadtest.urls"
 # One address sends every request of the load: the per-address limits would refuse almost all.
