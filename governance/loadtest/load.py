@@ -9,8 +9,8 @@ submission token (the form refuses a token twice) and the CSRF cookie and field 
 would send. A Python load generator (locust) would need a process per core and more CPU
 than the server it measures.
 
-The bare view and the form are loaded alternately, ``rounds`` times each, against the same
-workers; the ratio of the mean rates is the figure. Each worker's peak resident memory
+After two seconds of warm-up on each, the bare view and the form are loaded alternately,
+``rounds`` times each, against the same workers; the ratio of the mean rates is the figure. Each worker's peak resident memory
 (VmHWM) is read from /proc before the server is stopped.
 """
 
@@ -222,9 +222,11 @@ def run(*, community: Unit, workers: int, connections: int, seconds: int, rounds
     connection.close()  # the server's workers open their own
     with Server(workers=workers, port=free_port()) as server:
         script = form_script(server.origin, community)
+        runs = [(bare, f"{server.origin}/bench/bare/", None), (form, f"{server.origin}/report/", script)]
+        for _result, url, lua in runs:  # warm-up: every worker has imported and compiled what the page needs
+            wrk(url, connections=connections, seconds=2, script=lua)
         for round_ in range(1, rounds + 1):
-            for result, url, lua in [(bare, f"{server.origin}/bench/bare/", None),
-                                     (form, f"{server.origin}/report/", script)]:
+            for result, url, lua in runs:
                 rate, median, errors = wrk(url, connections=connections, seconds=seconds, script=lua)
                 result.rates.append(rate)
                 result.latency_ms.append(round(median, 1))
