@@ -25,11 +25,13 @@ def queue_url(
     category: int | None = None,
     search: str = "",
     overdue: bool = False,
+    located: bool = False,
 ) -> str:
-    """The queue named ``queue``, filtered; ``place`` is a unit's primary key."""
+    """The queue named ``queue``, filtered; ``place`` is a unit's primary key: the cases handled
+    there, or with ``located`` those handled or located there (hotspots and themes count places)."""
     params: dict[str, object] = {"queue": queue}
     if place is not None:
-        params[UNIT_PARAM] = place
+        params["place" if located else UNIT_PARAM] = place
     if received is not None:
         params["received_after"], params["received_before"] = (day.isoformat() for day in received)
     if category is not None:
@@ -47,6 +49,10 @@ def _queue_path(script_prefix: str) -> str:
     return reverse("cases:queue")
 
 
-def received_url(place: int, first: date, last: date, *, category: int | None = None, search: str = "") -> str:
+def received_url(
+    place: int, first: date, last: date, *, category: int | None = None, search: str = "", located: bool = False
+) -> str:
     """Cases received in the unit ``place`` between two days (both included)."""
-    return queue_url(ALL_CASES_QUEUE, place=place, received=(first, last), category=category, search=search)
+    return queue_url(
+        ALL_CASES_QUEUE, place=place, received=(first, last), category=category, search=search, located=located
+    )

@@ -42,6 +42,7 @@ def sibling_panel(request: HttpRequest, case: Case) -> str | None:
         "adopt_url": adopt_url,
         "queue_url": links.received_url(
             place, first, last, category=case.category_id, search=case.building.name if case.building_id else "",
+            located=True,
         ),
     }
     return render_to_string("governance/proactive/_case_panel.html", context, request=request)

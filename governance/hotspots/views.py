@@ -49,8 +49,12 @@ def cluster_row(cluster: Cluster, unit, month, *, from_streak: bool) -> Row:
     })
     return Row(
         cluster,
-        links.received_url(cluster.place_id, first, last, category=cluster.category_id, search=search),
-        links.received_url(cluster.place_id, month, last, category=cluster.category_id, search=search),
+        links.received_url(
+            cluster.place_id, first, last, category=cluster.category_id, search=search, located=True
+        ),
+        links.received_url(
+            cluster.place_id, month, last, category=cluster.category_id, search=search, located=True
+        ),
         f"{reverse('proactive:theme_new')}?{adopt}",
     )
 

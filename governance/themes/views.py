@@ -96,7 +96,9 @@ def render_theme(request: HttpRequest, theme: Theme, **forms) -> HttpResponse:
     queue_url = ""
     if theme.category_id:
         first, last = effect.months[0], rates.next_month(effect.months[-1])
-        queue_url = links.received_url(theme.place_id or theme.unit_id, first, last, category=theme.category_id)
+        queue_url = links.received_url(
+            theme.place_id or theme.unit_id, first, last, category=theme.category_id, located=True
+        )
     context = {
         "theme": theme,
         "problems": list(theme.problems.all()),

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from cases import rates
 from cases.models import Case, ContactRecord, MonthlyScore, ReturnVisit, TimelineEvent
 from communities.models import Post, Role, Unit
 from governance import benchmark
+from governance.benchmark import volunteers as corps
+from governance.models import ActionItem, AgendaItem, Meeting, Summons, Whistle
+from volunteers.models import Activity, HoursEntry, SignUp, Team, Volunteer
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +29,10 @@ def development(settings):
 
 
 def seed(cases: int, *extra: str) -> str:
+    """A small area (2 streets of 2 communities, one building per grid) keeps the tests fast."""
     out = StringIO()
-    call_command("seed_benchmark", "--cases", str(cases), "--months", "3", "--streets", "2", *extra, stdout=out)
+    call_command("seed_benchmark", "--cases", str(cases), "--months", "3", "--streets", "2", "--communities", "2",
+                 "--buildings", "1", *extra, stdout=out)
     return out.getvalue()
 
 
@@ -36,7 +42,7 @@ def test_seeding_creates_an_area_whose_cases_have_their_whole_history():
     area = Unit.objects.get(code=benchmark.AREA_CODE)
     cases = Case.objects.filter(unit_path__startswith=area.path)
     assert cases.count() == 400 and "Loaded 400 cases" in output
-    assert Unit.objects.filter(path__startswith=area.path, level=Unit.Level.GRID).count() == 2 * 8 * 4
+    assert Unit.objects.filter(path__startswith=area.path, level=Unit.Level.GRID).count() == 2 * 2 * 4
     assert Post.objects.filter(unit=area, role=Role.SECRETARY).exists()
     # Every case is where its handling unit is, with the clock and the timeline its state implies.
     assert not cases.exclude(unit_path=F("unit__path")).exists()
@@ -49,24 +55,50 @@ def test_seeding_creates_an_area_whose_cases_have_their_whole_history():
     assert ContactRecord.objects.count() == cases.filter(contacted_at__isnull=False).count()
     assert ReturnVisit.objects.count() == cases.filter(rated_at__isnull=False).count() > 0
     assert not cases.filter(Q(status=Case.Status.MERGED) & Q(merged_into__isnull=True)).exists()
-    # Closed months are frozen, as the monthly assessment does.
+    # Closed months are frozen, as the monthly assessment does, with the counts of the cases loaded.
     frozen = set(MonthlyScore.objects.values_list("month", flat=True))
     assert rates.current_month() not in frozen and len(frozen) == 3
-    assert MonthlyScore.objects.filter(unit=area).values_list("dispatched", flat=True)
+    previous = rates.previous_month(rates.current_month())
+    for unit in [area, *area.children.all()]:
+        live = rates.counted_cases(previous).filter(unit_path__startswith=unit.path).aggregate(**rates.COUNTS)
+        stored = MonthlyScore.objects.filter(unit=unit, month=previous).values(*rates.COUNTS).get()
+        assert stored == live and stored["dispatched"] > 0
 
 
-def test_the_same_seed_gives_the_same_data():
+def test_seeding_adds_the_corps_meetings_and_whistles_as_the_services_would():
+    output = seed(500)
+
+    area = Unit.objects.get(code=benchmark.AREA_CODE)
+    assert "volunteers" in output and "meetings" in output and "whistles" in output
+    volunteers = Volunteer.objects.filter(unit_path__startswith=area.path)
+    assert volunteers.count() >= 4 * corps.MIN_PER_COMMUNITY
+    assert not Team.objects.filter(unit__path__startswith=area.path, leader__isnull=True).exists()
+    # Seats taken are the sign-ups holding one; each completed sign-up earned one credit of its minutes.
+    activities = Activity.objects.filter(unit_path__startswith=area.path).annotate(
+        held=Count("signups", filter=Q(signups__status__in=SignUp.HOLDS_SEAT)))
+    assert activities.exists() and not activities.exclude(seats_taken=F("held")).exists()
+    completed = SignUp.objects.filter(status=SignUp.Status.COMPLETED)
+    assert HoursEntry.objects.filter(kind=HoursEntry.Kind.ACTIVITY).count() == completed.count() > 0
+    # Whistles and meeting agendas are on the cases' timelines, as blow_whistle and add_agenda_item write them.
+    whistles = Whistle.objects.filter(unit_path__startswith=area.path)
+    assert TimelineEvent.objects.filter(action="whistle_blown").count() == whistles.count() > 0
+    assert not whistles.exclude(case__unit_path__startswith=F("unit_path")).exists()
+    reported = Summons.objects.filter(reported_at__isnull=False).count()
+    assert TimelineEvent.objects.filter(action="whistle_reported").count() == reported
+    on_cases = AgendaItem.objects.filter(meeting__unit_path__startswith=area.path, case__isnull=False)
+    assert TimelineEvent.objects.filter(action="meeting_agenda").count() == on_cases.count()
+    assert Meeting.objects.filter(status=Meeting.Status.HELD).exists()
+    assert ActionItem.objects.filter(unit_path__startswith=area.path).exists()
+
+
+def test_the_same_seed_gives_the_same_data_and_a_second_area_needs_reset():
     seed(60)
     first = list(Case.objects.order_by("pk").values_list("code", "status", "category_id"))
+    with pytest.raises(CommandError, match="--reset"):
+        seed(60)
     seed(60, "--reset")
     again = list(Case.objects.order_by("pk").values_list("code", "status", "category_id"))
     assert first == again and Unit.objects.filter(code=benchmark.AREA_CODE).count() == 1
-
-
-def test_a_second_area_needs_reset():
-    seed(20)
-    with pytest.raises(CommandError, match="--reset"):
-        seed(20)
 
 
 def test_reset_refuses_when_other_cases_exist(community):
@@ -84,15 +116,33 @@ def test_seeding_refuses_with_debug_off(settings):
         seed(10)
 
 
-def test_measuring_reports_each_dashboard_with_its_queries():
+PAGES = ("工委 dashboard", "街道 dashboard", "社区 dashboard", "case queue", "case page", "public form POST",
+         "API case list")
+
+
+def test_measuring_reports_each_page_with_its_queries(tmp_path):
     seed(120)
+    cases = Case.objects.count()
     out = StringIO()
-    call_command("measure_dashboards", "--runs", "2", "--warmup", "0", stdout=out)
+    call_command("measure_benchmark", "--runs", "1", "--warmup", "0", "--json", str(tmp_path / "m.json"), stdout=out)
 
     lines = out.getvalue().splitlines()
-    for page in ("工委 dashboard", "街道 dashboard", "社区 dashboard", "case queue", "case page"):
-        status, queries = next(line for line in lines if line.startswith(page)).split()[-4:-2]
-        assert status == "200" and int(queries) > 3
+    for page in PAGES:
+        status, queries = next(line for line in lines if line.startswith(page)).split()[-5:-3]
+        assert status in ("200", "302") and int(queries) > 2
+    figures = json.loads((tmp_path / "m.json").read_text())
+    assert figures["cases"] == cases and [p["page"] for p in figures["pages"]][:3] == list(PAGES[:3])
+    posted = next(p for p in figures["pages"] if p["page"] == "public form POST")
+    assert posted["status"] == 302 and posted["runs"] == 1 and posted["median_cpu_ms"] > 0
+    assert Case.objects.count() == cases + 2  # the form's submissions are real: one case per POST
+
+
+def test_the_bare_view_exists_only_in_the_loadtest_configuration(client, settings):
+    with pytest.raises(Resolver404):
+        resolve("/bench/bare/")
+    assert client.get("/bench/bare/").status_code == 404
+    settings.ROOT_URLCONF = "governance.loadtest.urls"
+    assert client.get("/bench/bare/").content == b"ok"
 
 
 def test_seeded_dashboards_run_the_same_queries_at_two_sizes(client):
@@ -111,7 +161,7 @@ def test_seeded_dashboards_run_the_same_queries_at_two_sizes(client):
         return result
 
     small = counts()
-    _add_cases(area, 700)  # more rows, the same tree
+    _add_cases(area, 300)  # more rows, the same tree
     assert counts() == small
 
 
@@ -131,7 +181,7 @@ def _add_cases(area: Unit, count: int) -> None:
     gen = benchmark.Generator(found, cases=count, months=3, rng=rng, now=timezone.now())
     loaded = benchmark.Loaded()
     benchmark._load_cases(gen, count, loaded, lambda message: None)
-    assert loaded.cases == count
+    assert loaded.rows["case"] == count
 
 
 def test_seeded_dashboard_scores_are_the_rates_of_the_current_and_frozen_months():

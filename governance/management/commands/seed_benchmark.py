@@ -26,7 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=100_000, help="How many cases (default 100000).")
         parser.add_argument("--months", type=int, default=24, help="Over how many months, up to now (default 24).")
         parser.add_argument("--streets", type=int, default=benchmark.Shape.streets,
-                            help="Streets in the area; each has 8 communities of 4 grids (default 10).")
+                            help=f"Streets in the area (default {benchmark.Shape.streets}).")
+        parser.add_argument("--communities", type=int, default=benchmark.Shape.communities,
+                            help=f"Communities in each street (default {benchmark.Shape.communities}).")
+        parser.add_argument("--buildings", type=int, default=benchmark.Shape.buildings,
+                            help=f"Buildings in each of a community's {benchmark.Shape.grids} grids "
+                                 f"(default {benchmark.Shape.buildings}).")
         parser.add_argument("--seed", type=int, default=2024, help="Random seed: the same seed gives the same data.")
         parser.add_argument("--reset", action="store_true",
                             help="Remove a benchmark area loaded before (refused if other cases exist).")
@@ -34,8 +39,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_benchmark creates accounts with a published password: it refuses to run with DEBUG off.")
-        if options["cases"] < 1 or options["months"] < 1 or options["streets"] < 1:
-            raise CommandError("--cases, --months and --streets must be at least 1.")
+        sizes = ("cases", "months", "streets", "communities", "buildings")
+        if min(options[name] for name in sizes) < 1:
+            raise CommandError("--cases, --months, --streets, --communities and --buildings must be at least 1.")
         ensure_database(self.stdout.write)
         call_command("migrate", verbosity=0)
         if benchmark.area_exists():
@@ -48,14 +54,15 @@ class Command(BaseCommand):
         started = time.perf_counter()
         loaded = benchmark.seed(
             cases=options["cases"], months=options["months"], random_seed=options["seed"],
-            shape=benchmark.Shape(streets=options["streets"]), out=self.stdout.write,
+            shape=benchmark.Shape(streets=options["streets"], communities=options["communities"],
+                                  buildings=options["buildings"]),
+            out=self.stdout.write,
         )
         seconds = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self.stdout.write(self.style.SUCCESS(
-            f"Loaded {loaded.cases} cases, {loaded.events} timeline events, {loaded.contacts} contacts, "
-            f"{loaded.visits} ratings, {loaded.supervisions} supervisions; {loaded.frozen_months} months frozen "
-            f"in {seconds:.0f} s ({loaded.cases / max(seconds, 0.001):.0f} cases/s), peak memory {peak:.0f} MB."
+            f"Loaded {loaded.summary()}; {loaded.frozen_months} months frozen in {seconds:.0f} s "
+            f"({loaded.cases / max(seconds, 0.001):.0f} cases/s), peak memory {peak:.0f} MB."
         ))
 
 
