@@ -235,7 +235,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "portal.security": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "portal.security": {"level": "INFO"},
+        "axes": {"level": "WARNING"},  # every login at INFO; failures and lockouts are in the security log
+    },
 }
 # The security log is also written as lines to this file when set (append-only on disk too
 # with `chattr +a`; rotate with logrotate's copytruncate or WatchedFileHandler's reopen).

@@ -94,6 +94,10 @@ class Project(models.Model):
         Meeting, verbose_name=_("from the meeting"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="sourced_projects",
     )
+    source_theme = models.ForeignKey(
+        "governance.Theme", verbose_name=_("from the monthly theme"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="projects",
+    )
     cases = models.ManyToManyField(Case, verbose_name=_("cases"), blank=True, related_name="projects")
     meetings = models.ManyToManyField(Meeting, verbose_name=_("meetings"), blank=True, related_name="projects")
     whistles = models.ManyToManyField(Whistle, verbose_name=_("whistles"), blank=True, related_name="projects")

@@ -21,6 +21,7 @@ from volunteers.models import Suggestion
 from ..coordination.forms import DateInput, PersonChoiceField, own_units
 from ..coordination.selectors import scoped, visible_meetings
 from ..models import Project
+from ..themes.selectors import visible_themes
 
 
 class ProjectForm(forms.Form):
@@ -42,6 +43,7 @@ class ProjectForm(forms.Form):
     source = forms.ChoiceField(label=_("Found by"), choices=Project.Source.choices)
     source_suggestion = forms.ModelChoiceField(label=_("From the suggestion"), queryset=None, required=False)
     source_meeting = forms.ModelChoiceField(label=_("From the meeting"), queryset=None, required=False)
+    source_theme = forms.ModelChoiceField(label=_("From the monthly theme"), queryset=None, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,6 +57,7 @@ class ProjectForm(forms.Form):
         suggestions = scoped(Suggestion.objects.all(), user, path_field="unit_path")
         self.fields["source_suggestion"].queryset = suggestions.order_by("-submitted_at")
         self.fields["source_meeting"].queryset = visible_meetings(user).order_by("-starts_at")
+        self.fields["source_theme"].queryset = visible_themes(user).order_by("-month", "-pk")
 
     def clean(self):
         data = super().clean()

@@ -30,6 +30,7 @@ from volunteers.models import Suggestion
 from ..coordination.selectors import scoped, visible_meetings, visible_whistles, within
 from ..coordination.services.common import ensure_perm, ensure_within, required
 from ..models import Meeting, Project, ProjectEvent, ProjectUpdate, Whistle
+from ..themes.selectors import visible_themes
 
 S = Project.Status
 # Where an item may go from each status; done and cancelled are final.
@@ -41,7 +42,7 @@ MOVES = {
 }
 EDITABLE = (
     "title", "description", "unit", "owner_user", "owner_department", "owner_unit", "deadline", "budget",
-    "weight", "source", "source_suggestion", "source_meeting",
+    "weight", "source", "source_suggestion", "source_meeting", "source_theme",
 )
 
 
@@ -125,6 +126,9 @@ def _check_sources(by, data: dict) -> None:
     meeting: Meeting | None = data.get("source_meeting")
     if meeting is not None and not visible_meetings(by).filter(pk=meeting.pk).exists():
         raise ValidationError({"source_meeting": _("A meeting you cannot see was chosen.")})
+    theme = data.get("source_theme")
+    if theme is not None and not visible_themes(by).filter(pk=theme.pk).exists():
+        raise ValidationError({"source_theme": _("A theme you cannot see was chosen.")})
 
 
 @transaction.atomic

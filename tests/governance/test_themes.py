@@ -184,3 +184,19 @@ def test_theme_pages_query_counts_do_not_grow(client, theme, street_director, st
     load(45)
     assert query_count(client, theme.get_absolute_url()) == detail
     assert query_count(client, reverse("proactive:themes")) == listing
+
+
+def test_a_list_item_found_by_a_theme_links_back_to_it_and_a_hidden_theme_is_refused(
+    theme, street_director, street, sibling_street,
+):
+    from django.core.exceptions import ValidationError
+
+    from tests.governance.test_projects import new_project
+
+    item = new_project(street_director, street, title="星城二里建充电桩", source="theme", source_theme=theme)
+    assert list(theme.projects.all()) == [item]
+
+    sibling_director = staff(sibling_street, Role.DIRECTOR)
+    with pytest.raises(ValidationError) as refused:
+        new_project(sibling_director, sibling_street, title="借用主题", source="theme", source_theme=theme)
+    assert "source_theme" in refused.value.message_dict
