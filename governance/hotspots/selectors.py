@@ -190,7 +190,8 @@ def monthly_counts(unit: Unit, months: list[date], *, level: str) -> QuerySet:
     """One grouped query: (location, building?, category, count per month …)."""
     bounds = [rates.month_bounds(month) for month in months]
     counts = {
-        f"m{i}": Count("pk", filter=Q(received_at__gte=start, received_at__lt=end))
+        # Counting a column of the covering index (not the key) lets PostgreSQL read that index alone.
+        f"m{i}": Count("received_at", filter=Q(received_at__gte=start, received_at__lt=end))
         for i, (start, end) in enumerate(bounds)
     }
     keys = ["location_unit_id", "category_id"]
