@@ -285,11 +285,14 @@ def _owner(paths: dict[str, Unit]):
     return find
 
 
-def totals_by_unit(user, unit: Unit, children: list[Unit], period: Period) -> tuple[Totals, dict[int, Totals]]:
+def totals_by_unit(
+    user, unit: Unit, children: list[Unit], period: Period, *, with_teams: bool = True
+) -> tuple[Totals, dict[int, Totals]]:
     """Volunteers, party members, person-times and hours under ``unit`` and each of its children.
 
-    Three grouped queries (volunteers and ledger by unit path, teams by unit path); rows are
-    folded onto the child each path lies under, so the work grows with the tree only.
+    Three grouped queries (volunteers and ledger by unit path, teams by unit path — skipped
+    without ``with_teams``); rows are folded onto the child each path lies under, so the work
+    grows with the tree only.
     """
     overall, rows = Totals(), {child.pk: Totals() for child in children}
     owner = _owner({child.path: child for child in children})
@@ -305,6 +308,8 @@ def totals_by_unit(user, unit: Unit, children: list[Unit], period: Period) -> tu
         fold(row["unit_path"], volunteers=row["n"], party_members=row["party"])
     for row in ledger_under(user, unit, period).values("unit_path").annotate(m=Sum("minutes"), t=Sum("times")):
         fold(row["unit_path"], minutes=row["m"], times=row["t"])
+    if not with_teams:
+        return overall, rows
     teams = visible_teams(user).filter(unit__path__startswith=unit.path, active=True).order_by()
     for row in teams.values("unit__path").annotate(n=Count("pk", distinct=True), members=Count("memberships")):
         fold(row["unit__path"], teams=row["n"], members=row["members"])
