@@ -304,10 +304,15 @@ def totals_by_unit(
             rows[child.pk].add(**values)
 
     people = visible_volunteers(user).filter(unit_path__startswith=unit.path, status=V.ACTIVE).order_by()
-    for row in people.values("unit_path").annotate(n=Count("pk"), party=Count("pk", filter=Q(party_member=True))):
-        fold(row["unit_path"], volunteers=row["n"], party_members=row["party"])
-    for row in ledger_under(user, unit, period).values("unit_path").annotate(m=Sum("minutes"), t=Sum("times")):
-        fold(row["unit_path"], minutes=row["m"], times=row["t"])
+    ledger = ledger_under(user, unit, period)
+    # Without children only the unit's totals are asked for: no rows per unit path to group and fold.
+    by_path = ("unit_path",) if children else ()
+    counts = {"n": Count("pk"), "party": Count("pk", filter=Q(party_member=True))}
+    for row in people.values(*by_path).annotate(**counts) if by_path else [people.aggregate(**counts)]:
+        fold(row.get("unit_path", unit.path), volunteers=row["n"], party_members=row["party"])
+    sums = {"m": Sum("minutes"), "t": Sum("times")}
+    for row in ledger.values(*by_path).annotate(**sums) if by_path else [ledger.aggregate(**sums)]:
+        fold(row.get("unit_path", unit.path), minutes=row["m"], times=row["t"])
     if not with_teams:
         return overall, rows
     teams = visible_teams(user).filter(unit__path__startswith=unit.path, active=True).order_by()
