@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from communities import panels
+from communities.pages import add_service_errors
 from communities.selectors import visible_units
 
 from .. import selectors, services
@@ -114,15 +115,6 @@ def case_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
 def _only_hidden_errors(form: forms.Form) -> bool:
     hidden = {field.name for field in form.hidden_fields()}
     return bool(form.errors) and set(form.errors) <= hidden
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (or on the form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 @require_safe

@@ -11,13 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from communities.pages import add_service_errors
 from communities.selectors import visible_buildings, visible_units
 
 from .. import selectors, services
 from ..forms_staff import IntakeForm
 from ..models import Case
 from ..queries_staff import with_deadlines
-from .case import add_service_errors
 
 TEMPLATE = "cases/intake.html"
 

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from django import forms
-from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from communities.models import Unit
+from communities.pages import PAGE_SIZE, add_service_errors, page_of  # noqa: F401  (re-exported to the views)
 from communities.selectors import tree_roots, visible_units
 
 from ..forms import PeriodForm
 from ..selectors import Period
-
-PAGE_SIZE = 50
-
-
-def page_of(request: HttpRequest, rows: QuerySet, size: int = PAGE_SIZE) -> Page:
-    return Paginator(rows, size).get_page(request.GET.get("page"))
 
 
 def focus_unit(request: HttpRequest) -> Unit | None:
@@ -35,15 +26,6 @@ def focus_unit(request: HttpRequest) -> Unit | None:
             raise Http404 from None
     roots = tree_roots(request.user)
     return roots[0] if roots else None
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (or on the form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def period_form(request: HttpRequest) -> tuple[PeriodForm, Period, Unit | None]:

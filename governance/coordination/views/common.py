@@ -1,23 +1,5 @@
-"""What every coordination view shares: putting a service's refusal on the form."""
+"""What every coordination view shares (defined once for every app in ``communities.pages``)."""
 
-from __future__ import annotations
+from communities.pages import PAGE_SIZE, add_service_errors, page_of
 
-from django import forms
-from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
-from django.http import HttpRequest
-
-PAGE_SIZE = 50
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (or on the form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
-
-
-def page_of(request: HttpRequest, rows) -> Page:
-    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+__all__ = ["PAGE_SIZE", "add_service_errors", "page_of"]
