@@ -15,7 +15,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -159,7 +159,19 @@ class ImportResult:
 
 
 def read_table(upload, *, max_rows: int = MAX_ROWS, max_size: int = MAX_FILE_SIZE) -> list[RawRow]:
-    """The data rows of an uploaded file, keyed by column key."""
+    """The data rows of an uploaded 12345 file, keyed by column key."""
+    return read_keyed_table(upload, COLUMNS, HEADER_ALIASES, max_rows=max_rows, max_size=max_size)
+
+
+def read_keyed_table(
+    upload, columns: Sequence[Column], aliases: dict[str, str], *, max_rows: int, max_size: int = MAX_FILE_SIZE,
+    anchors: int = 1,
+) -> list[RawRow]:
+    """The data rows of an uploaded CSV (UTF-8 or GBK) or .xlsx file, keyed by the columns' keys.
+
+    Shared by every import. The header row is the first of the top rows that holds the first
+    ``anchors`` columns' headers (after ``aliases``); required columns must all be there.
+    """
     if upload.size > max_size:
         raise ImportFileError(str(_("The file is larger than 5 MB.")))
     data = upload.read()
@@ -167,7 +179,7 @@ def read_table(upload, *, max_rows: int = MAX_ROWS, max_size: int = MAX_FILE_SIZ
     if name.endswith(".xls") and not data.startswith(b"PK"):
         raise ImportFileError(str(_("Old .xls files cannot be read: save the sheet as .xlsx or CSV.")))
     table = _xlsx_rows(data, max_rows) if data.startswith(b"PK\x03\x04") else _csv_rows(data)
-    return _keyed_rows(table, max_rows)
+    return _keyed_rows(table, columns, aliases, max_rows=max_rows, anchors=anchors)
 
 
 def _csv_rows(data: bytes) -> Iterable[tuple[int, list[Any]]]:
@@ -212,26 +224,29 @@ def _xlsx_rows(data: bytes, max_rows: int) -> Iterable[tuple[int, list[Any]]]:
         workbook.close()
 
 
-def _normalise_header(cell: Any) -> str:
+def _normalise_header(cell: Any, aliases: dict[str, str]) -> str:
     text = re.sub(r"\s+", "", str(cell or "")).replace("\ufeff", "").rstrip("*＊")
-    return HEADER_ALIASES.get(text, text)
+    return aliases.get(text, text)
 
 
-def _keyed_rows(table: Iterable[tuple[int, list[Any]]], max_rows: int) -> list[RawRow]:
+def _keyed_rows(
+    table: Iterable[tuple[int, list[Any]]], columns: Sequence[Column], aliases: dict[str, str], *, max_rows: int,
+    anchors: int,
+) -> list[RawRow]:
     rows = iter(table)
     positions = None
     for index, row in rows:
-        headers = [_normalise_header(cell) for cell in row]
-        if COLUMNS[0].header in headers:
-            positions = {col.key: headers.index(col.header) for col in COLUMNS if col.header in headers}
+        headers = [_normalise_header(cell, aliases) for cell in row]
+        if all(col.header in headers for col in columns[:anchors]):
+            positions = {col.key: headers.index(col.header) for col in columns if col.header in headers}
             break
         if index >= HEADER_SEARCH_ROWS:
             break
     if positions is None:
         raise ImportFileError(
-            str(_("No header row with “%(header)s” found in the first rows.") % {"header": COLUMNS[0].header})
+            str(_("No header row with “%(header)s” found in the first rows.") % {"header": columns[0].header})
         )
-    missing = [col.header for col in COLUMNS if col.required and col.key not in positions]
+    missing = [col.header for col in columns if col.required and col.key not in positions]
     if missing:
         raise ImportFileError(str(_("Required columns are missing: %(columns)s") % {"columns": "、".join(missing)}))
     result = []

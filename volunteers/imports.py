@@ -14,18 +14,17 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms_public import MOBILE_RE, normalise_mobile
+from cases.imports import ImportFileError  # noqa: F401  (re-exported: the roster views catch it)
 from cases.imports import (
-    HEADER_SEARCH_ROWS, MAX_FILE_SIZE, ImportFileError, RawRow, RowError, _csv_rows, _Invalid, _text,
-    _xlsx_rows, parse_datetime,
+    MAX_FILE_SIZE, Column, RawRow, RowError, _Invalid, _text, parse_datetime, read_keyed_table,
 )
 from communities.models import Building, Unit
 from communities.selectors import EVERYWHERE, subtree_paths
@@ -36,15 +35,6 @@ MAX_ROWS = 1000  # adding a volunteer costs ~7 queries (4 s per 1000 rows on SQL
 LIST_SEPARATORS = re.compile(r"[、,，;；/／\s]+")
 YES = {"是", "党员", "中共党员", "y", "yes", "1", "true", "√"}
 NO = {"否", "不是", "非党员", "群众", "n", "no", "0", "false", ""}
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str  # a file format, never translated
-    required: bool
-    help: Promise
-    example: str
 
 
 COLUMNS: list[Column] = [
@@ -106,53 +96,9 @@ class ImportResult:
 # ---------------------------------------------------------------- reading
 
 
-def _normalise_header(cell: Any) -> str:
-    text = re.sub(r"\s+", "", str(cell or "")).replace("\ufeff", "").rstrip("*＊")
-    return HEADER_ALIASES.get(text, text)
-
-
 def read_table(upload, *, max_rows: int = MAX_ROWS, max_size: int = MAX_FILE_SIZE) -> list[RawRow]:
-    if upload.size > max_size:
-        raise ImportFileError(str(_("The file is larger than 5 MB.")))
-    data = upload.read()
-    name = (getattr(upload, "name", "") or "").lower()
-    if name.endswith(".xls") and not data.startswith(b"PK"):
-        raise ImportFileError(str(_("Old .xls files cannot be read: save the sheet as .xlsx or CSV.")))
-    table = _xlsx_rows(data, max_rows) if data.startswith(b"PK\x03\x04") else _csv_rows(data)
-    return _keyed_rows(table, max_rows)
-
-
-def _header_positions(table: Iterable[tuple[int, list[Any]]]) -> dict[str, int]:
-    for index, row in table:
-        headers = [_normalise_header(cell) for cell in row]
-        if COLUMNS[0].header in headers and COLUMNS[1].header in headers:
-            return {col.key: headers.index(col.header) for col in COLUMNS if col.header in headers}
-        if index >= HEADER_SEARCH_ROWS:
-            break
-    raise ImportFileError(
-        str(_("No header row with “%(header)s” found in the first rows.") % {"header": COLUMNS[0].header})
-    )
-
-
-def _keyed_rows(table: Iterable[tuple[int, list[Any]]], max_rows: int) -> list[RawRow]:
-    rows = iter(table)
-    positions = _header_positions(rows)
-    missing = [col.header for col in COLUMNS if col.required and col.key not in positions]
-    if missing:
-        raise ImportFileError(str(_("Required columns are missing: %(columns)s") % {"columns": "、".join(missing)}))
-    result = []
-    for index, row in rows:
-        cells = {key: row[pos] if pos < len(row) else None for key, pos in positions.items()}
-        if all(_text(value) == "" for value in cells.values()):
-            continue
-        result.append(RawRow(number=index, cells=cells))
-        if len(result) > max_rows:
-            raise ImportFileError(
-                str(_("A file may hold at most %(count)d rows: split it in parts.") % {"count": max_rows})
-            )
-    if not result:
-        raise ImportFileError(str(_("The file has a header but no rows.")))
-    return result
+    """The roster's rows keyed by column key (the header row holds at least the name and phone headers)."""
+    return read_keyed_table(upload, COLUMNS, HEADER_ALIASES, max_rows=max_rows, max_size=max_size, anchors=2)
 
 
 # ---------------------------------------------------------------- validating
