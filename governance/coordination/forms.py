@@ -16,21 +16,20 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.forms_staff import DateInput, DateTimeInput, UnitChoiceField
 from communities.models import PATH_SEPARATOR, Building, Unit
-from communities.selectors import visible_departments, visible_partners, visible_posts
+from communities.selectors import scope, visible_departments, visible_partners, visible_posts
 
 from ..models import ActionItem, AgendaItem, Ballot, Decision, Elector, Meeting, Participant, Poll, Summons, Whistle
 from ..models.polls import validate_fraction
-from . import selectors
 from .services.meetings import ACTION_MOVES
 
 
 def own_units(user):
     """Units in the user's own subtrees (where they may act), tree order."""
-    return selectors.scoped(Unit.objects.all(), user, path_field="path").order_by("path")
+    return scope(Unit.objects.all(), user, path_field="path").order_by("path")
 
 
 def own_buildings(user):
-    return selectors.scoped(Building.objects.select_related("unit"), user, path_field="unit__path").order_by(
+    return scope(Building.objects.select_related("unit"), user, path_field="unit__path").order_by(
         "unit__path", "name"
     )
 

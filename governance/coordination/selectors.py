@@ -37,7 +37,7 @@ from cases.models import Case, DayTally
 from cases.rates import month_bounds, month_start, next_month
 from cases.selectors import FINISHED, case_roots, visible_cases
 from communities.models import Unit
-from communities.selectors import EVERYWHERE, granted_q, scope, subtree_paths
+from communities.selectors import EVERYWHERE, granted_q, scope
 
 from ..models import ActionItem, AgendaItem, Ballot, Decision, Elector, Meeting, Poll, Summons, Whistle
 from .consent import Outcome, Tally, evaluate
@@ -48,19 +48,6 @@ AREA_SUM = DecimalField(max_digits=14, decimal_places=2)
 
 
 # ---------------------------------------------------------------- scoping
-
-
-def scoped(queryset: QuerySet, user, *, path_field: str, grant_perm: str | None = None) -> QuerySet:
-    """``communities.selectors.scope``, except that liaison posts open no subtree (as for cases)."""
-    roots = case_roots(user)
-    if roots is EVERYWHERE or roots == subtree_paths(user):
-        return scope(queryset, user, path_field=path_field, grant_perm=grant_perm)
-    condition = Q(pk__in=[])
-    for root in roots:
-        condition |= Q(**{f"{path_field}__startswith": root})
-    if grant_perm:
-        condition |= granted_q(user, queryset.model, grant_perm)
-    return queryset.filter(condition)
 
 
 def within(user, unit: Unit) -> bool:
@@ -75,11 +62,11 @@ def visible_whistles(user) -> QuerySet[Whistle]:
 
 
 def visible_meetings(user) -> QuerySet[Meeting]:
-    return scoped(Meeting.objects.all(), user, path_field="unit_path", grant_perm="governance.view_meeting")
+    return scope(Meeting.objects.all(), user, path_field="unit_path", grant_perm="governance.view_meeting")
 
 
 def visible_action_items(user) -> QuerySet[ActionItem]:
-    own = scoped(ActionItem.objects.all(), user, path_field="unit_path")
+    own = scope(ActionItem.objects.all(), user, path_field="unit_path")
     if case_roots(user) is EVERYWHERE or not user.is_authenticated:
         return own
     granted = Meeting.objects.filter(granted_q(user, Meeting, "governance.view_meeting")).values("pk")
@@ -87,7 +74,7 @@ def visible_action_items(user) -> QuerySet[ActionItem]:
 
 
 def visible_polls(user) -> QuerySet[Poll]:
-    return scoped(Poll.objects.all(), user, path_field="unit_path")
+    return scope(Poll.objects.all(), user, path_field="unit_path")
 
 
 # ---------------------------------------------------------------- whistles

@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from cases.forms_staff import UnitChoiceField
 from cases.uploads import validate_photos
 from communities.models import Unit
-from communities.selectors import visible_departments, visible_posts
+from communities.selectors import scope, visible_departments, visible_posts
 from volunteers.models import Suggestion
 
 from ..coordination.forms import DateInput, PersonChoiceField, own_units
-from ..coordination.selectors import scoped, visible_meetings
+from ..coordination.selectors import visible_meetings
 from ..models import Project
 from ..themes.selectors import visible_themes
 
@@ -54,7 +54,7 @@ class ProjectForm(forms.Form):
         self.fields["unit"].queryset = own_units(user)
         self.fields["owner_unit"].queryset = own_units(user)
         self.fields["owner_department"].queryset = visible_departments(user).order_by("name")
-        suggestions = scoped(Suggestion.objects.all(), user, path_field="unit_path")
+        suggestions = scope(Suggestion.objects.all(), user, path_field="unit_path")
         self.fields["source_suggestion"].queryset = suggestions.order_by("-submitted_at")
         self.fields["source_meeting"].queryset = visible_meetings(user).order_by("-starts_at")
         self.fields["source_theme"].queryset = visible_themes(user).order_by("-month", "-pk")

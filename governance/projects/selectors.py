@@ -1,7 +1,7 @@
 """Reads of the livelihood project list that pages, the API, admin and dashboards share.
 
-Scoping is the portal's one rule (``communities.selectors.scope`` on ``unit_path``, through
-``coordination.selectors.scoped`` so a liaison's post opens no subtree, as for cases).
+Scoping is the portal's one rule (``communities.selectors.scope`` on ``unit_path``; a liaison's
+post opens no subtree there, as for cases).
 
 For the tier dashboards (a fixed number of queries whatever the data size):
 
@@ -24,15 +24,16 @@ from django.utils import timezone
 
 from cases.rates import current_month, month_start, next_month
 from communities.models import PATH_SEPARATOR, Unit
+from communities.selectors import scope
 
-from ..coordination.selectors import _bucket, rate, scoped
+from ..coordination.selectors import _bucket, rate
 from ..models import Project, ProjectUpdate
 
 S = Project.Status
 
 
 def visible_projects(user) -> QuerySet[Project]:
-    return scoped(Project.objects.all(), user, path_field="unit_path")
+    return scope(Project.objects.all(), user, path_field="unit_path")
 
 
 # ---------------------------------------------------------------- the 月更新 rule

@@ -24,10 +24,10 @@ from cases.selectors import visible_cases
 from cases.services import IllegalTransition, record
 from cases.uploads import ValidatedPhoto
 from communities.models import Department, Unit
-from communities.selectors import visible_departments, visible_posts
+from communities.selectors import scope, visible_departments, visible_posts
 from volunteers.models import Suggestion
 
-from ..coordination.selectors import scoped, visible_meetings, visible_whistles, within
+from ..coordination.selectors import visible_meetings, visible_whistles, within
 from ..coordination.services.common import ensure_perm, ensure_within, required
 from ..models import Meeting, Project, ProjectEvent, ProjectUpdate, Whistle
 from ..themes.selectors import visible_themes
@@ -99,7 +99,7 @@ def _checked_fields(by, data: dict, *, parent: Project | None) -> dict:
         raise ValidationError({"owner_department": _("Choose a department or a unit as the owner, not both.")})
     if department is not None and not visible_departments(by).filter(pk=department.pk).exists():
         raise ValidationError({"owner_department": _("A department you cannot call on was chosen.")})
-    if owner_unit is not None and not scoped(Unit.objects.filter(pk=owner_unit.pk), by, path_field="path").exists():
+    if owner_unit is not None and not scope(Unit.objects.filter(pk=owner_unit.pk), by, path_field="path").exists():
         raise ValidationError({"owner_unit": _("A unit outside your part of the tree was chosen.")})
     person = data.get("owner_user")
     if person is not None and not (
@@ -120,7 +120,7 @@ def _checked_fields(by, data: dict, *, parent: Project | None) -> dict:
 
 def _check_sources(by, data: dict) -> None:
     suggestion: Suggestion | None = data.get("source_suggestion")
-    if suggestion is not None and not scoped(Suggestion.objects.filter(pk=suggestion.pk), by,
+    if suggestion is not None and not scope(Suggestion.objects.filter(pk=suggestion.pk), by,
                                              path_field="unit_path").exists():
         raise ValidationError({"source_suggestion": _("A suggestion you cannot see was chosen.")})
     meeting: Meeting | None = data.get("source_meeting")

@@ -19,8 +19,8 @@ from django.db.models import Count, Q, QuerySet
 from cases import rates
 from cases.models import Case
 from communities.models import PATH_SEPARATOR
+from communities.selectors import scope
 
-from ..coordination.selectors import scoped
 from ..models import Theme, ThemeCase, ThemeEvent
 
 MONTHS_BEFORE = 6
@@ -28,7 +28,7 @@ MONTHS_AFTER = 6
 
 
 def visible_themes(user) -> QuerySet[Theme]:
-    return scoped(Theme.objects.all(), user, path_field="unit_path")
+    return scope(Theme.objects.all(), user, path_field="unit_path")
 
 
 def theme_list(user) -> QuerySet[Theme]:

@@ -12,8 +12,8 @@ from datetime import date
 from django.db.models import Max, Min, Q, QuerySet
 
 from communities.models import Unit
+from communities.selectors import scope
 
-from ..coordination.selectors import scoped
 from ..models import CareNeed, Visit
 
 VISIT_RELATED = (
@@ -23,11 +23,11 @@ VISIT_RELATED = (
 
 
 def visible_needs(user) -> QuerySet[CareNeed]:
-    return scoped(CareNeed.objects.all(), user, path_field="unit_path")
+    return scope(CareNeed.objects.all(), user, path_field="unit_path")
 
 
 def visible_visits(user) -> QuerySet[Visit]:
-    return scoped(Visit.objects.all(), user, path_field="need__unit_path")
+    return scope(Visit.objects.all(), user, path_field="need__unit_path")
 
 
 def open_visits(user, *, today: date, overdue_only: bool = False) -> QuerySet[Visit]:

@@ -15,7 +15,7 @@ from cases.models import Case
 from cases.selectors import visible_cases
 from cases.services import IllegalTransition, record
 from communities.models import Building, Department, PartnerOrganisation, Unit
-from communities.selectors import visible_departments, visible_partners
+from communities.selectors import scope, visible_departments, visible_partners
 
 from .. import groups, selectors
 from ...models import ActionItem, ActionUpdate, AgendaItem, Decision, Meeting, Participant
@@ -192,7 +192,7 @@ def _owner(by, *, owner_user, owner_department, owner_partner, owner_unit) -> di
         raise ValidationError({"owner_department": _("A department you cannot call on was chosen.")})
     if owner_partner is not None and not visible_partners(by).filter(pk=owner_partner.pk).exists():
         raise ValidationError({"owner_partner": _("A partner organisation you cannot call on was chosen.")})
-    if owner_unit is not None and not selectors.scoped(Unit.objects.filter(pk=owner_unit.pk), by, path_field="path").exists():
+    if owner_unit is not None and not scope(Unit.objects.filter(pk=owner_unit.pk), by, path_field="path").exists():
         raise ValidationError({"owner_unit": _("A unit outside your part of the tree was chosen.")})
     return owners
 
