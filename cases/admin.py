@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from communities.admin_scoping import ScopedAdminMixin, register_choices
+from communities.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, register_choices
 from communities.models import Unit
 from communities.selectors import posts_of
 
@@ -69,19 +69,10 @@ class CategoryAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj) and _edits_taxonomy(request)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         # Whoever may see the case may see its history: the case itself was scoped.
@@ -150,7 +141,7 @@ class PhoneRevealInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Read-only: state changes go through the services (and so through the timeline)."""
 
     scope_path_field = "unit_path"
@@ -193,12 +184,3 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: Case) -> str:
         return obj.masked_phone
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

@@ -16,7 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import selectors, services
-from .admin_scoping import MissingIs404Mixin, ScopedAdminMixin, ScopedInlineMixin, administrable_users
+from .admin_scoping import (
+    MissingIs404Mixin, ReadOnlyAdminMixin, ScopedAdminMixin, ScopedInlineMixin, administrable_users,
+)
 from .models import Building, Department, Household, PartnerOrganisation, Post, SecurityEvent, Stairwell, Unit
 
 User = get_user_model()
@@ -311,7 +313,7 @@ class UserAdmin(MissingIs404Mixin, DjangoUserAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(MissingIs404Mixin, admin.ModelAdmin):
+class SecurityEventAdmin(ReadOnlyAdminMixin, MissingIs404Mixin, admin.ModelAdmin):
     """The security log, read-only, for administrators: entries about people in their subtree."""
 
     list_display = ("at", "kind", "username", "ip", "method", "path")
@@ -323,12 +325,3 @@ class SecurityEventAdmin(MissingIs404Mixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return selectors.visible_security_events(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

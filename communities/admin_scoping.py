@@ -81,6 +81,20 @@ class _ScopedChoicesMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+class ReadOnlyAdminMixin:
+    """Rows written only by the services (timelines, ledgers, logs): looked at here, never changed.
+    For model admins and inlines alike."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 class MissingIs404Mixin:
     """An object outside the subtree (or gone) answers 404 on its change, delete, history
     and password pages, as on every other page of the portal; Django's admin would

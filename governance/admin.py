@@ -12,7 +12,9 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from communities.admin_scoping import MissingIs404Mixin, ScopedAdminMixin, ScopedInlineMixin, register_choices
+from communities.admin_scoping import (
+    MissingIs404Mixin, ReadOnlyAdminMixin, ScopedAdminMixin, ScopedInlineMixin, register_choices,
+)
 
 from .coordination import selectors
 from .projects import admin as _projects_admin  # noqa: F401  (registers the project list)
@@ -25,24 +27,13 @@ register_choices(Meeting, selectors.visible_meetings)
 register_choices(Poll, selectors.visible_polls)
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
 
 
-class ScopedReadOnlyAdmin(MissingIs404Mixin, ReadOnlyMixin, admin.ModelAdmin):
+class ScopedReadOnlyAdmin(MissingIs404Mixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """A read-only admin whose rows come from a coordination selector (``visible``)."""
 
     visible = None
@@ -143,7 +134,7 @@ class ThemeEventInline(ReadOnlyInline):
 
 
 @admin.register(Theme)
-class ThemeAdmin(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class ThemeAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: themes are adopted, linked and closed on their pages (the history stays right)."""
 
     scope_path_field = "unit_path"
@@ -179,7 +170,7 @@ class CareNeedAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Visit)
-class VisitAdmin(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class VisitAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     scope_path_field = "need__unit_path"
     list_display = ("due_on", "need", "visited_on", "visitor_name", "outcome")
     list_filter = ("outcome",)

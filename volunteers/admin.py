@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from communities.admin_scoping import ScopedAdminMixin, ScopedInlineMixin, register_choices
+from communities.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedInlineMixin, register_choices
 from communities.models import Unit
 from communities.selectors import posts_of
 
@@ -34,17 +34,8 @@ def _top_tier(request: HttpRequest) -> bool:
     return user.is_superuser or any(post.unit.level == Unit.Level.AREA for post in posts_of(user))
 
 
-class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Rows written only by the services: looked at here, never changed."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Skill)

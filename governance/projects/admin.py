@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from communities.admin_scoping import ScopedAdminMixin, ScopedInlineMixin, register_choices
+from communities.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedInlineMixin, register_choices
 
 from ..models import Project, ProjectEvent, ProjectUpdate
 from .selectors import visible_projects
@@ -16,25 +16,14 @@ from .selectors import visible_projects
 register_choices(Project, visible_projects)
 
 
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class UpdateInline(_ReadOnly, ScopedInlineMixin, admin.TabularInline):
+class UpdateInline(ReadOnlyAdminMixin, ScopedInlineMixin, admin.TabularInline):
     model = ProjectUpdate
     scope_path_field = "project__unit_path"
     fields = ("on", "progress", "text", "public", "by")
     extra = 0
 
 
-class EventInline(_ReadOnly, ScopedInlineMixin, admin.TabularInline):
+class EventInline(ReadOnlyAdminMixin, ScopedInlineMixin, admin.TabularInline):
     model = ProjectEvent
     scope_path_field = "project__unit_path"
     fields = ("at", "by", "action", "from_status", "to_status", "note")
@@ -42,7 +31,7 @@ class EventInline(_ReadOnly, ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(_ReadOnly, ScopedAdminMixin, admin.ModelAdmin):
+class ProjectAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_path_field = "unit_path"
     list_display = ("title", "unit", "deadline", "status", "progress", "published_at")
     list_filter = ("status", "source")
