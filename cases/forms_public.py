@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Unit
 
+from . import reference
 from .models import Case, Category
 from .uploads import MAX_PHOTO_BYTES, MAX_PHOTOS, validate_photos
 
@@ -65,11 +66,11 @@ class PhotosField(forms.FileField):
         return validate_photos(files)
 
 
-def category_choices() -> list:
+def category_choices(categories: reference.Categories | None = None) -> list:
     """Active categories residents can pick, grouped under their parent's plain-language name."""
-    categories = list(Category.objects.filter(active=True).order_by("sort_order", "code"))
+    categories = categories or reference.Snapshot().categories()
     children: dict[int | None, list[Category]] = {}
-    for category in categories:
+    for category in categories.active:
         children.setdefault(category.parent_id, []).append(category)
     choices: list = [("", _("Choose what it is about"))]
     for top in children.get(None, []):  # a child of an inactive parent is not offered
@@ -89,13 +90,14 @@ def _leaves(categories: list[Category], children: dict) -> list[Category]:
 
 
 class PlaceLists:
-    """The units and buildings the place selects offer, loaded in a fixed number of queries."""
+    """The units and buildings the place selects offer, from the shared reference lists (no query when cached)."""
 
-    def __init__(self, *, street_id: str = "", community_id: str = "", strict: bool = False):
-        units = Unit.objects.filter(level__in=[Unit.Level.STREET, Unit.Level.COMMUNITY]).only(
-            "name", "code", "level", "parent_id", "path", "sort_order"
-        ).order_by("depth", "sort_order", "name")
-        self.units = {str(u.pk): u for u in units}
+    def __init__(
+        self, *, street_id: str = "", community_id: str = "", strict: bool = False,
+        snapshot: reference.Snapshot | None = None,
+    ):
+        snapshot = snapshot or reference.Snapshot()
+        self.units = {str(u.pk): u for u in snapshot.places()}
         self.streets = [u for u in self.units.values() if u.level == Unit.Level.STREET]
         self.communities = [u for u in self.units.values() if u.level == Unit.Level.COMMUNITY]
         self.street = self._pick(street_id, Unit.Level.STREET)
@@ -106,11 +108,7 @@ class PlaceLists:
         self.mismatch = bool(self.community and self.street and self.community.parent_id != self.street.pk)
         if self.mismatch and not strict:
             self.community = None
-        self.buildings = []
-        if self.community:
-            self.buildings = list(
-                Building.objects.filter(unit__path__startswith=self.community.path).order_by("name")
-            )
+        self.buildings = snapshot.buildings(self.community) if self.community else []
 
     def _pick(self, pk: str, level: str) -> Unit | None:
         unit = self.units.get(str(pk or ""))
@@ -179,13 +177,16 @@ class ReportForm(forms.Form):
         if not self.initial.get("submission"):
             self.initial["submission"] = uuid.uuid4().hex
         source = self.data if self.is_bound else self.initial
+        snapshot = reference.Snapshot()
         self.places = PlaceLists(
-            street_id=source.get("street", ""), community_id=source.get("community", ""), strict=self.is_bound
+            street_id=source.get("street", ""), community_id=source.get("community", ""), strict=self.is_bound,
+            snapshot=snapshot,
         )
+        self.categories = snapshot.categories()
         if not self.is_bound:
             self.initial["street"] = str(self.places.street.pk) if self.places.street else ""
             self.initial["community"] = str(self.places.community.pk) if self.places.community else ""
-        self.fields["category"].choices = category_choices()
+        self.fields["category"].choices = category_choices(self.categories)
         self.fields["street"].choices = self.places.street_choices()
         self.fields["community"].choices = self.places.community_choices()
         self.fields["building"].choices = self.places.building_choices()
@@ -201,7 +202,7 @@ class ReportForm(forms.Form):
         return bool(self.data.get("website", "").strip())
 
     def clean_category(self) -> Category:
-        return Category.objects.get(pk=self.cleaned_data["category"])
+        return self.categories.by_pk[int(self.cleaned_data["category"])]  # the choices hold active ones only
 
     def clean_resident_phone(self) -> str:
         return validate_mobile(self.cleaned_data["resident_phone"])
@@ -251,6 +252,7 @@ class ReportForm(forms.Form):
             "description": data["description"].strip(),
             "location_unit": self.location_unit,
             "building": self.building_obj,
+            "street": self.places.street,
             "address": data["address"].strip(),
             "resident_name": data["resident_name"].strip(),
             "resident_phone": data["resident_phone"],

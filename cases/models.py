@@ -245,10 +245,17 @@ class Case(models.Model):
     def save(self, *args, **kwargs) -> None:
         update_fields = kwargs.get("update_fields")
         if self.unit_id and (update_fields is None or "unit" in update_fields):
-            self.unit_path = Unit.objects.values_list("path", flat=True).get(pk=self.unit_id)
+            self.unit_path = self._unit_path()
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "unit_path"}
         super().save(*args, **kwargs)
+
+    def _unit_path(self) -> str:
+        # The unit the caller assigned is usually at hand (intake's street, dispatch's target): no query.
+        unit = self._state.fields_cache.get("unit")
+        if unit is not None and unit.pk == self.unit_id and "path" not in unit.get_deferred_fields():
+            return unit.path
+        return Unit.objects.values_list("path", flat=True).get(pk=self.unit_id)
 
     @property
     def masked_phone(self) -> str:

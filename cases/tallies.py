@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 
@@ -85,6 +85,40 @@ def refresh(*keys: Keys) -> None:
             _refresh_day(day, unit, units[unit])
         for month, unit, category in sorted({key.category_key for key in keys}):
             _refresh_category(month, unit, units[unit], category)
+
+
+def count_new(case: Case) -> None:
+    """Add a case just created to its day and category tallies: one upsert each, no recount.
+
+    A new case counts as received and, unless excluded, dispatched; one that arrives already
+    contacted, rated or merged (an import of history) is recounted like any change. The upsert
+    locks the tally row like ``refresh`` does, so a concurrent recount either sees this case
+    committed or is followed by this increment.
+    """
+    if case.unit_id is None:
+        return
+    if case.contacted_at or case.rated_at or case.status == Case.Status.MERGED:
+        refresh(Keys(case))
+        return
+    keys = Keys(case)
+    dispatched = 0 if case.excluded_from_rates else 1
+    day_table, category_table = DayTally._meta.db_table, CategoryTally._meta.db_table
+    zeros = [name for name in RATE_COUNTS if name != "dispatched"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {day_table} (day, unit_id, unit_path, received, dispatched, {', '.join(zeros)}) "
+            f"VALUES (%s, %s, %s, 1, %s{', 0' * len(zeros)}) "
+            f"ON CONFLICT (day, unit_id) DO UPDATE SET received = {day_table}.received + 1, "
+            f"dispatched = {day_table}.dispatched + excluded.dispatched, unit_path = excluded.unit_path",
+            [keys.day, case.unit_id, case.unit_path, dispatched],
+        )
+        cursor.execute(
+            f"INSERT INTO {category_table} (month, unit_id, unit_path, category_id, received) "
+            f"VALUES (%s, %s, %s, %s, 1) "
+            f"ON CONFLICT (month, unit_id, category_id) DO UPDATE SET received = {category_table}.received + 1, "
+            f"unit_path = excluded.unit_path",
+            [rates.month_start(keys.day), case.unit_id, case.unit_path, case.category_id],
+        )
 
 
 def _refresh_day(day: date, unit_id: int, path: str) -> None:

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -27,7 +28,8 @@ from .models import Attachment, Case, ReturnVisit
 
 logger = logging.getLogger(__name__)
 
-SESSION_KEY = "cases_public.tracked"
+TRACK_COOKIE = "tracked"
+MAX_TRACKED = 20  # codes one browser follows at once (the cookie stays well under 4 kB)
 KEPT_FIELDS = ("category", "description", "street", "community", "building", "address", "unit",
                "resident_name", "resident_phone", "consent", "submission")
 THROTTLED = _(
@@ -57,24 +59,45 @@ SUBMISSION_TOKEN = re.compile(r"[0-9a-f]{32}")
 PHOTOS_AGAIN = _("Please correct the marked fields. Photos are not kept after an error: choose them again.")
 
 
-# --- the session's verified cases ------------------------------------------------------
+# --- the cases this browser verified ---------------------------------------------------
 
 
 def _track_seconds() -> int:
     return int(getattr(settings, "PUBLIC_TRACK_SESSION_SECONDS", 2 * 3600))
 
 
-def remember(request: HttpRequest, code: str) -> None:
-    """The resident proved they know this case (code + phone digits, or they just submitted it)."""
-    tracked = {c: t for c, t in request.session.get(SESSION_KEY, {}).items() if t > time.time()}
-    tracked[code] = time.time() + _track_seconds()
-    request.session.cycle_key()  # a session id planted before the proof does not inherit it
-    request.session[SESSION_KEY] = tracked
+def _tracked(request: HttpRequest) -> dict[str, float]:
+    """The cases this browser has proved it may follow: code → until when (seconds since the epoch)."""
+    try:
+        value = request.get_signed_cookie(TRACK_COOKIE, salt=TRACK_COOKIE, max_age=_track_seconds())
+    except (KeyError, signing.BadSignature):
+        return {}
+    now, tracked = time.time(), {}
+    for item in value.split(","):
+        code, _sep, until = item.partition(":")
+        if until.isdigit() and int(until) > now:
+            tracked[code] = int(until)
+    return tracked
+
+
+def remember(request: HttpRequest, response: HttpResponse, code: str) -> HttpResponse:
+    """The resident proved they know this case (code + phone digits, or they just submitted it).
+
+    Kept in a signed cookie, not the session: a submission then writes no session row, and a
+    cookie planted by someone else cannot learn the codes this browser proves (its copy never changes).
+    """
+    tracked = _tracked(request)
+    tracked[code] = int(time.time()) + _track_seconds()
+    newest = sorted(tracked.items(), key=lambda item: item[1])[-MAX_TRACKED:]
+    response.set_signed_cookie(
+        TRACK_COOKIE, ",".join(f"{c}:{until}" for c, until in newest), salt=TRACK_COOKIE,
+        max_age=_track_seconds(), secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax",
+    )
+    return response
 
 
 def remembered_codes(request: HttpRequest) -> list[str]:
-    now = time.time()
-    return [c for c, t in request.session.get(SESSION_KEY, {}).items() if t > now]
+    return list(_tracked(request))
 
 
 def _to_track_form(code: str) -> HttpResponse:
@@ -107,8 +130,7 @@ def _submit_report(request: HttpRequest) -> HttpResponse:
     if earlier == SUBMISSION_PENDING:
         return _render_report(request, ReportForm(initial=_kept(request)), error=IN_FLIGHT, status=409)
     if earlier:  # sent twice (double tap, back and resend): the first one's case, not a second
-        remember(request, earlier)
-        return redirect("cases_public:done", code=earlier)
+        return remember(request, redirect("cases_public:done", code=earlier), earlier)
     case = None
     try:
         response, case = _accept_report(request)
@@ -136,8 +158,7 @@ def _accept_report(request: HttpRequest) -> tuple[HttpResponse, Case | None]:
         form.add_error(None, error.messages)  # the service's field names need not be the form's
         return _invalid_report(request, form), None
     ratelimits.hit(request, group="report-accepted", rate=accepted_rate)
-    remember(request, case.code)
-    return redirect("cases_public:done", code=case.code), case
+    return remember(request, redirect("cases_public:done", code=case.code), case.code), case
 
 
 def _submission_key(token: str) -> str | None:
@@ -224,8 +245,7 @@ def track(request: HttpRequest) -> HttpResponse:
     if case is None:
         ratelimits.hit(request, **per_code)
         return _render_track(request, form, error=NO_MATCH)
-    remember(request, case.code)
-    return redirect("cases_public:status", code=case.code)
+    return remember(request, redirect("cases_public:status", code=case.code), case.code)
 
 
 def _render_track(request: HttpRequest, form: TrackForm, *, error=None, status: int = 200) -> HttpResponse:
@@ -325,7 +345,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_safe
 def resident_photo(request: HttpRequest, code: str, pk: int) -> FileResponse:
-    """A public photo of a case, for the resident who verified it in this session."""
+    """A public photo of a case, for the resident whose browser verified it."""
     if code not in remembered_codes(request):
         raise Http404
     attachment = get_object_or_404(Attachment, pk=pk, case__code=code, public=True)

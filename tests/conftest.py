@@ -36,6 +36,14 @@ def _migrated_data_in_transactional_tests(request):
         replay_data_migrations()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reference_lists():
+    """The form's shared lists (cases.reference) outlive a test's rolled-back rows in the local cache."""
+    from cases import reference
+
+    reference.invalidate()
+
+
 @pytest.fixture
 def area(db):
     return f.AreaFactory(name="燕山工委", code="yanshan")

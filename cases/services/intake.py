@@ -17,10 +17,15 @@ from .common import attach_photos, record
 from .rules import S
 
 
-def street_of(unit: Unit) -> Unit:
-    """The street containing ``unit`` (or the unit itself if it is the area or a street)."""
+def street_of(unit: Unit, known: Unit | None = None) -> Unit:
+    """The street containing ``unit`` (or the unit itself if it is the area or a street).
+
+    ``known``: a street the caller already holds (the form's choice), used if it does contain ``unit``.
+    """
     if unit.level in (Unit.Level.AREA, Unit.Level.STREET):
         return unit
+    if known is not None and known.level == Unit.Level.STREET and unit.path.startswith(known.path):
+        return known
     return unit.ancestors().filter(level=Unit.Level.STREET).first() or unit
 
 
@@ -62,6 +67,7 @@ def _validate_intake(
 def intake(
     *, source: str, category: Category, title: str, description: str, location_unit: Unit,
     kind: str = Case.Kind.HELP, urgency: str | None = None, building: Building | None = None,
+    street: Unit | None = None,
     address: str = "", resident_name: str = "", resident_phone: str = "", consent: bool = False,
     received_at: datetime | None = None, hotline_order_no: str | None = None,
     contact_due_at: datetime | None = None, resolve_due_at: datetime | None = None,
@@ -78,10 +84,11 @@ def intake(
             return existing
     _validate_intake(source, category, title, description, kind, urgency, consent, resident_phone, location_unit)
     place = _intake_place(location_unit, building)
-    street = street_of(place)
+    street = street_of(place, known=street)
     urgency = urgency or category.default_urgency
     received_at = received_at or timezone.now()
-    contact_due, resolve_due = deadlines.due_dates(category, urgency, received_at)
+    if contact_due_at is None or resolve_due_at is None:
+        contact_due, resolve_due = deadlines.due_dates(category, urgency, received_at)
     case = Case(
         source=source, kind=kind, category=category, urgency=urgency, title=title.strip(),
         description=description.strip(), location_unit=place, building=building,
@@ -91,22 +98,33 @@ def intake(
         hotline_order_no=hotline_order_no, contact_due_at=contact_due_at or contact_due,
         resolve_due_at=resolve_due_at or resolve_due,
     )
-    try:
-        with transaction.atomic():
-            case.save()
-            tallies.refresh(tallies.Keys(case))
-    except IntegrityError:
-        # Another import of the same 12345 order won the race: hand back its case.
-        if hotline_order_no:
-            existing = Case.objects.filter(hotline_order_no=hotline_order_no).first()
-            if existing is not None:
-                return existing
-        raise
+    if not hotline_order_no:
+        case.save()
+        tallies.count_new(case)
+    else:
+        saved = _save_imported(case)
+        if saved is not case:
+            return saved
     event = record(
         case, action="submitted", by=by, actor_label=actor_label, to_status=S.SUBMITTED, public=True,
         data={"source": source},
     )
     attach_photos(case, photos, event, by=by, public=True)
+    return case
+
+
+def _save_imported(case: Case) -> Case:
+    """Save a case from a 12345 order; the case already made from that order if a concurrent import won."""
+    hotline_order_no = case.hotline_order_no
+    try:
+        with transaction.atomic():
+            case.save()
+            tallies.count_new(case)
+    except IntegrityError:
+        existing = Case.objects.filter(hotline_order_no=hotline_order_no).first()
+        if existing is not None:
+            return existing
+        raise
     return case
 
 

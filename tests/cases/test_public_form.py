@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
@@ -13,7 +14,8 @@ from django.urls import reverse
 from django.utils import translation
 from PIL import Image
 
-from cases.models import Attachment, Case
+from cases import tallies
+from cases.models import Attachment, Case, CategoryDeadline
 from tests.cases.factories import CategoryFactory
 from tests.factories import BuildingFactory, CommunityFactory, GridFactory
 
@@ -325,6 +327,55 @@ def test_report_page_runs_a_fixed_number_of_queries(client, django_assert_max_nu
     with django_assert_max_num_queries(4) as large:
         client.get(REPORT)
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_a_submission_is_four_writes_in_one_transaction_whatever_the_size(
+    client, form_data, django_assert_max_num_queries, street, category
+):
+    def grow(n):
+        for i in range(n):
+            community = CommunityFactory(parent=street)
+            BuildingFactory(unit=GridFactory(parent=community))
+            CategoryFactory(code=f"w-{n}-{i}", parent=category.parent)
+
+    def submit() -> list[str]:
+        # The resident's browser loads the form, then the buildings of the community chosen: the shared lists.
+        client.get(REPORT)
+        client.get(reverse("cases_public:places"), {"street": form_data["street"], "community": form_data["community"]})
+        with django_assert_max_num_queries(8) as captured:
+            assert client.post(REPORT, form_data).status_code == 302
+        return [re.sub(r'"s\d+_x\d+"', "sp", query["sql"].split(" (")[0]) for query in captured.captured_queries]
+
+    grow(2)
+    small = submit()
+    grow(20)
+    large = submit()
+    assert small == large
+    writes = [sql for sql in small if not sql.startswith(("SELECT", "BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
+    assert writes == [
+        'INSERT INTO "cases_case"', "INSERT INTO cases_daytally", "INSERT INTO cases_categorytally",
+        'INSERT INTO "cases_timelineevent"',
+    ]
+    assert not [sql for sql in small if sql.startswith("SELECT")]
+    assert not [line for line in tallies.differences()]
+
+
+def test_a_deadline_changed_by_an_administrator_applies_to_the_next_request(client, form_data, category):
+    client.get(REPORT)  # the lists are now shared
+    CategoryDeadline.objects.create(
+        category=category.parent, urgency=category.default_urgency,
+        contact_within=timedelta(minutes=45), resolve_within=timedelta(days=3),
+    )
+    client.post(REPORT, form_data)
+    case = Case.objects.get()
+    assert case.contact_due_at - case.received_at == timedelta(minutes=45)
+    assert case.resolve_due_at - case.received_at == timedelta(days=3)
+
+
+def test_a_community_added_by_an_administrator_is_offered_at_once(client, street):
+    client.get(REPORT)
+    CommunityFactory(parent=street, name="新建社区")
+    assert "新建社区" in client.get(REPORT).content.decode()
 
 
 # --- the same form sent twice -----------------------------------------------------------------

@@ -15,6 +15,7 @@ from PIL import Image
 from cases import services
 from cases.models import Attachment, Case, ReturnVisit
 from cases.uploads import validate_photos
+from cases.views_public import TRACK_COOKIE
 from communities.models import Role
 from tests.cases.factories import CategoryFactory, new_case, walk
 from tests.factories import staff
@@ -53,6 +54,11 @@ def case(grid, building):
         place=grid, building=building, category=CategoryFactory(code="lights", public_name="楼道灯不亮"),
         source=Case.Source.WEB, consent=True, resident_phone="13812345678",
     )
+
+
+@pytest.fixture
+def other_case(grid, building):
+    return new_case(place=grid, building=building, resident_phone="13900001111")
 
 
 def jpeg(name="p.jpg") -> SimpleUploadedFile:
@@ -108,7 +114,7 @@ def test_status_page_without_verification_redirects_to_the_form(client, case):
     assert response.status_code == 302 and response["Location"] == f"{TRACK}?code={case.code}"
 
 
-def test_verified_case_is_remembered_in_the_session_only(client, case):
+def test_verified_case_is_remembered_in_this_browser_only(client, case):
     verify(client, case.code)
     assert client.get(status_url(case)).status_code == 200
     assert case.code in client.get(TRACK).content.decode()  # listed for the next visit
@@ -267,9 +273,24 @@ def test_status_page_runs_a_fixed_number_of_queries(client, case, django_assert_
     assert count() == few
 
 
-def test_verification_gives_a_new_session_id(client, case, settings):
-    client.get(TRACK)
-    client.session.save()
-    before = client.cookies[settings.SESSION_COOKIE_NAME].value
+def test_a_planted_tracking_cookie_does_not_learn_the_residents_case(client, case, other_case):
+    """Someone who plants their own (validly signed) cookie in a shared browser learns nothing from it later."""
+    verify(client, other_case.code, other_case.resident_phone[-4:])
+    planted = client.cookies[TRACK_COOKIE].value
+    verify(client, case.code)  # the resident, in the same browser
+    assert client.cookies[TRACK_COOKIE].value != planted
+    attacker = Client()
+    attacker.cookies[TRACK_COOKIE] = planted
+    assert attacker.get(status_url(other_case)).status_code == 200
+    assert attacker.get(status_url(case)).status_code == 302
+
+
+def test_a_forged_tracking_cookie_is_ignored(client, case):
+    client.cookies[TRACK_COOKIE] = f"{case.code}:9999999999"
+    assert client.get(status_url(case)).status_code == 302
+
+
+def test_submitting_or_verifying_writes_no_session(client, case, settings):
     verify(client, case.code)
-    assert client.cookies[settings.SESSION_COOKIE_NAME].value != before
+    assert settings.SESSION_COOKIE_NAME not in client.cookies
+    assert client.get(status_url(case)).status_code == 200

@@ -1,0 +1,143 @@
+"""What the public forms offer, shared between requests: categories, deadlines, streets and communities, buildings.
+
+The resident form is the portal's busiest write, and loading its lists took five queries of
+every request. They change rarely (an administrator adds a community, a building or a
+category), so they are kept in the shared cache under a generation token. Any save or delete
+of a Unit, Building, Category or CategoryDeadline replaces the token, which orphans every
+entry at once; ``TTL`` bounds how long a write that skips signals (``QuerySet.update``, SQL
+by hand) can go unseen.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+
+from communities.models import Building, Unit
+
+from .models import DEFAULT_DEADLINES, Category, CategoryDeadline
+
+GENERATION_KEY = "cases:reference:generation"
+TTL = 300
+# Each process also keeps what it unpickled, for the current generation only: unpickling model
+# instances costs more than the query it saves. Entries are shared between requests: read-only.
+_local: dict[str, tuple[float, object]] = {}
+_local_generation: list[str | None] = [None]
+
+
+def invalidate(**_kwargs) -> None:
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+for _model in (Unit, Building, Category, CategoryDeadline):
+    post_save.connect(invalidate, sender=_model, dispatch_uid=f"cases.reference.save.{_model.__name__}")
+    post_delete.connect(invalidate, sender=_model, dispatch_uid=f"cases.reference.delete.{_model.__name__}")
+
+
+class Snapshot:
+    """One request's view of the shared lists: the generation is read once, entries in one round trip."""
+
+    def __init__(self) -> None:
+        generation = cache.get(GENERATION_KEY)
+        if generation is None:
+            generation = uuid.uuid4().hex
+            if not cache.add(GENERATION_KEY, generation, None):
+                generation = cache.get(GENERATION_KEY) or generation
+        if _local_generation[0] != generation:
+            _local.clear()
+            _local_generation[0] = generation
+        self.prefix = f"cases:reference:{generation}:"
+        self.loaded: dict[str, object] = {}
+
+    def get_many(self, loaders: dict[str, Callable[[], object]]) -> dict[str, object]:
+        now = time.monotonic()
+        wanted = {}
+        for name in loaders:
+            if name in self.loaded:
+                continue
+            key = self.prefix + name
+            until, value = _local.get(key, (0.0, None))
+            if until > now:
+                self.loaded[name] = value
+            else:
+                wanted[name] = key
+        found = cache.get_many(list(wanted.values())) if wanted else {}
+        missing = {}
+        for name, key in wanted.items():
+            if key in found:
+                self.loaded[name] = found[key]
+            else:
+                self.loaded[name] = missing[key] = loaders[name]()
+            _local[key] = (now + TTL, self.loaded[name])
+        if missing:
+            cache.set_many(missing, TTL)
+        return {name: self.loaded[name] for name in loaders}
+
+    def get(self, name: str, loader: Callable[[], object]) -> object:
+        return self.get_many({name: loader})[name]
+
+    # The lists themselves.
+
+    def places(self) -> list[Unit]:
+        return self.get("places", load_places)
+
+    def buildings(self, community: Unit) -> list[Building]:
+        return self.get(f"buildings:{community.pk}", lambda: load_buildings(community))
+
+    def categories(self) -> Categories:
+        return self.get("categories", load_categories)
+
+
+def load_places() -> list[Unit]:
+    return list(
+        Unit.objects.filter(level__in=[Unit.Level.STREET, Unit.Level.COMMUNITY])
+        .only("name", "code", "level", "parent_id", "path", "depth", "sort_order")
+        .order_by("depth", "sort_order", "name")
+    )
+
+
+def load_buildings(community: Unit) -> list[Building]:
+    return list(
+        Building.objects.filter(unit__path__startswith=community.path)
+        .select_related("unit")
+        .only("name", "unit__name", "unit__code", "unit__level", "unit__parent_id", "unit__path", "unit__depth")
+        .order_by("name")
+    )
+
+
+class Categories:
+    """The active categories in the form's order, and every category's deadline overrides."""
+
+    def __init__(self, active: list[Category], parents: dict[int, int | None], overrides: dict) -> None:
+        self.active = active
+        self.by_pk = {category.pk: category for category in active}
+        self.parents = parents
+        self.overrides = overrides
+
+    def deadlines(self, category: Category, urgency: str) -> tuple[timedelta, timedelta]:
+        """As ``deadlines.deadlines_for``: the category's override, else its nearest ancestor's, else the default."""
+        seen: set[int] = set()
+        node = category.pk
+        while node is not None and node not in seen:
+            if (node, urgency) in self.overrides:
+                return self.overrides[node, urgency]
+            seen.add(node)
+            node = self.parents.get(node)
+        return DEFAULT_DEADLINES[urgency]
+
+
+def load_categories() -> Categories:
+    active = list(Category.objects.filter(active=True).order_by("sort_order", "code"))
+    parents = dict(Category.objects.values_list("pk", "parent_id"))
+    overrides = {
+        (category, urgency): (contact, resolve)
+        for category, urgency, contact, resolve in CategoryDeadline.objects.values_list(
+            "category_id", "urgency", "contact_within", "resolve_within"
+        )
+    }
+    return Categories(active, parents, overrides)
