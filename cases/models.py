@@ -224,6 +224,13 @@ class Case(models.Model):
                                         "in_progress", "resolved"]),
                 name="case_unfinished",
             ),
+            # The oldest overdue cases at a top tier: the first open cases by deadline, in index order.
+            models.Index(
+                fields=["resolve_due_at", "id"],
+                condition=models.Q(status__in=["submitted", "dispatched", "returned", "accepted", "contacted",
+                                        "in_progress"]),
+                name="case_open_by_due",
+            ),
         ]
         permissions = [
             ("dispatch_case", _("Can dispatch, route and reassign cases")),
@@ -545,7 +552,15 @@ class DayTally(TallyCounts):
         verbose_name = _("day tally")
         verbose_name_plural = _("day tallies")
         constraints = [models.UniqueConstraint(fields=["day", "unit"], name="day_tally_unique")]
-        indexes = [models.Index(fields=["unit_path", "day"], name="day_tally_scope", opclasses=[PREFIX, "date_ops"])]
+        indexes = [
+            models.Index(fields=["unit_path", "day"], name="day_tally_scope", opclasses=[PREFIX, "date_ops"]),
+            # A top tier's month (every unit's days) read from the index alone (PostgreSQL).
+            models.Index(
+                fields=["day", "unit_path"], name="day_tally_cover", opclasses=["date_ops", PREFIX],
+                include=["received", "dispatched", "contacted_on_time", "rated", "rated_resolved", "satisfied",
+                         "basically_satisfied"],
+            ),
+        ]
 
 
 @follows_unit_path
@@ -563,5 +578,9 @@ class CategoryTally(models.Model):
         verbose_name_plural = _("category tallies")
         constraints = [models.UniqueConstraint(fields=["month", "unit", "category"], name="category_tally_unique")]
         indexes = [
-            models.Index(fields=["unit_path", "month"], name="category_tally_scope", opclasses=[PREFIX, "date_ops"])
+            models.Index(fields=["unit_path", "month"], name="category_tally_scope", opclasses=[PREFIX, "date_ops"]),
+            models.Index(
+                fields=["month", "unit_path"], name="category_tally_cover", opclasses=["date_ops", PREFIX],
+                include=["category", "received"],
+            ),
         ]
