@@ -186,11 +186,14 @@ def _bucket(unit: Unit, children: list[Unit], path_field: str) -> models.Case:
     )
 
 
-def whistle_month_figures(unit: Unit, month: date, *, now=None) -> list[WhistleFigures]:
-    """The unit's whistle figures for the month (whole subtree), then each child's. Four queries."""
+def whistle_month_figures(unit: Unit, month: date, *, now=None, by_child: bool = True) -> list[WhistleFigures]:
+    """The unit's whistle figures for the month (whole subtree), then each child's (unless not ``by_child``).
+
+    Four queries (three without the children).
+    """
     month = month_start(month)
     now = now or timezone.now()
-    children = list(unit.children.order_by("sort_order", "name"))
+    children = list(unit.children.order_by("sort_order", "name")) if by_child else []
     start, end = month_bounds(month)
     buckets: dict[int, dict] = defaultdict(dict)
     # The month's counted cases from the day tallies; the whistled ones from the (few) whistles.

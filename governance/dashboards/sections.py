@@ -65,7 +65,7 @@ def whistles(user, board) -> Section | None:
     start, end = _month_range(board)
     if not Whistle.objects.filter(unit_path__startswith=unit.path, blown_at__gte=start, blown_at__lt=end).exists():
         return None
-    total = coordination.whistle_month_figures(unit, board.month, now=board.now)[0]
+    total = coordination.whistle_month_figures(unit, board.month, now=board.now, by_child=False)[0]
     departments = coordination.department_month_figures(unit, board.month, now=board.now)
     return Section(
         "whistles", _("Whistles and reports"),
