@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from communities.models import Building, Unit
@@ -26,12 +27,46 @@ GENERATION_KEY = "cases:reference:generation"
 TTL = 300
 # Each process also keeps what it unpickled, for the current generation only: unpickling model
 # instances costs more than the query it saves. Entries are shared between requests: read-only.
+# The generation itself is asked of the shared cache at most once a second per process, so a
+# change made through another process shows within a second (at once in the process that made it).
+RECHECK_SECONDS = 1.0
 _local: dict[str, tuple[float, object]] = {}
-_local_generation: list[str | None] = [None]
+_local_generation: list = [None, 0.0]  # token, when it was last read from the shared cache
 
 
 def invalidate(**_kwargs) -> None:
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    """A new generation now, and again once the change commits.
+
+    Another process may load the lists between the change and its commit, without the change,
+    and share them under the first new generation: the second one orphans what it shared.
+    """
+    new_generation()
+    transaction.on_commit(new_generation)
+
+
+def new_generation() -> None:
+    generation = uuid.uuid4().hex
+    cache.set(GENERATION_KEY, generation, None)
+    _adopt(generation)
+
+
+def _adopt(generation: str) -> None:
+    if _local_generation[0] != generation:
+        _local.clear()
+    _local_generation[:] = [generation, time.monotonic()]
+
+
+def _generation() -> str:
+    token, read_at = _local_generation
+    if token is not None and time.monotonic() - read_at < RECHECK_SECONDS:
+        return token
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        if not cache.add(GENERATION_KEY, generation, None):
+            generation = cache.get(GENERATION_KEY) or generation
+    _adopt(generation)
+    return generation
 
 
 for _model in (Unit, Building, Category, CategoryDeadline):
@@ -40,18 +75,10 @@ for _model in (Unit, Building, Category, CategoryDeadline):
 
 
 class Snapshot:
-    """One request's view of the shared lists: the generation is read once, entries in one round trip."""
+    """One request's view of the shared lists: missing entries are fetched in one round trip."""
 
     def __init__(self) -> None:
-        generation = cache.get(GENERATION_KEY)
-        if generation is None:
-            generation = uuid.uuid4().hex
-            if not cache.add(GENERATION_KEY, generation, None):
-                generation = cache.get(GENERATION_KEY) or generation
-        if _local_generation[0] != generation:
-            _local.clear()
-            _local_generation[0] = generation
-        self.prefix = f"cases:reference:{generation}:"
+        self.prefix = f"cases:reference:{_generation()}:"
         self.loaded: dict[str, object] = {}
 
     def get_many(self, loaders: dict[str, Callable[[], object]]) -> dict[str, object]:

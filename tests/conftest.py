@@ -41,7 +41,7 @@ def _fresh_reference_lists():
     """The form's shared lists (cases.reference) outlive a test's rolled-back rows in the local cache."""
     from cases import reference
 
-    reference.invalidate()
+    reference.new_generation()
 
 
 @pytest.fixture
