@@ -67,7 +67,7 @@ class RosterFilter(django_filters.FilterSet):
             return queryset
         condition = Q(name__icontains=value)
         if value.isdigit() and len(value) == 4:
-            condition |= Q(phone__endswith=value)
+            condition |= Q(phone__endswith=value, anonymised_at__isnull=True)
         return queryset.filter(condition)
 
     def by_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
