@@ -24,7 +24,7 @@ A volunteer is past retention when both hold:
 | answer; ledger descriptions typed for other service    | dates, case, title), memberships, sign-ups    |
 | and corrections                                        |                                               |
 | the volunteer's name in the timeline of cases (task    | the cases' own data: their retention is       |
-| and suggestion entries)                                | ``cases.retention``                           |
+| and suggestion entries), the task entries' notes       | ``cases.retention``                           |
 
 The work runs in batches of primary keys, each in one transaction that checks the rule again under
 the rows' locks, a fixed number of queries per batch. It is idempotent: an anonymised volunteer
@@ -43,7 +43,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import Case as CaseWhen
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -168,8 +169,9 @@ def _scrub_tasks_and_suggestions(ids: list[int]) -> None:
     linked = [(pk, case) for pk, case in suggestions if case is not None]
     if not tasks and not linked:
         return
-    # The case keeps its timeline; the volunteer's name goes from the entries about them (the
-    # one sanctioned edit of those rows, as in cases.retention).
+    # The case keeps its timeline; the volunteer's name goes from the entries about them, and the
+    # task entries' notes, copies of the instructions and reports emptied above (the one
+    # sanctioned edit of those rows, as in cases.retention).
     about_them = []
     if tasks:
         about_them.append(Q(case_id__in={c for _t, c in tasks}, action__in=TASK_ACTIONS, data__task__in=[t for t, _c in tasks]))
@@ -178,7 +180,10 @@ def _scrub_tasks_and_suggestions(ids: list[int]) -> None:
             Q(case_id__in={c for _s, c in linked}, action="from_suggestion", data__suggestion__in=[s for s, _c in linked])
         )
     events = TimelineEvent.objects.filter(reduce(operator.or_, about_them))
-    events.update(data=WithoutKey("data", key="volunteer"), actor_label="")
+    events.update(
+        data=WithoutKey("data", key="volunteer"), actor_label="",
+        note=CaseWhen(When(action__in=TASK_ACTIONS, then=Value("")), default=F("note"), output_field=models.TextField()),
+    )
 
 
 class WithoutKey(Func):

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db.models import Count, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from cases import services as case_services
@@ -20,8 +21,10 @@ from communities.models import Role
 from communities.services import assign_post
 from governance.models import CareNeed, Visit
 from tests import factories as f
+from tests.api.conftest import client_for
 from tests.cases.factories import CategoryFactory, new_case
-from volunteers import retention, selectors, services
+from volunteers import imports, retention, selectors, services
+from volunteers.filters import RosterFilter
 from volunteers.models import (
     Activity, BuildingAssignment, HoursEntry, Membership, SignUp, Suggestion, Task, Volunteer, VolunteerEvent,
 )
@@ -176,6 +179,7 @@ def test_the_volunteers_name_leaves_the_case_timelines_and_the_cases_stay(leaver
     for event in events.all():
         assert "volunteer" not in event.data and event.actor_label == ""
         assert {"task", "suggestion"} & set(event.data)
+        assert event.note == ("楼道加装扶手" if event.action == "from_suggestion" else "")  # the title stays
     assert list(TimelineEvent.objects.exclude(pk__in=events.values("pk")).order_by("pk").values()) == others
 
 
@@ -398,3 +402,115 @@ def test_a_placeholder_is_never_taken_for_a_number(leaver, community, director):
     assert "phone" in error.value.message_dict
     with pytest.raises(ValidationError):
         services.add_volunteer(by=director, name="某人", phone=placeholder, unit=community)
+
+
+def test_an_import_never_takes_a_placeholder_for_a_known_number(leaver, community, director):
+    run()
+    placeholder = Volunteer.objects.get(pk=leaver.pk).phone
+    rows = [imports.RawRow(2, {"name": "某人", "phone": placeholder, "unit": community.code})]
+    assert imports._Lookups(rows, director).known_phones == set()
+
+
+def test_the_roster_search_by_last_four_digits_never_finds_an_anonymised_volunteer(leaver, community, director):
+    run()
+    Volunteer.objects.filter(pk=leaver.pk).update(phone="anon#5678")  # even a placeholder ending in digits
+    found = RosterFilter({"q": "5678", "status": "all"}, queryset=Volunteer.objects.all())
+    assert not found.qs.exists()
+
+
+# --- nothing more is recorded for an anonymised volunteer -----------------------------------------
+
+
+def test_the_services_refuse_to_act_on_an_anonymised_volunteer(leaver, community, director):
+    run()
+    volunteer = Volunteer.objects.get(pk=leaver.pk)
+    refused = [
+        lambda: services.reveal_phone(volunteer=volunteer, by=director),
+        lambda: services.update_volunteer(volunteer=volunteer, by=director, name="杜维臣", phone=PHONE),
+        lambda: services.set_status(volunteer=volunteer, to=Volunteer.Status.ACTIVE, by=director),
+        lambda: services.link_login(volunteer=volunteer, username=f.UserFactory().username, by=director),
+        lambda: services.credit_service(volunteer=volunteer, by=director, minutes=30, served_on=timezone.localdate(),
+                                        unit=community, description="巡逻"),
+        lambda: services.add_member(team=TeamFactory(unit=community), volunteer=volunteer, by=director),
+    ]
+    for call in refused:
+        with pytest.raises(services.IllegalTransition, match="retention period"):
+            call()
+    assert Volunteer.objects.filter(pk=volunteer.pk, name="", status=Volunteer.Status.LEFT).exists()
+    assert not VolunteerEvent.objects.filter(volunteer=volunteer).exclude(note="").exists()
+    assert not VolunteerEvent.objects.filter(volunteer=volunteer, at__gt=LONG_AGO).exists()
+
+
+# --- pages and the admin --------------------------------------------------------------------------
+
+
+def test_the_volunteer_page_says_anonymised_and_offers_no_number(client, leaver, director):
+    run()
+    client.force_login(director)
+    page = client.get(leaver.get_absolute_url()).content.decode()  # in Chinese, the portal's language
+    assert f"已匿名 #{leaver.pk}" in page and "保留期" in page
+    assert "杜维臣" not in page and PHONE not in page and "138****5678" not in page and "anon#" not in page
+    assert reverse("volunteers:reveal_phone", kwargs={"pk": leaver.pk}) not in page
+    assert reverse("volunteers:edit", kwargs={"pk": leaver.pk}) not in page
+
+
+def test_revealing_an_anonymised_volunteers_number_is_refused(client, leaver, director):
+    run()
+    client.force_login(director)
+    response = client.post(reverse("volunteers:reveal_phone", kwargs={"pk": leaver.pk}))
+    assert response.status_code == 403 and b"anon#" not in response.content
+    assert not VolunteerEvent.objects.filter(volunteer=leaver, action="phone_revealed").exists()
+
+
+def test_editing_an_anonymised_volunteer_is_refused(en_client, leaver, director):
+    run()
+    en_client.force_login(director)
+    url = reverse("volunteers:edit", kwargs={"pk": leaver.pk})
+    for response in (en_client.get(url, follow=True), en_client.post(url, {"name": "杜维臣", "phone": PHONE}, follow=True)):
+        assert response.redirect_chain == [(leaver.get_absolute_url(), 302)]
+        assert "retention period" in response.content.decode()
+    assert Volunteer.objects.get(pk=leaver.pk).name == ""
+
+
+def test_lists_name_an_anonymised_volunteer_as_such(client, leaver, community, director):
+    run()
+    client.force_login(director)
+    roster = client.get(reverse("volunteers:roster"), {"status": "all"}).content.decode()
+    assert f"已匿名 #{leaver.pk}" in roster and "杜维臣" not in roster
+    hours = client.get(reverse("volunteers:hours"), {"unit": community.code, "start": ""}).content.decode()
+    assert f"已匿名 #{leaver.pk}" in hours
+
+
+def test_the_admin_shows_an_anonymised_volunteer_and_never_edits_it(client, leaver, community):
+    run()
+    client.force_login(f.staff(community, Role.ADMINISTRATOR))
+    listing = client.get("/admin/volunteers/volunteer/", {"anonymised_at__isnull": "False"}).content.decode()
+    assert f"已匿名 #{leaver.pk}" in listing and "已匿名</td>" in listing and "anon#" not in listing
+    page = client.get(f"/admin/volunteers/volunteer/{leaver.pk}/change/")
+    assert page.status_code == 200 and b'name="name"' not in page.content
+    assert client.post(f"/admin/volunteers/volunteer/{leaver.pk}/change/", {"name": "杜维臣"}).status_code == 403
+    assert Volunteer.objects.get(pk=leaver.pk).name == ""
+
+
+def test_an_anonymised_application_no_longer_waits_nor_counts_as_current(client, community, director):
+    waiting = VolunteerFactory(unit=community, status=Volunteer.Status.APPLIED, name="申请人甲")
+    paused = VolunteerFactory(unit=community, status=Volunteer.Status.PAUSED, name="暂停者乙")
+    age_everything()
+    run()
+    client.force_login(director)
+    assert f"已匿名 #{waiting.pk}" not in client.get(reverse("volunteers:applications")).content.decode()
+    current = client.get(reverse("volunteers:roster")).content.decode()
+    assert f"已匿名 #{waiting.pk}" not in current and f"已匿名 #{paused.pk}" not in current
+    with pytest.raises(services.IllegalTransition):
+        services.approve(volunteer=Volunteer.objects.get(pk=waiting.pk), by=director)
+
+
+def test_the_api_says_anonymised_and_its_case_timelines_no_longer_name_the_volunteer(leaver, community):
+    run()
+    client = client_for(f.staff(community.parent, Role.DIRECTOR))
+    row = client.get(f"/api/v1/volunteers/{leaver.pk}/").json()
+    assert (row["name"], row["phone"], row["employer_party_org"]) == ("", "", "") and row["anonymised_at"]
+    for task in Task.objects.filter(volunteer=leaver).select_related("case"):
+        timeline = client.get(f"/api/v1/cases/{task.case.code}/").json()["timeline"]
+        assert {"volunteer_task", "volunteer_report"} <= {event["action"] for event in timeline}
+        assert "杜维臣" not in str(timeline)
