@@ -14,11 +14,11 @@ A volunteer is past retention when both hold:
 
 | removed (emptied or replaced)                          | kept                                          |
 | ------------------------------------------------------ | --------------------------------------------- |
-| name; phone (a placeholder, see ``PHONE_PLACEHOLDER``) | unit (scoping, counts), status, source, skills|
+| name; phone (a placeholder, see ``PHONE_PLACEHOLDER``) | unit (scoping, counts), status, source, skills |
 | building, party date, employer's party organisation,   | party member (yes/no), every time stamp       |
 | date reported, availability, note                      |                                               |
-| the login account's link; the account itself is closed| the hours ledger's minutes and person-times,  |
-| (name, e-mail, password) unless it is a staff account  | dates, units, teams, kinds                    |
+| the login's link; the account itself is closed (name,  | the hours ledger's minutes and person-times,  |
+| e-mail, password) unless it is a staff account         | dates, units, teams, kinds                    |
 | history notes; 党员包楼 notes                           | history actions, actors and times             |
 | tasks' instructions and reports; suggestions' text and | tasks and suggestions themselves (status,     |
 | answer; ledger descriptions typed for other service    | dates, case, title), memberships, sign-ups    |

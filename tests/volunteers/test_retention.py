@@ -31,6 +31,7 @@ from volunteers.models import (
 from volunteers.selectors import Period
 
 from .factories import ActivityFactory, SkillFactory, TeamFactory, VolunteerFactory
+from .test_import import csv_file
 
 pytestmark = pytest.mark.django_db
 LONG_AGO = timezone.now() - timedelta(days=4 * 365)
@@ -404,11 +405,14 @@ def test_a_placeholder_is_never_taken_for_a_number(leaver, community, director):
         services.add_volunteer(by=director, name="某人", phone=placeholder, unit=community)
 
 
-def test_an_import_never_takes_a_placeholder_for_a_known_number(leaver, community, director):
+def test_an_import_takes_the_real_number_back_and_never_a_placeholder(leaver, community, director):
     run()
     placeholder = Volunteer.objects.get(pk=leaver.pk).phone
-    rows = [imports.RawRow(2, {"name": "某人", "phone": placeholder, "unit": community.code})]
-    assert imports._Lookups(rows, director).known_phones == set()
+    result = imports.import_file(csv_file(f"某人,{placeholder},{community.code},,,,否,,,,,"), user=director)
+    assert not result.committed and not result.skipped and result.errors[0].column == "手机号码"
+    result = imports.import_file(csv_file(f"杜维臣,{PHONE},{community.code},,,,否,,,,,"), user=director)
+    assert result.committed and not result.skipped
+    assert Volunteer.objects.get(phone=PHONE).pk != leaver.pk
 
 
 def test_the_roster_search_by_last_four_digits_never_finds_an_anonymised_volunteer(leaver, community, director):
