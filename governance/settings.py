@@ -229,6 +229,11 @@ CONTENT_SECURITY_POLICY = {
 # statistics are kept. About three years: the assessment look-back plus appeals.
 RESIDENT_DATA_RETENTION_DAYS = env.int("RESIDENT_DATA_RETENTION_DAYS", default=3 * 365)
 
+# Volunteers' personal data (name, phone, party details, notes, their login) is anonymised by
+# `manage.py anonymise_volunteers` (run it daily) once they have left, were declined or are paused
+# or never decided, and nothing has happened for them this long; hours and counts are kept.
+VOLUNTEER_DATA_RETENTION_DAYS = env.int("VOLUNTEER_DATA_RETENTION_DAYS", default=3 * 365)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

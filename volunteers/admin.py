@@ -11,6 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from communities.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedInlineMixin, register_choices
@@ -107,8 +108,8 @@ class VolunteerAdminForm(forms.ModelForm):
 class VolunteerAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = VolunteerAdminForm
     scope_path_field = "unit_path"
-    list_display = ("name", "masked_phone", "unit", "status", "party_member", "source", "created_at")
-    list_filter = ("status", "party_member", "source", "skills")
+    list_display = ("person", "masked_phone", "unit", "status", "party_member", "source", "created_at")
+    list_filter = ("status", "party_member", "source", "skills", ("anonymised_at", admin.EmptyFieldListFilter))
     search_fields = ("name",)
     list_select_related = ("unit",)
     filter_horizontal = ("skills",)
@@ -117,12 +118,20 @@ class VolunteerAdmin(ScopedAdminMixin, admin.ModelAdmin):
     # them. Status moves go through the services too.
     exclude = ("phone",)
     readonly_fields = ("masked_phone", "unit", "building", "user", "status", "source", "applied_at", "decided_at",
-                       "decided_by", "created_at")
+                       "decided_by", "created_at", "anonymised_at")
     inlines = [EventInline]
+
+    @admin.display(description=_("name"), ordering="name")
+    def person(self, obj: Volunteer) -> str:
+        return str(obj)
 
     @admin.display(description=_("mobile phone"))
     def masked_phone(self, obj: Volunteer) -> str:
-        return obj.masked_phone
+        return gettext("Anonymised") if obj.is_anonymised else obj.masked_phone
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # What is left of an anonymised volunteer is looked at, never filled in again.
+        return super().has_change_permission(request, obj) and not (obj is not None and obj.is_anonymised)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # added on the staff pages or by import, where the number is checked

@@ -58,7 +58,8 @@ class RosterFilter(django_filters.FilterSet):
     def qs(self) -> QuerySet[Volunteer]:
         queryset = super().qs
         if not (self.is_bound and self.form.is_valid() and self.form.cleaned_data.get("status")):
-            queryset = queryset.filter(status__in=CURRENT)
+            # Current: not those anonymised when paused or undecided for years (any status shows them).
+            queryset = queryset.filter(status__in=CURRENT, anonymised_at__isnull=True)
         return queryset
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -67,7 +68,7 @@ class RosterFilter(django_filters.FilterSet):
             return queryset
         condition = Q(name__icontains=value)
         if value.isdigit() and len(value) == 4:
-            condition |= Q(phone__endswith=value)
+            condition |= Q(phone__endswith=value, anonymised_at__isnull=True)
         return queryset.filter(condition)
 
     def by_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -40,7 +40,7 @@ class BuildingChoiceField(forms.ModelChoiceField):
 
 class VolunteerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Volunteer) -> str:
-        return f"{obj.name} · {obj.unit.name} · {obj.masked_phone}"
+        return f"{obj} · {obj.unit.name} · {obj.masked_phone}"
 
 
 class HoursField(forms.DecimalField):

@@ -123,7 +123,8 @@ class _Lookups:
         team_names = {name for text in values["teams"] for name in _items(text)}
         self.teams = list(Team.objects.select_related("unit").filter(name__in=team_names))
         self.skills = list(Skill.objects.all())
-        phones = {normalise_mobile(_text(row.cells.get("phone"))) for row in rows}
+        # Mobile numbers only: an anonymised volunteer's placeholder is never one, so it never matches.
+        phones = {phone for row in rows if MOBILE_RE.match(phone := normalise_mobile(_text(row.cells.get("phone"))))}
         self.known_phones = set(Volunteer.objects.filter(phone__in=phones).values_list("phone", flat=True))
 
     def _in_area(self, path: str) -> bool:

@@ -13,10 +13,21 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Category
 from communities.models import PATH_SEPARATOR, Building, Unit, follows_unit_path
+
+
+# What an anonymised volunteer's unique, required phone column holds: never a mobile number
+# (letters, and a '#' no form or import lets through), unique by the primary key.
+PHONE_PLACEHOLDER = "anon#{pk}#"
+
+
+def anonymised_label(pk: int) -> str:
+    """How pages name a volunteer whose personal data was removed."""
+    return gettext("Anonymised #%(number)s") % {"number": pk}
 
 
 def mask_phone(phone: str) -> str:
@@ -152,6 +163,7 @@ class Volunteer(UnitPathMixin):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    anonymised_at = models.DateTimeField(_("personal data removed"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("volunteer")
@@ -168,14 +180,19 @@ class Volunteer(UnitPathMixin):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return anonymised_label(self.pk) if self.is_anonymised else self.name
 
     def get_absolute_url(self) -> str:
         return reverse("volunteers:volunteer", kwargs={"pk": self.pk})
 
     @property
+    def is_anonymised(self) -> bool:
+        """Past retention (``volunteers.retention``): name, phone and notes are gone for good."""
+        return self.anonymised_at is not None
+
+    @property
     def masked_phone(self) -> str:
-        return mask_phone(self.phone)
+        return "" if self.is_anonymised else mask_phone(self.phone)
 
     @property
     def is_in_service_party_member(self) -> bool:
@@ -335,6 +352,10 @@ class HoursQuerySet(models.QuerySet):
 
     def delete(self):
         raise ValueError("Hours entries are append-only: add a correction instead.")
+
+    def forget_descriptions(self) -> int:
+        """The retention's one sanctioned edit (``volunteers.retention``): free text goes, the figures stay."""
+        return super().update(description="")
 
 
 @follows_unit_path

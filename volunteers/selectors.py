@@ -24,7 +24,7 @@ from communities.selectors import scope, visible_buildings
 
 from .models import (
     Activity, BuildingAssignment, HoursEntry, Membership, SignUp, Skill, Suggestion, Task, Team, Volunteer,
-    reach_path,
+    anonymised_label, reach_path,
 )
 
 V = Volunteer.Status
@@ -343,7 +343,10 @@ def totals_by_team(user, unit: Unit, period: Period) -> list[dict]:
 
 def totals_by_volunteer(user, unit: Unit, period: Period, *, limit: int = 20) -> list[dict]:
     rows = ledger_under(user, unit, period).values("volunteer_id", "volunteer__name")
-    return list(rows.annotate(minutes=Sum("minutes"), times=Sum("times")).order_by("-minutes", "volunteer__name")[:limit])
+    rows = list(rows.annotate(minutes=Sum("minutes"), times=Sum("times")).order_by("-minutes", "volunteer__name")[:limit])
+    for row in rows:  # only an anonymised volunteer has no name
+        row["volunteer__name"] = row["volunteer__name"] or anonymised_label(row["volunteer_id"])
+    return rows
 
 
 def totals_by_month(entries: QuerySet[HoursEntry], *, months: int = 12) -> list[dict]:

@@ -18,14 +18,16 @@ from .views import ApiViewSet
 class VolunteerSerializer(serializers.ModelSerializer):
     unit = code_of("unit")
     unit_name = name_of("unit")
-    phone = serializers.CharField(source="masked_phone", read_only=True, help_text="Always masked.")
+    phone = serializers.CharField(
+        source="masked_phone", read_only=True, help_text="Always masked; empty once the volunteer is anonymised."
+    )
     skills = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
     class Meta:
         model = Volunteer
         fields = [
             "id", "name", "phone", "unit", "unit_name", "building", "party_member", "employer_party_org",
-            "skills", "availability", "status", "source", "applied_at", "decided_at", "created_at",
+            "skills", "availability", "status", "source", "applied_at", "decided_at", "created_at", "anonymised_at",
         ]
         read_only_fields = fields
 

@@ -23,6 +23,7 @@ from communities.models import Household
 from communities.selectors import subtree_paths
 from volunteers.models import Volunteer
 from volunteers.selectors import visible_volunteers
+from volunteers.services import ANONYMISED
 
 from ..coordination.services.common import ensure_perm, ensure_within, required
 from ..models import CareNeed, Visit
@@ -62,6 +63,8 @@ def _check_visitors(by, need: CareNeed, assigned_to, volunteer: Volunteer | None
         raise ValidationError({"assigned_to": _("%(name)s does not work here.") % {"name": display_name(assigned_to)}})
     if volunteer is not None and not visible_volunteers(by).filter(pk=volunteer.pk).exists():
         raise ValidationError({"volunteer": _("A volunteer you cannot see was chosen.")})
+    if volunteer is not None and volunteer.is_anonymised:
+        raise ValidationError({"volunteer": ANONYMISED})
 
 
 def _assignee_ok(user, need: CareNeed) -> bool:

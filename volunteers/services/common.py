@@ -14,6 +14,7 @@ from ..models import Volunteer, VolunteerEvent, reach_path
 
 NOT_HERE = _("This is outside your area.")
 NOT_ALLOWED = _("Your role does not allow this.")
+ANONYMISED = _("This volunteer's personal data was removed after the retention period: nothing more is recorded for them.")
 
 
 def in_subtree(path: str, user) -> bool:
@@ -28,6 +29,12 @@ def ensure_may(by, perm: str, path: str) -> None:
         raise IllegalTransition(NOT_ALLOWED)
     if not in_subtree(path, by):
         raise IllegalTransition(NOT_HERE)
+
+
+def ensure_not_anonymised(volunteer: Volunteer) -> None:
+    """An anonymised volunteer stays as they are (``volunteers.retention``); the person may register again."""
+    if volunteer.is_anonymised:
+        raise IllegalTransition(ANONYMISED)
 
 
 def is_self(by, volunteer: Volunteer) -> bool:

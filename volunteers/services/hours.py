@@ -14,7 +14,7 @@ from cases.services import IllegalTransition
 from communities.models import Unit
 
 from ..models import HoursEntry, Team, Volunteer
-from .common import ensure_may, history, required_text
+from .common import ensure_may, ensure_not_anonymised, history, required_text
 
 K = HoursEntry.Kind
 MAX_MINUTES = 16 * 60
@@ -28,6 +28,7 @@ def credit_service(
     """Credit service done outside a listed activity (a repair at a neighbour's, a haircut at home)."""
     ensure_may(by, "volunteers.record_hours", volunteer.unit_path)
     ensure_may(by, "volunteers.record_hours", unit.path)
+    ensure_not_anonymised(volunteer)
     description = required_text(description, "description", _("Say what the service was."))
     errors = {}
     if not minutes or minutes < 1 or minutes > MAX_MINUTES:
@@ -59,6 +60,7 @@ def correct(*, entry: HoursEntry, by, minutes: int, reason: str) -> HoursEntry:
     """
     entry = HoursEntry.objects.select_for_update(of=("self",)).select_related("volunteer").get(pk=entry.pk)
     ensure_may(by, "volunteers.correct_hours", entry.unit_path)
+    ensure_not_anonymised(entry.volunteer)
     reason = required_text(reason, "reason", _("Say why the hours are corrected."))
     if entry.kind == K.CORRECTION:
         raise IllegalTransition(_("Correct the original entry, not a correction."))

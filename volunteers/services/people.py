@@ -15,7 +15,7 @@ from cases.services import IllegalTransition
 from communities.models import Building, Post, Unit
 
 from ..models import Membership, Skill, Team, Volunteer, reach_path
-from .common import ensure_may, history, in_subtree, lock_volunteer, within_reach
+from .common import ensure_may, ensure_not_anonymised, history, in_subtree, lock_volunteer, within_reach
 
 S = Volunteer.Status
 PERSON_FIELDS = (
@@ -124,6 +124,7 @@ def update_volunteer(*, volunteer: Volunteer, by, skills=None, **fields) -> Volu
     """Change a volunteer's details (not their status: see ``approve``, ``set_status``)."""
     volunteer = lock_volunteer(volunteer)
     ensure_may(by, "volunteers.change_volunteer", volunteer.unit_path)
+    ensure_not_anonymised(volunteer)
     merged = {name: fields.get(name, getattr(volunteer, name)) for name in PERSON_FIELDS}
     merged = _clean_person(merged, instance=volunteer)
     ensure_may(by, "volunteers.change_volunteer", merged["unit"].path)
@@ -139,6 +140,7 @@ def update_volunteer(*, volunteer: Volunteer, by, skills=None, **fields) -> Volu
 def _decide(volunteer: Volunteer, *, by, to: str, action: str, note: str = "") -> Volunteer:
     volunteer = lock_volunteer(volunteer)
     ensure_may(by, "volunteers.approve_volunteer", volunteer.unit_path)
+    ensure_not_anonymised(volunteer)
     now = timezone.now()
     updated = Volunteer.objects.filter(pk=volunteer.pk, status=S.APPLIED).update(
         status=to, decided_at=now, decided_by=by, updated_at=now
@@ -171,6 +173,7 @@ def set_status(*, volunteer: Volunteer, to: str, by, note: str = "") -> Voluntee
     """Pause, resume, leave or come back (applications are decided by ``approve``/``decline``)."""
     volunteer = lock_volunteer(volunteer)
     ensure_may(by, "volunteers.change_volunteer", volunteer.unit_path)
+    ensure_not_anonymised(volunteer)
     if to not in STATUS_MOVES.get(volunteer.status, set()):
         raise IllegalTransition(
             _("A volunteer who is %(status)s cannot become %(to)s.")
@@ -190,6 +193,7 @@ def link_login(*, volunteer: Volunteer, username: str, by) -> Volunteer:
     """Let a volunteer sign in to their own page with an existing account (not a staff account)."""
     volunteer = lock_volunteer(volunteer)
     ensure_may(by, "volunteers.change_volunteer", volunteer.unit_path)
+    ensure_not_anonymised(volunteer)
     username = (username or "").strip()
     if not username:
         Volunteer.objects.filter(pk=volunteer.pk).update(user=None)
@@ -213,6 +217,8 @@ def link_login(*, volunteer: Volunteer, username: str, by) -> Volunteer:
 def reveal_phone(*, volunteer: Volunteer, by) -> str:
     """The full number, for staff who look after the volunteer; every opening is logged."""
     ensure_may(by, "volunteers.change_volunteer", volunteer.unit_path)
+    volunteer = Volunteer.objects.get(pk=volunteer.pk)  # the number as stored now, not as a page loaded it
+    ensure_not_anonymised(volunteer)
     history(volunteer, action="phone_revealed", by=by)
     return volunteer.phone
 
@@ -274,6 +280,7 @@ def update_team(*, team: Team, by, **fields) -> Team:
 
 
 def _join(team: Team, volunteer: Volunteer, *, by, joined_on: date | None = None) -> Membership:
+    ensure_not_anonymised(volunteer)
     if not within_reach(volunteer, team.unit):
         raise ValidationError({"volunteer": _("%(name)s does not live in the team's area.") % {"name": volunteer.name}})
     if volunteer.status not in (S.ACTIVE, S.PAUSED):
@@ -311,6 +318,7 @@ def remove_member(*, team: Team, volunteer: Volunteer, by) -> None:
 def set_leader(*, team: Team, volunteer: Volunteer, by) -> Team:
     team = Team.objects.select_for_update().select_related("unit").get(pk=team.pk)
     ensure_may(by, "volunteers.change_team", team.unit.path)
+    ensure_not_anonymised(volunteer)
     if not Membership.objects.filter(team=team, volunteer=volunteer).exists():
         _join(team, volunteer, by=by)
     Team.objects.filter(pk=team.pk).update(leader=volunteer)

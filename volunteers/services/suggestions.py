@@ -13,7 +13,7 @@ from cases.services import IllegalTransition
 from communities.models import Building
 
 from ..models import Suggestion, Volunteer
-from .common import ensure_may, ensure_self_or_may, is_self, required_text, within_reach
+from .common import ensure_may, ensure_not_anonymised, ensure_self_or_may, is_self, required_text, within_reach
 
 SG = Suggestion.Status
 
@@ -24,6 +24,7 @@ def submit_suggestion(
 ) -> Suggestion:
     """A volunteer's suggestion, from their own page or written down by staff."""
     ensure_self_or_may(by, volunteer, "volunteers.add_suggestion", volunteer.unit_path)
+    ensure_not_anonymised(volunteer)
     title = required_text(title, "title", _("Give the suggestion a short summary."))
     text = required_text(text, "text", _("Write the suggestion."))
     if volunteer.status not in (Volunteer.Status.ACTIVE, Volunteer.Status.PAUSED):
@@ -69,6 +70,7 @@ def suggestion_to_case(*, suggestion: Suggestion, category: Category, by, title:
     if suggestion.case_id:
         raise IllegalTransition(_("This suggestion is already a case."))
     volunteer = suggestion.volunteer
+    ensure_not_anonymised(volunteer)  # the case would carry a placeholder for the caller's phone
     case = case_services.intake(
         source=Case.Source.VOLUNTEER, kind=Case.Kind.SUGGESTION, category=category,
         title=(title or suggestion.title).strip()[:120], description=suggestion.text,

@@ -17,7 +17,7 @@ from cases.selectors import visible_cases
 from cases.services import IllegalTransition
 
 from ..models import HoursEntry, Task, Volunteer
-from .common import NOT_ALLOWED, NOT_HERE, required_text, within_reach
+from .common import NOT_ALLOWED, NOT_HERE, ensure_not_anonymised, required_text, within_reach
 
 TS = Task.Status
 FINISHED_CASE = {Case.Status.RESOLVED, Case.Status.CLOSED, Case.Status.MERGED}
@@ -75,6 +75,7 @@ def report_task(*, task: Task, report: str, minutes: int, by) -> Task:
     """The volunteer's report: on the case timeline, and their minutes in the ledger."""
     task = _lock(task)
     _ensure_may_act(by, task)
+    ensure_not_anonymised(task.volunteer)
     report = required_text(report, "report", _("Say what was done."))
     if not minutes or minutes < 1 or minutes > MAX_MINUTES:
         raise ValidationError({"minutes": _("Between 1 minute and 16 hours.")})

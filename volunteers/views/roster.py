@@ -62,7 +62,8 @@ def roster(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("volunteers.view_volunteer", raise_exception=True)
 def applications(request: HttpRequest) -> HttpResponse:
-    waiting = selectors.visible_volunteers(request.user).filter(status=Volunteer.Status.APPLIED)
+    # An application anonymised after years undecided waits for nothing any more.
+    waiting = selectors.visible_volunteers(request.user).filter(status=Volunteer.Status.APPLIED, anonymised_at__isnull=True)
     page = page_of(request, selectors.roster_rows(waiting.order_by("applied_at", "pk")))
     return render(request, "volunteers/applications.html", {"page": page, "decline_form": DeclineForm()})
 
@@ -149,6 +150,9 @@ def add(request: HttpRequest) -> HttpResponse:
 @permission_required("volunteers.change_volunteer", raise_exception=True)
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     volunteer = _volunteer(request, pk)
+    if volunteer.is_anonymised:
+        messages.error(request, services.ANONYMISED)
+        return redirect(volunteer)
     form = _volunteer_form(request, request.POST or None, instance=volunteer)
     if request.method == "POST" and form.is_valid():
         try:

@@ -42,7 +42,7 @@ def suggestions(request: HttpRequest) -> HttpResponse:
 
 def _suggestion_form(request: HttpRequest, data=None) -> SuggestionForm:
     volunteers = selectors.visible_volunteers(request.user).filter(
-        status__in=[Volunteer.Status.ACTIVE, Volunteer.Status.PAUSED]
+        status__in=[Volunteer.Status.ACTIVE, Volunteer.Status.PAUSED], anonymised_at__isnull=True
     ).order_by("unit_path", "name")
     return SuggestionForm(
         data, volunteers=volunteers, buildings=visible_buildings(request.user).order_by("unit__path", "name"),

@@ -56,12 +56,13 @@ def team(request: HttpRequest, pk: int) -> HttpResponse:
 def render_team(request: HttpRequest, team: Team, *, forms: dict | None = None, status: int = 200) -> HttpResponse:
     members = Membership.objects.filter(team=team).values("volunteer")
     volunteers = selectors.roster_rows(Volunteer.objects.filter(pk__in=members).order_by("name", "pk"))
+    may_lead = Volunteer.objects.filter(pk__in=members, anonymised_at__isnull=True)
     context = {
         "team": team,
         "members": volunteers,
         "activities": team.activities.select_related("unit").order_by("-starts_at")[:10],
         "member_form": MemberForm(volunteers=_candidates(request, team)),
-        "leader_form": LeaderForm(volunteers=Volunteer.objects.filter(pk__in=members).order_by("name"),
+        "leader_form": LeaderForm(volunteers=may_lead.order_by("name"),
                                   initial={"volunteer": team.leader_id}),
         **(forms or {}),
     }
@@ -145,7 +146,7 @@ def remove_member(request: HttpRequest, pk: int, volunteer_pk: int) -> HttpRespo
 def set_leader(request: HttpRequest, pk: int) -> HttpResponse:
     team = _team(request, pk)
     members = Membership.objects.filter(team=team).values("volunteer")
-    form = LeaderForm(request.POST, volunteers=Volunteer.objects.filter(pk__in=members))
+    form = LeaderForm(request.POST, volunteers=Volunteer.objects.filter(pk__in=members, anonymised_at__isnull=True))
     if form.is_valid():
         try:
             services.set_leader(team=team, volunteer=form.cleaned_data["volunteer"], by=request.user)
