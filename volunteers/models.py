@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, Category
+from cases.models import PREFIX, Case, Category
 from communities.models import PATH_SEPARATOR, Building, Unit, follows_unit_path
 
 
@@ -169,7 +169,9 @@ class Volunteer(UnitPathMixin):
         verbose_name = _("volunteer")
         verbose_name_plural = _("volunteers")
         ordering = ["unit_path", "name"]
-        indexes = [models.Index(fields=["unit_path", "status"], name="volunteer_scope_status")]
+        indexes = [
+            models.Index(fields=["unit_path", "status"], name="volunteer_scope_status", opclasses=[PREFIX, "text_ops"]),
+        ]
         permissions = [
             ("approve_volunteer", _("Can approve or decline volunteer applications")),
             ("import_volunteers", _("Can import volunteer rosters")),
@@ -281,7 +283,11 @@ class Activity(UnitPathMixin):
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         ordering = ["starts_at", "pk"]
-        indexes = [models.Index(fields=["unit_path", "starts_at"], name="activity_scope_starts")]
+        indexes = [
+            models.Index(
+                fields=["unit_path", "starts_at"], name="activity_scope_starts", opclasses=[PREFIX, "timestamptz_ops"]
+            )
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="activity_ends_after_start"),
             models.CheckConstraint(
@@ -398,7 +404,9 @@ class HoursEntry(UnitPathMixin):
         verbose_name_plural = _("hours ledger")
         ordering = ["-served_on", "-pk"]
         indexes = [
-            models.Index(fields=["unit_path", "served_on"], name="hours_scope_served"),
+            models.Index(fields=["unit_path", "served_on"], name="hours_scope_served", opclasses=[PREFIX, "date_ops"]),
+            # A top tier's month of service (every unit) from the index alone.
+            models.Index(fields=["served_on"], include=["unit_path", "minutes", "times"], name="hours_served_cover"),
             models.Index(fields=["volunteer", "served_on"], name="hours_volunteer_served"),
         ]
         constraints = [
@@ -527,7 +535,9 @@ class Suggestion(UnitPathMixin):
         verbose_name = _("suggestion")
         verbose_name_plural = _("suggestions")
         ordering = ["-submitted_at", "-pk"]
-        indexes = [models.Index(fields=["unit_path", "status"], name="suggestion_scope_status")]
+        indexes = [
+            models.Index(fields=["unit_path", "status"], name="suggestion_scope_status", opclasses=[PREFIX, "text_ops"])
+        ]
         permissions = [("answer_suggestion", _("Can answer suggestions and turn them into cases"))]
 
     def __str__(self) -> str:
