@@ -8,6 +8,7 @@ import uuid
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.choices import BaseChoiceIterator, normalize_choices
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Unit
@@ -89,6 +90,20 @@ def _leaves(categories: list[Category], children: dict) -> list[Category]:
     return leaves
 
 
+class PreparedChoices(BaseChoiceIterator):
+    """Choices normalised once and shared (per generation of the reference lists) by every form.
+
+    A field normalises a plain list each time it is given one, twice with its widget; these are
+    taken as they are. Read-only: labels may be lazy translations, resolved when rendered.
+    """
+
+    def __init__(self, choices: list) -> None:
+        self.choices = list(normalize_choices(choices))
+
+    def __iter__(self):
+        return iter(self.choices)
+
+
 class PlaceLists:
     """The units and buildings the place selects offer, from the shared reference lists (no query when cached)."""
 
@@ -96,10 +111,8 @@ class PlaceLists:
         self, *, street_id: str = "", community_id: str = "", strict: bool = False,
         snapshot: reference.Snapshot | None = None,
     ):
-        snapshot = snapshot or reference.Snapshot()
-        self.units = {str(u.pk): u for u in snapshot.places()}
-        self.streets = [u for u in self.units.values() if u.level == Unit.Level.STREET]
-        self.communities = [u for u in self.units.values() if u.level == Unit.Level.COMMUNITY]
+        self.snapshot = snapshot = snapshot or reference.Snapshot()
+        self.units, self.streets, self.communities = snapshot.local("places:index", self._index)
         self.street = self._pick(street_id, Unit.Level.STREET)
         self.community = self._pick(community_id, Unit.Level.COMMUNITY)
         if self.community and self.street is None:
@@ -110,27 +123,42 @@ class PlaceLists:
             self.community = None
         self.buildings = snapshot.buildings(self.community) if self.community else []
 
+    def _index(self) -> tuple[dict[str, Unit], list[Unit], list[Unit]]:
+        units = {str(u.pk): u for u in self.snapshot.places()}
+        streets = [u for u in units.values() if u.level == Unit.Level.STREET]
+        return units, streets, [u for u in units.values() if u.level == Unit.Level.COMMUNITY]
+
     def _pick(self, pk: str, level: str) -> Unit | None:
         unit = self.units.get(str(pk or ""))
         return unit if unit and unit.level == level else None
 
-    def street_choices(self) -> list:
-        return [("", _("Choose your street"))] + [(str(u.pk), u.name) for u in self.streets]
+    def street_choices(self) -> PreparedChoices:
+        return self.snapshot.local("choices:streets", lambda: PreparedChoices(
+            [("", _("Choose your street"))] + [(str(u.pk), u.name) for u in self.streets]
+        ))
 
-    def community_choices(self) -> list:
+    def community_choices(self) -> PreparedChoices:
+        street = self.street
+        return self.snapshot.local(f"choices:communities:{street.pk if street else ''}", lambda: PreparedChoices(
+            self._community_choices(street)
+        ))
+
+    def _community_choices(self, street: Unit | None) -> list:
         empty = [("", _("Choose your community"))]
-        if self.street:
-            return empty + [(str(u.pk), u.name) for u in self.communities if u.parent_id == self.street.pk]
+        if street:
+            return empty + [(str(u.pk), u.name) for u in self.communities if u.parent_id == street.pk]
         groups = [
             (street.name, [(str(u.pk), u.name) for u in self.communities if u.parent_id == street.pk])
             for street in self.streets
         ]
         return empty + [group for group in groups if group[1]]
 
-    def building_choices(self) -> list:
-        if not self.community:
-            return [("", _("Choose your community first"))]
-        return [("", _("Not a building / not listed"))] + [(str(b.pk), b.name) for b in self.buildings]
+    def building_choices(self) -> PreparedChoices:
+        community = self.community
+        return self.snapshot.local(f"choices:buildings:{community.pk if community else ''}", lambda: PreparedChoices(
+            [("", _("Not a building / not listed"))] + [(str(b.pk), b.name) for b in self.buildings]
+            if community else [("", _("Choose your community first"))]
+        ))
 
 
 class ReportForm(forms.Form):
@@ -186,7 +214,9 @@ class ReportForm(forms.Form):
         if not self.is_bound:
             self.initial["street"] = str(self.places.street.pk) if self.places.street else ""
             self.initial["community"] = str(self.places.community.pk) if self.places.community else ""
-        self.fields["category"].choices = category_choices(self.categories)
+        self.fields["category"].choices = snapshot.local(
+            "choices:categories", lambda: PreparedChoices(category_choices(self.categories))
+        )
         self.fields["street"].choices = self.places.street_choices()
         self.fields["community"].choices = self.places.community_choices()
         self.fields["building"].choices = self.places.building_choices()

@@ -108,6 +108,16 @@ class Snapshot:
     def get(self, name: str, loader: Callable[[], object]) -> object:
         return self.get_many({name: loader})[name]
 
+    def local(self, name: str, build: Callable[[], object]) -> object:
+        """Something derived from the shared lists (an index, a choice list): built once per process and generation."""
+        key = self.prefix + name
+        now = time.monotonic()
+        until, value = _local.get(key, (0.0, None))
+        if until <= now:
+            value = build()
+            _local[key] = (now + TTL, value)
+        return value
+
     # The lists themselves.
 
     def places(self) -> list[Unit]:

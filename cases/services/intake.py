@@ -100,7 +100,6 @@ def intake(
     )
     if not hotline_order_no:
         case.save()
-        tallies.count_new(case)
     else:
         saved = _save_imported(case)
         if saved is not case:
@@ -110,6 +109,8 @@ def intake(
         data={"source": source},
     )
     attach_photos(case, photos, event, by=by, public=True)
+    # Last: a tally row is shared by every request of the unit and day, and stays locked until the commit.
+    tallies.count_new(case)
     return case
 
 
@@ -119,7 +120,6 @@ def _save_imported(case: Case) -> Case:
     try:
         with transaction.atomic():
             case.save()
-            tallies.count_new(case)
     except IntegrityError:
         existing = Case.objects.filter(hotline_order_no=hotline_order_no).first()
         if existing is not None:

@@ -353,8 +353,8 @@ def test_a_submission_is_four_writes_in_one_transaction_whatever_the_size(
     assert small == large
     writes = [sql for sql in small if not sql.startswith(("SELECT", "BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
     assert writes == [
-        'INSERT INTO "cases_case"', "INSERT INTO cases_daytally", "INSERT INTO cases_categorytally",
-        'INSERT INTO "cases_timelineevent"',
+        'INSERT INTO "cases_case"', 'INSERT INTO "cases_timelineevent"', "INSERT INTO cases_daytally",
+        "INSERT INTO cases_categorytally",
     ]
     assert not [sql for sql in small if sql.startswith("SELECT")]
     assert not [line for line in tallies.differences()]
