@@ -36,6 +36,7 @@ messages: $(STAMP)
 # Seed, measure and load one benchmark database (PostgreSQL; see README "Benchmark"):
 #   make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_100k CASES=100000
 CASES ?= 100000
+REDIS_URL ?= redis://127.0.0.1:6379/0
 BENCH_OUT ?= test-artifacts/bench
 bench: $(STAMP)
 	@test -n "$(DATABASE_URL)" || { echo "set DATABASE_URL to the benchmark database"; exit 2; }
@@ -43,7 +44,7 @@ bench: $(STAMP)
 	mkdir -p $(BENCH_OUT)
 	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py seed_benchmark --cases $(CASES) --reset
 	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py measure_benchmark --json $(BENCH_OUT)/pages-$(CASES).json
-	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py load_benchmark --json $(BENCH_OUT)/load-$(CASES).json
+	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(BIN)/python manage.py load_benchmark --json $(BENCH_OUT)/load-$(CASES).json
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -1,6 +1,7 @@
 """``manage.py load_benchmark``: requests/s of the public form under concurrent load, beside a bare view.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_bench_100k manage.py load_benchmark --json load.json
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_bench_100k REDIS_URL=redis://127.0.0.1:6379/0 \
+        manage.py load_benchmark --json load.json
 
 Starts gunicorn on a free local port with ``governance.loadtest.settings``, loads the bare
 view and POST /report/ alternately with wrk (``apt-get install wrk``), prints both rates,
@@ -14,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from communities.models import Unit
@@ -41,6 +43,9 @@ class Command(BaseCommand):
         community = Unit.objects.filter(path__startswith=area.path, level=Unit.Level.COMMUNITY).order_by("path").first()
         self.stdout.write(f"gunicorn, {options['workers']} workers; wrk, {options['connections']} connections, "
                           f"{options['seconds']} s per run; load average {_load()}.")
+        if not settings.REDIS_URL:
+            self.stdout.write(self.style.WARNING(
+                "REDIS_URL is not set: each worker has its own local-memory cache, unlike production."))
         try:
             figures = load.run(community=community, workers=options["workers"], connections=options["connections"],
                                seconds=options["seconds"], rounds=options["rounds"], out=self.stdout.write)
