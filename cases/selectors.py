@@ -28,11 +28,6 @@ DUPLICATE_WINDOW = timedelta(days=30)
 LIST_RELATED = ("category", "unit", "location_unit", "building", "handler", "dispatching_unit")
 
 
-def case_roots(user) -> list[str] | None:
-    """Roots of the subtrees whose cases ``user`` sees and acts on (``None``: everywhere)."""
-    return subtree_paths(user)
-
-
 def _paths_q(roots: list[str], field: str) -> Q:
     condition = Q(pk__in=[])
     for root in roots:

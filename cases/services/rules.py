@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from communities.selectors import posts_of
+from communities.selectors import posts_of, subtree_paths
 
 from ..models import Case, CoHandling, ExtensionRequest
 from communities.models import GRANTS_ONLY_ROLES
 
-from ..selectors import case_roots, visible_cases
+from ..selectors import visible_cases
 
 S = Case.Status
 OPEN_HANDLING = frozenset({S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS})
@@ -142,7 +142,7 @@ def display_name(user) -> str:
 
 def within(path: str, user) -> bool:
     """Is the unit at ``path`` in the user's subtrees?"""
-    roots = case_roots(user)
+    roots = subtree_paths(user)
     return roots is None or any(path.startswith(root) for root in roots)
 
 

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from ..queries_staff import notifications_of
+from communities.pages import page_of
 
-PAGE_SIZE = 50
+from ..queries_staff import notifications_of
 
 
 @require_safe
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    page = Paginator(notifications_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, notifications_of(request.user))
     return render(request, "cases/notifications.html", {"page": page})
 
 

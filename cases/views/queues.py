@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
+
+from communities.pages import page_of
 
 from .. import selectors
 from ..filters import CaseFilter
 from ..queries_staff import default_queue, queue_rows, with_deadlines
 from . import exports
-
-PAGE_SIZE = 50
 
 
 def _queue_name(request: HttpRequest) -> str:
@@ -34,7 +33,7 @@ def filtered_queue(request: HttpRequest) -> tuple[str, CaseFilter]:
 @permission_required("cases.view_case", raise_exception=True)
 def queue(request: HttpRequest) -> HttpResponse:
     name, case_filter = filtered_queue(request)
-    page = Paginator(queue_rows(case_filter.qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, queue_rows(case_filter.qs))
     context = {
         "queues": selectors.QUEUES,
         "current": name,

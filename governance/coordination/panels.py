@@ -6,16 +6,16 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from cases.models import Case
-from cases.selectors import FINISHED, case_roots
+from cases.selectors import FINISHED
 from communities import panels
 from communities.models import Building
-from communities.selectors import EVERYWHERE
+from communities.selectors import EVERYWHERE, subtree_paths
 
 from . import selectors
 
 
 def _acts_on(user, path: str) -> bool:
-    roots = case_roots(user)
+    roots = subtree_paths(user)
     return roots is EVERYWHERE or any(path.startswith(root) for root in roots)
 
 

@@ -35,9 +35,9 @@ from django.utils import timezone
 
 from cases.models import Case, DayTally
 from cases.rates import month_bounds, month_start, next_month
-from cases.selectors import FINISHED, case_roots, visible_cases
+from cases.selectors import FINISHED, visible_cases
 from communities.models import Unit
-from communities.selectors import EVERYWHERE, granted_q, scope
+from communities.selectors import EVERYWHERE, granted_q, scope, subtree_paths
 
 from ..models import ActionItem, AgendaItem, Ballot, Decision, Elector, Meeting, Poll, Summons, Whistle
 from .consent import Outcome, Tally, evaluate
@@ -52,7 +52,7 @@ AREA_SUM = DecimalField(max_digits=14, decimal_places=2)
 
 def within(user, unit: Unit) -> bool:
     """Is ``unit`` in the user's own subtrees (where they may act, not just look)?"""
-    roots = case_roots(user)
+    roots = subtree_paths(user)
     return roots is EVERYWHERE or any(unit.path.startswith(root) for root in roots)
 
 
@@ -67,7 +67,7 @@ def visible_meetings(user) -> QuerySet[Meeting]:
 
 def visible_action_items(user) -> QuerySet[ActionItem]:
     own = scope(ActionItem.objects.all(), user, path_field="unit_path")
-    if case_roots(user) is EVERYWHERE or not user.is_authenticated:
+    if subtree_paths(user) is EVERYWHERE or not user.is_authenticated:
         return own
     granted = Meeting.objects.filter(granted_q(user, Meeting, "governance.view_meeting")).values("pk")
     return own | ActionItem.objects.filter(meeting__in=granted)

@@ -19,6 +19,7 @@ from cases.selectors import (
     visible_cases,
 )
 from communities.models import Role
+from communities.selectors import subtree_paths
 from communities.services import grant_object, move_unit
 from tests.cases.factories import CaseFactory, CategoryFactory, CoHandlingFactory, new_case
 from tests.factories import BuildingFactory, GridFactory, UserFactory, staff
@@ -107,7 +108,7 @@ def test_a_case_follows_its_unit_when_the_tree_moves(street, sibling_street, com
 
 def test_visible_cases_is_one_query_once_the_keys_granted_are_read(community, here, there, django_assert_num_queries):
     user = staff(community, Role.CASEWORKER)
-    selectors.case_roots(user)  # posts read once per request, cached on the user
+    subtree_paths(user)  # posts read once per request, cached on the user
     with django_assert_num_queries(3):  # the keys granted and co-handled, read once per request, then the cases
         list(visible_cases(user))
     with django_assert_num_queries(1):
