@@ -10,6 +10,13 @@ from cases.models import Case
 PASSWORD = "pw-for-tests-123"
 
 
+def htmx_settled(page) -> None:
+    """Wait until htmx has swapped and settled what it fetched: new controls answer events only then."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
 def log_in(page, base: str, user, *, lands_on: str = "/workspace/") -> None:
     page.context.clear_cookies()
     page.goto(f"{base}/accounts/login/")

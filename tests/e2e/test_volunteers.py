@@ -11,7 +11,7 @@ from communities.models import Role
 from tests import factories as f
 from volunteers.models import HoursEntry, SignUp, Skill, Volunteer
 
-from .steps import fill_form, log_in, text_of
+from .steps import fill_form, htmx_settled, log_in, text_of
 
 
 def counts(page) -> dict[str, str]:
@@ -37,6 +37,7 @@ def test_resident_registers_signs_up_and_is_checked_in_and_out_by_staff(
     phone_page.select_option("#id_street", str(street.pk))
     # Until a street is chosen the communities of every street are offered, grouped by street.
     phone_page.locator("#id_community optgroup").first.wait_for(state="detached")
+    htmx_settled(phone_page)
     phone_page.select_option("#id_community", str(community.pk))
     phone_page.locator(f'#id_building option[value="{building.pk}"]').wait_for(state="attached")
     phone_page.select_option("#id_building", str(building.pk))
