@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import models, transaction
+from django.db.models import F, Func, Q, QuerySet
 from django.utils import timezone
 
 from .models import Attachment, Case, ContactRecord, ReturnVisit, TimelineEvent
@@ -53,7 +53,8 @@ def due_cases(*, before) -> QuerySet[Case]:
     )
 
 
-def batches(queryset: QuerySet[Case], size: int = BATCH_SIZE) -> Iterator[list[int]]:
+def batches(queryset: QuerySet, size: int = BATCH_SIZE) -> Iterator[list[int]]:
+    """The queryset's primary keys, ``size`` at a time in key order (a keyset walk: no OFFSET)."""
     last = 0
     while True:
         ids = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
@@ -77,12 +78,29 @@ def anonymise(case_ids: list[int], *, now=None) -> int:
 
 
 def _scrub_timeline(case_ids: list[int]) -> None:
+    # QuerySet.update on purpose: TimelineEvent.save() refuses changes, this is the one sanctioned edit.
     TimelineEvent.objects.filter(case_id__in=case_ids).exclude(note="").update(note="")
-    events = list(TimelineEvent.objects.filter(case_id__in=case_ids, data__has_key="arrangement").only("pk", "data"))
-    for event in events:
-        event.data = {key: value for key, value in event.data.items() if key != "arrangement"}
-    # Bulk update on purpose: TimelineEvent.save() refuses changes, this is the one sanctioned edit.
-    TimelineEvent.objects.bulk_update(events, ["data"], batch_size=500)
+    TimelineEvent.objects.filter(case_id__in=case_ids, data__has_key="arrangement").update(
+        data=WithoutKey("data", key="arrangement")
+    )
+
+
+class WithoutKey(Func):
+    """A JSON object without one of its keys, computed by the database (PostgreSQL and SQLite)."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, expression, *, key: str) -> None:
+        if not key.isidentifier():
+            raise ValueError(f"Not a plain JSON key: {key!r}")
+        self.key = key
+        super().__init__(F(expression) if isinstance(expression, str) else expression)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template=f"json_remove(%(expressions)s, '$.{self.key}')", **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template=f"(%(expressions)s - '{self.key}'::text)", **extra)
 
 
 def _remove_photos(case_ids: list[int]) -> int:

@@ -34,7 +34,7 @@ carries ``anonymised_at`` and is never picked again; the services refuse to act 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
@@ -44,11 +44,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
 from django.db.models import Case as CaseWhen
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from cases.models import TimelineEvent
+from cases.retention import WithoutKey, batches
 from communities.models import Post
 
 from .models import (
@@ -119,16 +120,6 @@ def due_volunteers(*, before: datetime) -> QuerySet[Volunteer]:
     return queryset
 
 
-def batches(queryset: QuerySet[Volunteer], size: int = BATCH_SIZE) -> Iterator[list[int]]:
-    last = 0
-    while True:
-        ids = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
-        if not ids:
-            return
-        yield ids
-        last = ids[-1]
-
-
 def placeholder_phone() -> Concat:
     """``PHONE_PLACEHOLDER`` for each row, in SQL."""
     before, after = PHONE_PLACEHOLDER.split("{pk}")
@@ -184,24 +175,6 @@ def _scrub_tasks_and_suggestions(ids: list[int]) -> None:
         data=WithoutKey("data", key="volunteer"), actor_label="",
         note=CaseWhen(When(action__in=TASK_ACTIONS, then=Value("")), default=F("note"), output_field=models.TextField()),
     )
-
-
-class WithoutKey(Func):
-    """A JSON object without one of its keys, computed by the database (PostgreSQL and SQLite)."""
-
-    output_field = models.JSONField()
-
-    def __init__(self, expression, *, key: str) -> None:
-        if not key.isidentifier():
-            raise ValueError(f"Not a plain JSON key: {key!r}")
-        self.key = key
-        super().__init__(F(expression) if isinstance(expression, str) else expression)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template=f"json_remove(%(expressions)s, '$.{self.key}')", **extra)
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template=f"(%(expressions)s - '{self.key}'::text)", **extra)
 
 
 def own_accounts() -> QuerySet:
