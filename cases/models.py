@@ -125,14 +125,15 @@ class Case(models.Model):
         BASIC = "basic", _("Basically satisfied")
         UNSATISFIED = "unsatisfied", _("Unsatisfied")
 
-    code = models.CharField(_("tracking code"), max_length=16, unique=True, default=new_tracking_code)
-    hotline_order_no = models.CharField(
-        _("12345 order number"), max_length=40, unique=True, null=True, blank=True
-    )
+    # Unique by the constraints below, not ``unique=True``: that also builds a LIKE index on
+    # PostgreSQL, and codes are only ever looked up whole.
+    code = models.CharField(_("tracking code"), max_length=16, default=new_tracking_code)
+    hotline_order_no = models.CharField(_("12345 order number"), max_length=40, null=True, blank=True)
     source = models.CharField(_("channel"), max_length=16, choices=Source.choices)
     kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.HELP)
     nature = models.CharField(_("nature"), max_length=16, choices=Nature.choices, blank=True)
-    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT)
+    # No index of its own: case_category_received starts with it.
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, db_index=False)
     urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices)
     title = models.CharField(_("summary"), max_length=120)
     description = models.TextField(_("what happened"))
@@ -143,7 +144,7 @@ class Case(models.Model):
     )
     building = models.ForeignKey(
         Building, verbose_name=_("building"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="cases",
+        related_name="cases", db_index=False,  # case_building_category starts with it
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
 
@@ -153,7 +154,7 @@ class Case(models.Model):
     unit = models.ForeignKey(
         Unit, verbose_name=_("handling unit"), on_delete=models.PROTECT, related_name="cases"
     )
-    unit_path = models.CharField(max_length=255, editable=False, db_index=True)
+    unit_path = models.CharField(max_length=255, editable=False)  # indexed first in case_scope_* below
     dispatching_unit = models.ForeignKey(
         Unit, verbose_name=_("dispatching unit"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="dispatched_cases", help_text=_("The tier that dispatched it and decides extensions."),
@@ -163,7 +164,7 @@ class Case(models.Model):
         on_delete=models.PROTECT, related_name="handled_cases",
     )
     status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True
+        _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
     )
     merged_into = models.ForeignKey(
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT,
@@ -204,7 +205,17 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="case_code_unique"),
+            # Only hotline cases have an order number: the index holds those alone.
+            models.UniqueConstraint(
+                fields=["hotline_order_no"], condition=models.Q(hotline_order_no__isnull=False),
+                name="case_hotline_order_unique",
+                violation_error_message=_("A case was already made from this 12345 order number."),
+            ),
+        ]
         indexes = [
+            models.Index(fields=["status"], name="case_status"),
             models.Index(fields=["unit_path", "status"], name="case_scope_status", opclasses=[PREFIX, "text_ops"]),
             models.Index(
                 fields=["unit_path", "received_at"], name="case_scope_received", opclasses=[PREFIX, "timestamptz_ops"]
@@ -296,8 +307,9 @@ follows_unit_path(CoHandling)
 class TimelineEvent(models.Model):
     """One immutable line of a case's history: who did what, when, from which state to which."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(_("when"), db_index=True)
+    # Both read through event_case_at alone (a case's history in order): no index of their own.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
+    at = models.DateTimeField(_("when"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",
