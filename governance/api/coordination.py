@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import django_filters
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -14,7 +13,7 @@ from rest_framework import mixins, serializers
 from governance.coordination.selectors import meeting_list, poll_list, poll_tally
 from governance.models import Meeting, Poll
 
-from .filters import DayFilter, StrictBlanks, subtree
+from .filters import DayFilter, StrictBlanks, SubtreeFilter
 from .serializers import code_of, display_name, name_of
 from .views import ApiViewSet
 
@@ -44,7 +43,7 @@ class MeetingSerializer(serializers.ModelSerializer):
 class MeetingFilter(StrictBlanks, django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Meeting.Status.choices, label=_("Status"))
     format = django_filters.ChoiceFilter(choices=Meeting.Format.choices, label=_("Format"))
-    unit = django_filters.CharFilter(method="in_subtree", label=_("Unit code: meetings in its subtree"))
+    unit = SubtreeFilter(label=_("Unit code: meetings in its subtree"))
     starts_after = DayFilter(field_name="starts_at", bound="after", label=_("Starts on or after (date)"))
     starts_before = DayFilter(field_name="starts_at", bound="before", label=_("Starts on or before (date)"))
 
@@ -52,8 +51,6 @@ class MeetingFilter(StrictBlanks, django_filters.FilterSet):
         model = Meeting
         fields: list[str] = []
 
-    def in_subtree(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return subtree(queryset, self.request, value, "unit_path")
 
 
 class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -111,14 +108,12 @@ class PollDetailSerializer(PollSerializer):
 
 class PollFilter(StrictBlanks, django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Poll.Status.choices, label=_("Status"))
-    unit = django_filters.CharFilter(method="in_subtree", label=_("Unit code: polls in its subtree"))
+    unit = SubtreeFilter(label=_("Unit code: polls in its subtree"))
 
     class Meta:
         model = Poll
         fields: list[str] = []
 
-    def in_subtree(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return subtree(queryset, self.request, value, "unit_path")
 
 
 class PollViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):

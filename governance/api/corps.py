@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers
 
 from volunteers.models import Activity, Skill, Volunteer
 from volunteers.selectors import visible_activities, visible_volunteers
 
-from .filters import DayFilter, StrictBlanks, StrictBooleanFilter, subtree
+from .filters import DayFilter, StrictBlanks, StrictBooleanFilter, SubtreeFilter
 from .serializers import code_of, name_of
 from .views import ApiViewSet
 
@@ -35,14 +35,12 @@ class VolunteerSerializer(serializers.ModelSerializer):
 class VolunteerFilter(StrictBlanks, django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Volunteer.Status.choices, label=_("Status"))
     party_member = StrictBooleanFilter(label=_("Party member"))
-    unit = django_filters.CharFilter(method="in_subtree", label=_("Unit code: volunteers living in its subtree"))
+    unit = SubtreeFilter(label=_("Unit code: volunteers living in its subtree"))
 
     class Meta:
         model = Volunteer
         fields: list[str] = []
 
-    def in_subtree(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return subtree(queryset, self.request, value, "unit_path")
 
 
 class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -76,7 +74,7 @@ class ActivitySerializer(serializers.ModelSerializer):
 
 class ActivityFilter(StrictBlanks, django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Activity.Kind.choices, label=_("Kind"))
-    unit = django_filters.CharFilter(method="in_subtree", label=_("Unit code: activities in its subtree"))
+    unit = SubtreeFilter(label=_("Unit code: activities in its subtree"))
     starts_after = DayFilter(field_name="starts_at", bound="after", label=_("Starts on or after (date)"))
     starts_before = DayFilter(field_name="starts_at", bound="before", label=_("Starts on or before (date)"))
 
@@ -84,8 +82,6 @@ class ActivityFilter(StrictBlanks, django_filters.FilterSet):
         model = Activity
         fields: list[str] = []
 
-    def in_subtree(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return subtree(queryset, self.request, value, "unit_path")
 
 
 class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):

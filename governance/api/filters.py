@@ -12,6 +12,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django_filters.constants import EMPTY_VALUES
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -109,6 +110,19 @@ def subtree(queryset: QuerySet, request, code: str, *fields: str) -> QuerySet:
     return queryset.filter(condition)
 
 
+class SubtreeFilter(django_filters.CharFilter):
+    """A unit code: the rows whose unit (``path_field``, a unit path) lies under that visible unit."""
+
+    def __init__(self, path_field: str = "unit_path", **kwargs) -> None:
+        self.path_field = path_field
+        super().__init__(**kwargs)
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        if value in EMPTY_VALUES:
+            return qs
+        return subtree(qs, self.parent.request, value, self.path_field)
+
+
 class CaseApiFilter(StrictBlanks, CaseFilter):
     place = None  # by database id on the pages; by code here (``unit``)
     handled_in = None  # the dashboards' link filter; ``unit`` serves API clients
@@ -149,25 +163,21 @@ class CategoryFilter(StrictBlanks, django_filters.FilterSet):
 class UnitFilter(StrictBlanks, django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=Unit.Level.choices, label=_("Level"))
     parent = django_filters.CharFilter(field_name="parent__code", label=_("Parent unit code"))
-    within = django_filters.CharFilter(method="in_subtree", label=_("Unit code: that unit and everything under it"))
+    within = SubtreeFilter("path", label=_("Unit code: that unit and everything under it"))
 
     class Meta:
         model = Unit
         fields: list[str] = []
 
-    def in_subtree(self, queryset: QuerySet[Unit], name: str, value: str) -> QuerySet[Unit]:
-        return subtree(queryset, self.request, value, "path")
 
 
 class BuildingFilter(StrictBlanks, django_filters.FilterSet):
-    unit = django_filters.CharFilter(method="in_subtree", label=_("Unit code: buildings in its subtree"))
+    unit = SubtreeFilter("unit__path", label=_("Unit code: buildings in its subtree"))
 
     class Meta:
         model = Building
         fields: list[str] = []
 
-    def in_subtree(self, queryset: QuerySet[Building], name: str, value: str) -> QuerySet[Building]:
-        return subtree(queryset, self.request, value, "unit__path")
 
 
 class MonthField(forms.CharField):
@@ -191,11 +201,9 @@ class MonthFilter(django_filters.Filter):
 class MonthlyScoreFilter(StrictBlanks, django_filters.FilterSet):
     month = MonthFilter(field_name="month", label=_("Month, YYYY-MM"))
     unit = django_filters.CharFilter(field_name="unit__code", label=_("Unit code (that unit only)"))
-    within = django_filters.CharFilter(method="in_subtree", label=_("Unit code: that unit and everything under it"))
+    within = SubtreeFilter("unit__path", label=_("Unit code: that unit and everything under it"))
 
     class Meta:
         model = MonthlyScore
         fields: list[str] = []
 
-    def in_subtree(self, queryset: QuerySet[MonthlyScore], name: str, value: str) -> QuerySet[MonthlyScore]:
-        return subtree(queryset, self.request, value, "unit__path")

@@ -12,7 +12,7 @@ from cases.models import Case
 from governance.models import Project
 from governance.projects.selectors import flagged_q, project_rows, visible_projects
 
-from .filters import StrictBlanks, subtree
+from .filters import StrictBlanks, SubtreeFilter
 from .serializers import code_of, display_name, name_of
 from .views import ApiViewSet
 
@@ -47,7 +47,7 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 class ProjectFilter(StrictBlanks, django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Project.Status.choices, label=_("Status"))
-    unit = django_filters.CharFilter(method="in_subtree", label=_("Unit code: items in its subtree"))
+    unit = SubtreeFilter(label=_("Unit code: items in its subtree"))
     year = django_filters.NumberFilter(field_name="deadline", lookup_expr="year", min_value=2000, max_value=2100,
                                        label=_("Deadline in year"))
     flagged = django_filters.BooleanFilter(method="only_flagged", label=_("Open with no update this month"))
@@ -58,8 +58,6 @@ class ProjectFilter(StrictBlanks, django_filters.FilterSet):
         model = Project
         fields: list[str] = []
 
-    def in_subtree(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return subtree(queryset, self.request, value, "unit_path")
 
     def only_flagged(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.filter(flagged_q()) if value else queryset.exclude(flagged_q())

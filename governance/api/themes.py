@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers
@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers
 from governance.models import Theme, ThemeProblem
 from governance.themes.selectors import effect, theme_list
 
-from .filters import StrictBlanks, subtree
+from .filters import StrictBlanks, SubtreeFilter
 from .serializers import code_of, name_of
 from .views import ApiViewSet
 
@@ -65,15 +65,13 @@ class ThemeDetailSerializer(ThemeSerializer):
 
 class ThemeFilter(StrictBlanks, django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Theme.Status.choices, label=_("Status"))
-    unit = django_filters.CharFilter(method="in_subtree", label=_("Unit code: themes adopted in its subtree"))
+    unit = SubtreeFilter(label=_("Unit code: themes adopted in its subtree"))
     month = django_filters.DateFilter(label=_("Month (its first day)"))
 
     class Meta:
         model = Theme
         fields: list[str] = []
 
-    def in_subtree(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return subtree(queryset, self.request, value, "unit_path")
 
 
 class ThemeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):

@@ -72,6 +72,17 @@ def test_activities_are_scoped_and_filtered(community, sibling_community, grid):
     assert client.get(f"/api/v1/activities/{soon.pk}/").json()["seats_left"] == 10
 
 
+def test_unit_filter_is_the_subtree_of_a_visible_unit_only(street, community, sibling_community, grid):
+    in_grid, in_community, in_sibling = (ActivityFactory(unit=unit) for unit in (grid, community, sibling_community))
+    director = client_for(staff(street, Role.DIRECTOR))
+    assert sorted(ids(director.get(f"/api/v1/activities/?unit={community.code}"))) == [in_grid.pk, in_community.pk]
+    assert ids(director.get(f"/api/v1/activities/?unit={sibling_community.code}")) == [in_sibling.pk]
+    # A unit outside the user's tree filters to nothing rather than revealing what lies there.
+    caseworker = client_for(staff(community, Role.CASEWORKER))
+    assert ids(caseworker.get(f"/api/v1/activities/?unit={sibling_community.code}")) == []
+    assert ids(caseworker.get("/api/v1/activities/?unit=no-such-unit")) == []
+
+
 # --- meetings ------------------------------------------------------------------------------
 
 
