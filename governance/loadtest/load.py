@@ -9,9 +9,12 @@ submission token (the form refuses a token twice) and the CSRF cookie and field 
 would send. A Python load generator (locust) would need a process per core and more CPU
 than the server it measures.
 
-After two seconds of warm-up on each, the bare view and the form are loaded alternately,
-``rounds`` times each, against the same workers; the ratio of the mean rates is the figure. Each worker's peak resident memory
-(VmHWM) is read from /proc before the server is stopped.
+After two seconds of warm-up on each, the bare view, the form and the accept-only view (the
+same form checked and stored as one row: the floor of any design of the form, see
+``loadtest.views``) are loaded in turn, ``rounds`` times each, against the same workers; the
+ratio of the form's mean rate to the bare view's is the figure, the accept-only view's ratio
+tells how much of the gap any design could close. Each worker's peak resident memory (VmHWM)
+is read from /proc before the server is stopped.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,8 +41,10 @@ from django.db import connection
 from cases.models import Case, Category
 from communities.models import Unit
 
+from .views import FLOOR_TABLE
+
 LUA = """
--- POST /report/ with the CSRF cookie and token, a fresh submission token per request.
+-- POST {path} with the CSRF cookie and token, a fresh submission token per request.
 local counter = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -54,7 +60,7 @@ request = function()
   local token = string.format("%08x%08x%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff),
                               math.random(0, 0x7fffffff), counter)
   local phone = string.format("139%08d", counter % 100000000)
-  return wrk.format(nil, "/report/", nil, body .. "&submission=" .. token .. "&resident_phone=" .. phone)
+  return wrk.format(nil, "{path}", nil, body .. "&submission=" .. token .. "&resident_phone=" .. phone)
 end
 """
 
@@ -78,6 +84,7 @@ class Figures:
     seconds: int
     bare: Run
     form: Run
+    floor: Run
     cases_created: int
     worker_peak_mb: list[float]
 
@@ -85,12 +92,18 @@ class Figures:
     def ratio(self) -> float:
         return self.form.rate / self.bare.rate if self.bare.rate else 0.0
 
+    @property
+    def floor_ratio(self) -> float:
+        return self.floor.rate / self.bare.rate if self.bare.rate else 0.0
+
     def as_dict(self) -> dict:
         return {
             "workers": self.workers, "connections": self.connections, "seconds_per_round": self.seconds,
             "bare_requests_per_s": round(self.bare.rate, 1), "form_requests_per_s": round(self.form.rate, 1),
             "ratio": round(self.ratio, 3), "bare_errors": self.bare.errors, "form_errors": self.form.errors,
             "bare_median_latency_ms": self.bare.latency_ms, "form_median_latency_ms": self.form.latency_ms,
+            "accept_only_requests_per_s": round(self.floor.rate, 1), "accept_only_ratio": round(self.floor_ratio, 3),
+            "accept_only_errors": self.floor.errors, "accept_only_median_latency_ms": self.floor.latency_ms,
             "cases_created": self.cases_created, "worker_peak_rss_mb": self.worker_peak_mb,
         }
 
@@ -183,7 +196,23 @@ class Server:
         self.static.cleanup()
 
 
-def form_script(origin: str, community: Unit) -> str:
+@contextmanager
+def floor_table():
+    """The accept-only view's table, for the run only: an ordinary (logged, durable) table, as a queue's would be."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
+        cursor.execute(f"CREATE TABLE {FLOOR_TABLE} (code varchar(16) PRIMARY KEY, "
+                       "received_at timestamp with time zone NOT NULL, fields text NOT NULL)")
+    connection.close()
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
+        connection.close()
+
+
+def form_script(origin: str, community: Unit, path: str = "/report/") -> str:
     """The Lua hook, with a CSRF cookie and token as a browser gets them from GET /report/."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -193,7 +222,7 @@ def form_script(origin: str, community: Unit) -> str:
     cookie = next(c.value for c in jar if c.name == "csrftoken")
     category = Category.objects.filter(active=True, children__isnull=True).order_by("sort_order", "pk").first()
     return LUA.format(cookie=cookie, origin=origin, token=token, category=category.pk,
-                      street=community.parent_id, community=community.pk)
+                      street=community.parent_id, community=community.pk, path=path)
 
 
 def wrk(url: str, *, connections: int, seconds: int, script: str | None = None) -> tuple[float, float, int]:
@@ -217,12 +246,15 @@ def wrk(url: str, *, connections: int, seconds: int, script: str | None = None) 
 def run(*, community: Unit, workers: int, connections: int, seconds: int, rounds: int,
         out=print) -> Figures:
     wrk_path()
-    bare, form = Run("bare view"), Run("public form POST")
+    bare, form, floor = Run("bare view"), Run("public form POST"), Run("accept-only POST")
     before = Case.objects.count()
     connection.close()  # the server's workers open their own
-    with Server(workers=workers, port=free_port()) as server:
-        script = form_script(server.origin, community)
-        runs = [(bare, f"{server.origin}/bench/bare/", None), (form, f"{server.origin}/report/", script)]
+    with floor_table(), Server(workers=workers, port=free_port()) as server:
+        runs = [
+            (bare, f"{server.origin}/bench/bare/", None),
+            (form, f"{server.origin}/report/", form_script(server.origin, community)),
+            (floor, f"{server.origin}/bench/accept-only/", form_script(server.origin, community, "/bench/accept-only/")),
+        ]
         for _result, url, lua in runs:  # warm-up: every worker has imported and compiled what the page needs
             wrk(url, connections=connections, seconds=2, script=lua)
         for round_ in range(1, rounds + 1):
@@ -234,4 +266,4 @@ def run(*, community: Unit, workers: int, connections: int, seconds: int, rounds
                 out(f"  round {round_}: {result.name:<17} {rate:8.1f} requests/s, median {median:.1f} ms, "
                     f"{errors} errors")
         peaks = server.worker_peak_mb()
-    return Figures(workers, connections, seconds, bare, form, Case.objects.count() - before, peaks)
+    return Figures(workers, connections, seconds, bare, form, floor, Case.objects.count() - before, peaks)

@@ -4,8 +4,8 @@
         manage.py load_benchmark --json load.json
 
 Starts gunicorn on a free local port with ``governance.loadtest.settings``, loads the bare
-view and POST /report/ alternately with wrk (``apt-get install wrk``), prints both rates,
-their ratio and each worker's peak memory, and stops gunicorn. Every POST is a real
+view, POST /report/ and the accept-only floor in turn with wrk (``apt-get install wrk``),
+prints the rates, the ratios to the bare view and each worker's peak memory, and stops gunicorn. Every POST is a real
 submission: it creates a case in the benchmark area (seed_benchmark --reset removes them).
 """
 
@@ -53,12 +53,15 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         self.stdout.write(
             f"bare view {figures.bare.rate:.1f} requests/s, public form POST {figures.form.rate:.1f} requests/s: "
-            f"ratio {figures.ratio:.1%} ({figures.cases_created} cases created); worker peak memory "
+            f"ratio {figures.ratio:.1%} ({figures.cases_created} cases created); accept-only POST (the form checked "
+            f"and stored as one row, no case) {figures.floor.rate:.1f} requests/s: ratio {figures.floor_ratio:.1%}; "
+            f"worker peak memory "
             f"{', '.join(f'{mb:.0f} MB' for mb in figures.worker_peak_mb)}; load average after {_load()}."
         )
-        if figures.form.errors or figures.bare.errors:
+        if figures.form.errors or figures.bare.errors or figures.floor.errors:
             self.stdout.write(self.style.WARNING(
-                f"Errors: {figures.bare.errors} on the bare view, {figures.form.errors} on the form."))
+                f"Errors: {figures.bare.errors} on the bare view, {figures.form.errors} on the form, "
+                f"{figures.floor.errors} on the accept-only view."))
         if options["json"]:
             options["json"].write_text(json.dumps(figures.as_dict(), indent=2) + "\n", encoding="utf-8")
             self.stdout.write(f"Written to {options['json']}.")
