@@ -23,8 +23,15 @@ A volunteer is past retention when both hold:
 | tasks' instructions and reports; suggestions' text and | tasks and suggestions themselves (status,     |
 | answer; ledger descriptions typed for other service    | dates, case, title), memberships, sign-ups    |
 | and corrections                                        |                                               |
-| the volunteer's name in the timeline of cases (task    | the cases' own data: their retention is       |
+| the volunteer's name in the timeline of cases (task    | other cases' own data: their retention is     |
 | and suggestion entries), the task entries' notes       | ``cases.retention``                           |
+| a finished (closed or merged) case made from their     | a case made from their suggestion still open: |
+| suggestion: everything ``cases.retention.anonymise``   | its caller's name and phone, its description, |
+| removes (caller's name and phone, address,             | until the cases' own retention (someone is    |
+| description, notes, photos), stamped ``anonymised_at`` | still handling it)                            |
+
+A case made from a suggestion (``Suggestion.case``) has the volunteer as its caller, so it loses
+them with the volunteer once it is finished, however recently; other cases are never touched here.
 
 The work runs in batches of primary keys, each in one transaction that checks the rule again under
 the rows' locks, a fixed number of queries per batch. It is idempotent: an anonymised volunteer
@@ -48,7 +55,8 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from cases.models import TimelineEvent
+from cases import retention as case_retention
+from cases.models import Case, TimelineEvent
 from cases.retention import WithoutKey, batches
 from communities.models import Post
 
@@ -62,6 +70,7 @@ S = Volunteer.Status
 NOT_ACTIVE = (S.LEFT, S.DECLINED, S.PAUSED, S.APPLIED)
 TASK_ACTIONS = ("volunteer_task", "volunteer_report", "volunteer_task_withdrawn")
 FREE_TEXT_HOURS = (HoursEntry.Kind.SERVICE, HoursEntry.Kind.CORRECTION)
+FINISHED_CASES = (Case.Status.CLOSED, Case.Status.MERGED)  # neither is ever left again
 
 
 @dataclass
@@ -143,21 +152,23 @@ def anonymise(volunteer_ids: list[int], *, before: datetime | None = None, now=N
     VolunteerEvent.objects.filter(volunteer_id__in=ids).exclude(note="").update(note="")
     BuildingAssignment.objects.filter(volunteer_id__in=ids).exclude(note="").update(note="")
     HoursEntry.objects.filter(volunteer_id__in=ids, kind__in=FREE_TEXT_HOURS).exclude(description="").forget_descriptions()
-    _scrub_tasks_and_suggestions(ids)
+    _scrub_tasks_and_suggestions(ids, now=now)
     for holder in _holders:
         holder.scrub(ids)
     logins = _close_logins([user for _pk, user in rows if user is not None])
     return Progress(volunteers=len(ids), logins=logins)
 
 
-def _scrub_tasks_and_suggestions(ids: list[int]) -> None:
+def _scrub_tasks_and_suggestions(ids: list[int], *, now: datetime) -> None:
     tasks = list(Task.objects.filter(volunteer_id__in=ids).values_list("pk", "case_id"))
-    suggestions = list(Suggestion.objects.filter(volunteer_id__in=ids).values_list("pk", "case_id"))
+    suggestions = list(
+        Suggestion.objects.filter(volunteer_id__in=ids).values_list("pk", "case_id", "case__status", "case__anonymised_at")
+    )
     if tasks:
         Task.objects.filter(volunteer_id__in=ids).update(description="", report="")
     if suggestions:
         Suggestion.objects.filter(volunteer_id__in=ids).update(text="", answer="")
-    linked = [(pk, case) for pk, case in suggestions if case is not None]
+    linked = [(pk, case) for pk, case, _status, _done in suggestions if case is not None]
     if not tasks and not linked:
         return
     # The case keeps its timeline; the volunteer's name goes from the entries about them, and the
@@ -175,6 +186,11 @@ def _scrub_tasks_and_suggestions(ids: list[int]) -> None:
         data=WithoutKey("data", key="volunteer"), actor_label="",
         note=CaseWhen(When(action__in=TASK_ACTIONS, then=Value("")), default=F("note"), output_field=models.TextField()),
     )
+    # The volunteer is these cases' caller. An open one keeps them for whoever handles it (the
+    # cases' own retention takes them later); a finished one loses them now, by the cases' rules.
+    finished = [case for _s, case, status, done in suggestions if status in FINISHED_CASES and done is None]
+    if finished:
+        case_retention.anonymise(finished, now=now)
 
 
 def own_accounts() -> QuerySet:

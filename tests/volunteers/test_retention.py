@@ -10,19 +10,21 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from cases import services as case_services
-from cases.models import Case, TimelineEvent
+from cases.models import Attachment, Case, TimelineEvent
 from communities.models import Role
 from communities.services import assign_post
 from governance.models import CareNeed, Visit
 from tests import factories as f
 from tests.api.conftest import client_for
-from tests.cases.factories import CategoryFactory, new_case
+from tests.cases.factories import CategoryFactory, new_case, walk
 from volunteers import imports, retention, selectors, services
 from volunteers.filters import RosterFilter
 from volunteers.models import (
@@ -184,6 +186,87 @@ def test_the_volunteers_name_leaves_the_case_timelines_and_the_cases_stay(leaver
     assert list(TimelineEvent.objects.exclude(pk__in=events.values("pk")).order_by("pk").values()) == others
 
 
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def finish(case: Case, how: str, *, worker, community) -> Case:
+    """Take ``case`` through the real services to ``how``: a status of ``STEPS``, or "merged" (into a
+    new case of its own, whose caller has the same phone)."""
+    if how == "merged":
+        lead = case_services.dispatch(case=new_case(place=community, resident_phone=PHONE), to_unit=community, by=worker)
+        return case_services.merge(case=case, into=lead, by=worker)
+    return walk(case, to=how, dispatcher=worker, handler=worker, unit=community)
+
+
+def suggestion_case(volunteer: Volunteer) -> Case:
+    return Case.objects.get(suggestion__volunteer=volunteer)
+
+
+@pytest.mark.parametrize("how", ["closed", "merged"])
+def test_a_finished_case_made_from_their_suggestion_loses_them_as_its_caller(
+    leaver, community, worker, how, media, django_capture_on_commit_callbacks
+):
+    case = finish(suggestion_case(leaver), how, worker=worker, community=community)
+    photo = Attachment(case=case, content_type="image/jpeg", size=3)
+    photo.file.save("p.jpg", ContentFile(b"abc"))
+    assert (case.resident_name, case.resident_phone, case.anonymised_at) == ("杜维臣", PHONE, None)
+    facts = Case.objects.filter(pk=case.pk).values("status", "kind", "source", "unit", "title", "received_at", "closed_at").get()
+    with django_capture_on_commit_callbacks(execute=True):
+        run()
+    case.refresh_from_db()
+    assert (case.resident_name, case.resident_phone, case.description) == ("", "", "")
+    assert case.anonymised_at == Volunteer.objects.get(pk=leaver.pk).anonymised_at  # the same batch
+    assert Case.objects.filter(pk=case.pk).values(*facts).get() == facts
+    assert set(TimelineEvent.objects.filter(case=case).values_list("note", flat=True)) == {""}
+    assert not Attachment.objects.filter(case=case).exists() and not default_storage.exists(photo.file.name)
+    assert Suggestion.objects.filter(volunteer=leaver, case=case).exists()  # still linked
+    if case.merged_into_id:  # the lead case is a resident's own, whatever its phone
+        assert Case.objects.filter(pk=case.merged_into_id, resident_phone=PHONE, anonymised_at=None).exists()
+
+
+@pytest.mark.parametrize("how", [None, "accepted", "resolved"])
+def test_a_case_made_from_their_suggestion_still_open_keeps_its_caller(leaver, community, worker, how):
+    case = suggestion_case(leaver)
+    if how:
+        finish(case, how, worker=worker, community=community)
+    run()
+    assert Volunteer.objects.get(pk=leaver.pk).is_anonymised
+    case = Case.objects.get(pk=case.pk)
+    assert (case.resident_name, case.resident_phone, case.anonymised_at) == ("杜维臣", PHONE, None)
+    assert case.description == "我是杜维臣，建议装扶手"
+
+
+def test_other_cases_with_their_name_or_phone_are_not_theirs_to_anonymise(leaver, community, worker):
+    finish(suggestion_case(leaver), "closed", worker=worker, community=community)
+    task_case = Case.objects.get(volunteer_tasks__volunteer=leaver)  # a resident's case, same phone
+    task_case = case_services.accept(case=task_case, by=worker)  # dispatched to the community already
+    task_case = case_services.record_contact(case=task_case, by=worker, method="phone", summary="已电话联系")
+    task_case = case_services.resolve(case=task_case, by=worker, result="已修好", nature="reasonable")
+    case_services.close(case=task_case, by=worker)
+    namesake = finish(new_case(place=community, resident_name="杜维臣", resident_phone=PHONE), "closed",
+                      worker=worker, community=community)
+    assert {task_case.resident_phone, namesake.resident_phone} == {PHONE}
+    others = Case.objects.exclude(pk=suggestion_case(leaver).pk)
+    before = list(others.order_by("pk").values())
+    run()
+    assert suggestion_case(leaver).anonymised_at is not None
+    assert list(others.order_by("pk").values()) == before
+    assert not others.filter(anonymised_at__isnull=False).exists()
+
+
+def test_a_suggestion_case_anonymised_by_the_cases_retention_first_is_left_as_it_is(leaver, community, worker, settings):
+    case = finish(suggestion_case(leaver), "closed", worker=worker, community=community)
+    Case.objects.filter(pk=case.pk).update(closed_at=LONG_AGO)
+    settings.RESIDENT_DATA_RETENTION_DAYS = 30
+    call_command("anonymise_closed_cases", stdout=StringIO())
+    stamped = Case.objects.get(pk=case.pk).anonymised_at
+    run()
+    assert Volunteer.objects.get(pk=leaver.pk).is_anonymised
+    assert Case.objects.get(pk=case.pk).anonymised_at == stamped
+
+
 def test_the_volunteers_own_login_is_closed_and_nameless(leaver, client):
     login = leaver.user
     run()
@@ -286,19 +369,24 @@ def test_anything_recent_keeps_the_volunteer(leaver, director, community, happen
 # --- the run itself -------------------------------------------------------------------------------
 
 
-def test_a_dry_run_counts_and_changes_nothing(leaver):
+def test_a_dry_run_counts_and_changes_nothing(leaver, community, worker):
+    case = finish(suggestion_case(leaver), "closed", worker=worker, community=community)
     assert run("--dry-run") == (
         f"1 volunteers inactive since before {retention.cutoff():%Y-%m-%d} (1095 days) would be anonymised; "
         "1 login accounts would be closed.\n"
     )
     assert Volunteer.objects.get(pk=leaver.pk).name == "杜维臣"
+    assert Case.objects.filter(pk=case.pk, resident_name="杜维臣", resident_phone=PHONE, anonymised_at=None).exists()
 
 
-def test_running_again_changes_nothing(leaver):
+def test_running_again_changes_nothing(leaver, community, worker):
+    case = finish(suggestion_case(leaver), "closed", worker=worker, community=community)
     run()
     stamped = Volunteer.objects.get(pk=leaver.pk).anonymised_at
+    assert Case.objects.get(pk=case.pk).anonymised_at == stamped
     assert run().startswith("0 volunteers")
     assert Volunteer.objects.get(pk=leaver.pk).anonymised_at == stamped
+    assert Case.objects.get(pk=case.pk).anonymised_at == stamped
 
 
 def test_a_volunteer_brought_back_after_the_batch_was_chosen_is_left_alone(leaver, director):
@@ -322,7 +410,7 @@ def test_a_batch_size_below_one_is_refused():
 
 @pytest.mark.parametrize("size", [3, 30])
 def test_a_batch_costs_the_same_queries_whatever_its_size(
-    community, grid, building, director, worker, size, django_assert_max_num_queries
+    community, grid, building, director, worker, size, media, django_assert_max_num_queries
 ):
     for n in range(size):
         volunteer = VolunteerFactory(unit=grid, status=Volunteer.Status.ACTIVE, note="住302", party_member=True)
@@ -330,19 +418,32 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(
         services.set_status(volunteer=volunteer, to=Volunteer.Status.LEFT, by=director, note="搬走了")
     age_everything()
     ids = list(Volunteer.objects.values_list("pk", flat=True))
-    with django_assert_max_num_queries(14):  # 12 statements and the batch's savepoint
+    finished = Case.objects.filter(suggestion__isnull=False, status__in=retention.FINISHED_CASES)
+    assert finished.count() == size * 2 // 3
+    with django_assert_max_num_queries(23):  # 12 statements, 7 for the finished cases, two savepoints
         assert retention.anonymise(ids).volunteers == size
     assert Volunteer.objects.filter(name="", anonymised_at__isnull=False).count() == size
+    assert finished.filter(resident_name="", resident_phone="", anonymised_at__isnull=False).count() == size * 2 // 3
+    assert not Attachment.objects.exists()
+    assert not Case.objects.filter(suggestion__isnull=False).exclude(status__in=retention.FINISHED_CASES).filter(
+        anonymised_at__isnull=False
+    ).exists()
 
 
 def _busy(volunteer, n, *, community, building, director, worker) -> None:
-    """Hours, a task on a case, a suggestion made a case, a login, a home visit, a building note."""
+    """Hours, a task on a case, a suggestion made a case (closed with a photo, merged or open as n
+    goes round), a login, a home visit, a building note."""
     services.credit_service(volunteer=volunteer, by=director, minutes=30 + n, served_on=timezone.localdate(),
                             unit=community, description="理发")
     case = case_services.dispatch(case=new_case(place=community), to_unit=community, by=worker)
     services.assign_task(case=case, volunteer=volunteer, description="看看", by=worker)
     suggestion = services.submit_suggestion(volunteer=volunteer, title="扶手", text="装扶手", by=worker)
-    services.suggestion_to_case(suggestion=suggestion, category=CategoryFactory(), by=worker)
+    case = services.suggestion_to_case(suggestion=suggestion, category=CategoryFactory(), by=worker)
+    if n % 3 == 0:
+        finish(case, "closed", worker=worker, community=community)
+        Attachment(case=case, content_type="image/jpeg", size=3).file.save("p.jpg", ContentFile(b"abc"))
+    elif n % 3 == 1:
+        finish(case, "merged", worker=worker, community=community)
     services.link_login(volunteer=volunteer, username=f.UserFactory().username, by=director)
     assignment = services.assign_building(building=building, volunteer=volunteer, by=director, note="5单元")
     services.end_assignment(assignment=assignment, by=director)
@@ -357,14 +458,19 @@ def _busy(volunteer, n, *, community, building, director, worker) -> None:
 
 def test_hours_person_times_and_counts_per_unit_are_the_same_after(community, sibling_community, grid, building, director, worker):
     for name, phone in (("杜维臣", "13812345678"), ("甘起荣", "13812345679")):
-        a_whole_life(community, grid, building, director, worker, name=name, phone=phone)
+        volunteer = a_whole_life(community, grid, building, director, worker, name=name, phone=phone)
+    finish(suggestion_case(volunteer), "closed", worker=worker, community=community)  # anonymised with them
     stayer = VolunteerFactory(unit=grid)
     services.credit_service(volunteer=stayer, by=director, minutes=120, served_on=timezone.localdate(), unit=community,
                             description="巡逻")
     age_everything()
     before = _figures(director, community.parent)
     assert run().startswith("2 volunteers")
+    assert Case.objects.filter(anonymised_at__isnull=False).count() == 1
     assert _figures(director, community.parent) == before
+
+
+CASE_FACTS = ("unit", "kind", "source", "status", "received_at", "closed_at", "rated_resolved", "satisfaction")
 
 
 def _figures(user, unit) -> dict:
@@ -381,6 +487,7 @@ def _figures(user, unit) -> dict:
         "tasks": list(Task.objects.values("case__unit", "status").annotate(n=Count("pk")).order_by("case__unit", "status")),
         "suggestions": list(Suggestion.objects.values("unit_path", "status").annotate(n=Count("pk")).order_by("unit_path", "status")),
         "volunteers": list(Volunteer.objects.values("unit_path", "status", "party_member").annotate(n=Count("pk")).order_by("unit_path", "status", "party_member")),
+        "cases": list(Case.objects.values(*CASE_FACTS).annotate(n=Count("pk")).order_by(*CASE_FACTS)),
     }
 
 
