@@ -8,8 +8,9 @@ A volunteer is past retention when both hold:
 - nothing has happened for them for ``settings.VOLUNTEER_DATA_RETENTION_DAYS`` (default about three
   years): no change to their row, no history line, no hours served or recorded, no sign-up and no
   activity they signed up for, no task handed over or reported, no team joined, no suggestion
-  submitted or answered, no 党员包楼 assignment begun or ended — and none still running (a building
-  they still answer for keeps them). Later apps add their own rows with ``holds_volunteer_data``
+  submitted or answered, no case made from their suggestion closed, no 党员包楼 assignment begun or
+  ended — and none still running (a building they still answer for, or a case made from their
+  suggestion still open, keeps them). Later apps add their own rows with ``holds_volunteer_data``
   (home visits by building heads).
 
 | removed (emptied or replaced)                          | kept                                          |
@@ -25,13 +26,15 @@ A volunteer is past retention when both hold:
 | and corrections                                        |                                               |
 | the volunteer's name in the timeline of cases (task    | other cases' own data: their retention is     |
 | and suggestion entries), the task entries' notes       | ``cases.retention``                           |
-| a finished (closed or merged) case made from their     | a case made from their suggestion still open: |
-| suggestion: everything ``cases.retention.anonymise``   | its caller's name and phone, its description, |
-| removes (caller's name and phone, address,             | until the cases' own retention (someone is    |
-| description, notes, photos), stamped ``anonymised_at`` | still handling it)                            |
+| a case made from their suggestion: everything          |                                               |
+| ``cases.retention.anonymise`` removes (caller's name   |                                               |
+| and phone, address, description, notes, photos),       |                                               |
+| stamped ``anonymised_at``                              |                                               |
 
-A case made from a suggestion (``Suggestion.case``) has the volunteer as its caller, so it loses
-them with the volunteer once it is finished, however recently; other cases are never touched here.
+A case made from a suggestion (``Suggestion.case``) has the volunteer as its caller. While it is
+open, and for the period after it is closed (or merged), it keeps the volunteer: whoever handles it
+or makes the return visit may call them. Then it loses them with the volunteer; other cases are
+never touched here.
 
 The work runs in batches of primary keys, each in one transaction that checks the rule again under
 the rows' locks, a fixed number of queries per batch. It is idempotent: an anonymised volunteer
@@ -116,9 +119,18 @@ def _keeping(before: datetime) -> list[QuerySet]:
         Task.objects.filter(Q(assigned_at__gte=before) | Q(reported_at__gte=before)),
         Membership.objects.filter(joined_on__gte=day),
         BuildingAssignment.objects.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=day) | Q(since__gte=day)),
-        Suggestion.objects.filter(Q(submitted_at__gte=before) | Q(answered_at__gte=before)),
+        Suggestion.objects.filter(Q(submitted_at__gte=before) | Q(answered_at__gte=before) | _caller_of_recent_case(before)),
         *(holder.recent(before) for holder in _holders),
     ]
+
+
+def _caller_of_recent_case(before: datetime) -> Q:
+    """The suggestion's case is open, or finished within the period: its handlers may still call them back."""
+    return (
+        (Q(case__isnull=False) & ~Q(case__status__in=FINISHED_CASES))
+        | Q(case__status=Case.Status.CLOSED, case__closed_at__gte=before)
+        | Q(case__status=Case.Status.MERGED, case__updated_at__gte=before)
+    )
 
 
 def due_volunteers(*, before: datetime) -> QuerySet[Volunteer]:
@@ -186,8 +198,8 @@ def _scrub_tasks_and_suggestions(ids: list[int], *, now: datetime) -> None:
         data=WithoutKey("data", key="volunteer"), actor_label="",
         note=CaseWhen(When(action__in=TASK_ACTIONS, then=Value("")), default=F("note"), output_field=models.TextField()),
     )
-    # The volunteer is these cases' caller. An open one keeps them for whoever handles it (the
-    # cases' own retention takes them later); a finished one loses them now, by the cases' rules.
+    # The volunteer is these cases' caller. Every one is finished and quiet for the period (an open
+    # or recent one keeps the volunteer, see _keeping): it loses them now, by the cases' own rules.
     finished = [case for _s, case, status, done in suggestions if status in FINISHED_CASES and done is None]
     if finished:
         case_retention.anonymise(finished, now=now)
