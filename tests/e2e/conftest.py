@@ -45,21 +45,36 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Chromium, open for the tests of this package only (package scope, not session).
+
+    While Playwright's sync API is open, an event loop counts as running in this thread.
+    That has two effects on Django, and neither may outlive the browser tests:
+
+    - Django refuses ORM calls made by the tests themselves (fixtures, assertions, the flush
+      after each live-server test). They are synchronous and safe: allow them
+      (DJANGO_ALLOW_ASYNC_UNSAFE), for exactly as long as the browser is open.
+    - django.db.connections keeps this thread's connections in asgiref's per-context storage
+      instead of the thread-local one, so they are other DatabaseWrapper objects than the
+      ones pytest-django set the test database up with. A connection opened there and still
+      open when the loop stops can no longer be reached: nothing closes it, and at the end
+      of the session DROP DATABASE fails with "being accessed by other users". Close them
+      before the loop stops.
+    """
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
-    # While Playwright's sync API is open, an event loop counts as running in this thread,
-    # so Django refuses ORM calls made by the tests themselves (fixtures, assertions, the
-    # flush after each live-server test). They are synchronous and safe: allow them, for
-    # exactly as long as the browser is open.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            yield browser
-            browser.close()
+            try:
+                yield browser
+            finally:
+                connections.close_all()  # the ones opened while the loop ran (see above)
+                browser.close()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
