@@ -337,6 +337,17 @@ VALUES = st.one_of(
 )
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["service_code", "service_request_id", "jurisdiction_id", "status", "api_key"])
+def test_a_nul_character_in_any_argument_is_a_400_in_the_specs_format(unthrottled, api_key, name):
+    listed = Client().get("/open311/v2/requests.json", {name: "a\x00b"})
+    created = post("/open311/v2/requests.xml", {"api_key": api_key, name: "x\x00"})
+    for response in (listed, created):
+        assert response.status_code == 400, response.content
+    assert json_of(listed) == [{"code": 400, "description": "参数不能包含NUL字符。"}]
+    assert xml(created).tag == "errors"
+
+
 @pytest.fixture
 def unthrottled(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}

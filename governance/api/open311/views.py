@@ -31,6 +31,7 @@ from .renderers import Open311JSONRenderer, Open311XMLRenderer
 MAX_REQUESTS = 1000
 MAX_SPAN = timedelta(days=90)
 BAD_KEY = _("Invalid api_key received -- can't proceed with create_request.")
+NUL_REFUSED = _("Arguments may not contain the NUL character.")
 
 
 class Open311Error(Exception):
@@ -52,6 +53,12 @@ class Open311View(APIView):
     throttle_scope = "open311"
     schema = None  # not part of /api/schema/: the GeoReport v2 spec documents it
     xml_root = "service_requests"
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # PostgreSQL text cannot hold NUL: refused here rather than failing in a query.
+        if any("\x00" in text for text in _texts(request, kwargs)):
+            raise Open311Error(400, NUL_REFUSED)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -78,6 +85,15 @@ class Open311View(APIView):
     def within(self, queryset: QuerySet, field: str) -> QuerySet:
         area = self.area()
         return queryset if area is None else queryset.filter(**{f"{field}__startswith": area.path})
+
+
+def _texts(request, kwargs: dict):
+    """Every name and value the client sent: the address's parts, the query string, the form."""
+    yield from (value for value in kwargs.values() if isinstance(value, str))
+    for params in (request.query_params, request.data):
+        for name, values in (params.lists() if hasattr(params, "lists") else params.items()):
+            yield name
+            yield from (value for value in values if isinstance(value, str))
 
 
 def _error(exc) -> tuple[int, list[str], dict]:
