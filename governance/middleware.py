@@ -3,9 +3,11 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import BadRequest
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from rest_framework.views import APIView
 
 from communities.security import Kind, log_event
 
@@ -63,6 +65,30 @@ def stamp_login(sender, request, user, **kwargs) -> None:
     """Start the idle clock at login (connected to ``user_logged_in``)."""
     if request is not None and hasattr(request, "session"):
         request.session[LAST_SEEN] = int(time.time())
+
+
+class NulCharacterMiddleware:
+    """Answer 400 to a query string holding a NUL character (``%00``) before a page looks it up.
+
+    No browser or person sends one, and PostgreSQL can neither store nor compare it: a page that
+    looked the parameter up (a poster's ``?unit=``, a filter) would fail with a server error. Form
+    fields need no check (Django's forms refuse NUL with a message), nor do the APIs: they check
+    their own arguments and answer in their own formats.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if "%00" not in request.META.get("QUERY_STRING", ""):
+            return None
+        view_class = getattr(view_func, "cls", None)
+        if isinstance(view_class, type) and issubclass(view_class, APIView):
+            return None
+        raise BadRequest("NUL character in the query string")
 
 
 class IdleSessionMiddleware:
