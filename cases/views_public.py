@@ -11,8 +11,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -57,6 +58,16 @@ IN_FLIGHT = _("This request is already being sent. Wait a moment, then open “F
 SUBMISSION_PENDING = "pending"
 SUBMISSION_TOKEN = re.compile(r"[0-9a-f]{32}")
 PHOTOS_AGAIN = _("Please correct the marked fields. Photos are not kept after an error: choose them again.")
+NOT_SENT = _(
+    "Your request was NOT sent: the page had been open too long, or your browser refused this site's cookies. "
+    "What you typed is below: check it and tap “Send the request” again. If this message comes back, allow "
+    "cookies for this site or open the page in another browser."
+)
+NOT_SENT_PHOTOS = _(
+    "Your request was NOT sent: the page had been open too long, or your browser refused this site's cookies. "
+    "What you typed is below, but photos are not kept: choose them again, then tap “Send the request”. If this "
+    "message comes back, allow cookies for this site or open the page in another browser."
+)
 
 
 # --- the cases this browser verified ---------------------------------------------------
@@ -192,6 +203,21 @@ def _invalid_report(request: HttpRequest, form: ReportForm) -> HttpResponse:
 
 def _kept(request: HttpRequest) -> dict:
     return {name: request.POST.get(name, "") for name in KEPT_FIELDS if name in request.POST}
+
+
+def report_not_sent(request: HttpRequest) -> HttpResponse | None:
+    """The form again, filled in, after the CSRF check refused it (governance.views.csrf_failure).
+
+    Nothing reached the view, so no case and no claimed submission token: the kept token makes a
+    double tap on the resent form one case as usual. None if the body cannot be read.
+    """
+    try:
+        kept, photos = _kept(request), bool(request.FILES)
+    except (OSError, MultiPartParserError, SuspiciousOperation):
+        return None
+    return _render_report(
+        request, ReportForm(initial=kept), error=NOT_SENT_PHOTOS if photos else NOT_SENT, status=403
+    )
 
 
 def _render_report(

@@ -126,7 +126,10 @@ class SecurityLogMiddleware:
         response = self.get_response(request)
         kind = self.denial(request, response.status_code)
         if kind is not None:
-            log_event(kind, request=request, detail={"status": response.status_code})
+            detail = {"status": response.status_code}
+            if getattr(request, "csrf_failure_reason", ""):  # set by governance.views.csrf_failure
+                detail["csrf"] = request.csrf_failure_reason
+            log_event(kind, request=request, detail=detail)
         return response
 
     @staticmethod

@@ -182,6 +182,8 @@ CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# A form whose CSRF check fails gets a page in plain words (the resident's report comes back filled in).
+CSRF_FAILURE_VIEW = "governance.views.csrf_failure"
 # Staff share office PCs: the session ends when the browser closes, after SESSION_IDLE_TIMEOUT
 # seconds without a request (governance.middleware.IdleSessionMiddleware), and at the latest
 # SESSION_COOKIE_AGE after the last activity was recorded. A password change ends every other

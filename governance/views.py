@@ -2,6 +2,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -37,3 +38,28 @@ def _served(pages: dict[str, str]) -> dict[str, str]:
             continue
         served[name] = path
     return served
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """settings.CSRF_FAILURE_VIEW: a form POST whose CSRF check failed, answered in plain words.
+
+    Usually the page was open so long that its token went stale, or the browser refused the
+    cookie (some in-app browsers, cleared cookies). Nothing was sent. A resident's request from
+    /report/ comes back as the filled-in form with a fresh token, to send again with one tap;
+    any other form gets a page that says how to try again. ``django.security.csrf`` logs the
+    failure; the security log records it as a denial (a 403) with the reason, see
+    SecurityLogMiddleware. Only a failed token or cookie gets the form back (Django words those
+    reasons "CSRF …"; they are checked after the Origin and Referer): a POST from another site
+    must not come back ready to send. Any other reason gets the plain page.
+    """
+    request.csrf_failure_reason = reason
+    response = None
+    match = getattr(request, "resolver_match", None)
+    if request.method == "POST" and reason.startswith("CSRF ") and match and match.view_name == "cases_public:report":
+        from cases.views_public import report_not_sent
+
+        response = report_not_sent(request)
+    if response is None:
+        response = render(request, "403_csrf.html", status=403)
+    add_never_cache_headers(response)
+    return response
