@@ -203,13 +203,11 @@ def floor_table():
         cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
         cursor.execute(f"CREATE TABLE {FLOOR_TABLE} (code varchar(16) PRIMARY KEY, "
                        "received_at timestamp with time zone NOT NULL, fields text NOT NULL)")
-    connection.close()
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
-        connection.close()
 
 
 def form_script(origin: str, community: Unit, path: str = "/report/") -> str:
@@ -248,22 +246,28 @@ def run(*, community: Unit, workers: int, connections: int, seconds: int, rounds
     wrk_path()
     bare, form, floor = Run("bare view"), Run("public form POST"), Run("accept-only POST")
     before = Case.objects.count()
-    connection.close()  # the server's workers open their own
-    with floor_table(), Server(workers=workers, port=free_port()) as server:
-        runs = [
-            (bare, f"{server.origin}/bench/bare/", None),
-            (form, f"{server.origin}/report/", form_script(server.origin, community)),
-            (floor, f"{server.origin}/bench/accept-only/", form_script(server.origin, community, "/bench/accept-only/")),
-        ]
-        for _result, url, lua in runs:  # warm-up: every worker has imported and compiled what the page needs
-            wrk(url, connections=connections, seconds=2, script=lua)
-        for round_ in range(1, rounds + 1):
-            for result, url, lua in runs:
-                rate, median, errors = wrk(url, connections=connections, seconds=seconds, script=lua)
-                result.rates.append(rate)
-                result.latency_ms.append(round(median, 1))
-                result.errors += errors
-                out(f"  round {round_}: {result.name:<17} {rate:8.1f} requests/s, median {median:.1f} ms, "
-                    f"{errors} errors")
-        peaks = server.worker_peak_mb()
+    with floor_table():
+        connection.close()  # the server's workers open their own
+        with Server(workers=workers, port=free_port()) as server:
+            runs = [
+                (bare, f"{server.origin}/bench/bare/", None),
+                (form, f"{server.origin}/report/", form_script(server.origin, community)),
+                (floor, f"{server.origin}/bench/accept-only/",
+                 form_script(server.origin, community, "/bench/accept-only/")),
+            ]
+            _load(runs, connections=connections, seconds=seconds, rounds=rounds, out=out)
+            peaks = server.worker_peak_mb()
     return Figures(workers, connections, seconds, bare, form, floor, Case.objects.count() - before, peaks)
+
+
+def _load(runs: list[tuple[Run, str, str | None]], *, connections: int, seconds: int, rounds: int, out) -> None:
+    for _result, url, lua in runs:  # warm-up: every worker has imported and compiled what the page needs
+        wrk(url, connections=connections, seconds=2, script=lua)
+    for round_ in range(1, rounds + 1):
+        for result, url, lua in runs:
+            rate, median, errors = wrk(url, connections=connections, seconds=seconds, script=lua)
+            result.rates.append(rate)
+            result.latency_ms.append(round(median, 1))
+            result.errors += errors
+            out(f"  round {round_}: {result.name:<17} {rate:8.1f} requests/s, median {median:.1f} ms, "
+                f"{errors} errors")

@@ -145,6 +145,32 @@ def test_the_bare_view_exists_only_in_the_loadtest_configuration(client, setting
     assert client.get("/bench/bare/").content == b"ok"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_accept_only_reference_checks_the_form_and_stores_one_row(client, settings, street, community):
+    from governance.loadtest import load
+    from tests.cases.factories import CategoryFactory
+
+    settings.ROOT_URLCONF = "governance.loadtest.urls"
+    category = CategoryFactory(code="t-light", name="路灯")
+    data = {"category": category.pk, "street": street.pk, "community": community.pk, "building": "", "website": "",
+            "description": "楼道灯坏了", "resident_name": "杨女士", "resident_phone": "13912345678", "consent": "on"}
+    with load.floor_table():
+        sent = client.post("/bench/accept-only/", data)
+        refused = client.post("/bench/accept-only/", {**data, "resident_phone": "123"})
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT code, fields FROM {load.FLOOR_TABLE}")
+            rows = cursor.fetchall()
+    assert sent.status_code == 302 and sent.cookies["tracked"].value
+    assert refused.status_code == 400
+    assert [sent.url] == [reverse("cases_public:done", kwargs={"code": code}) for code, _fields in rows]
+    assert json.loads(rows[0][1])["category"] == category.pk
+    assert not Case.objects.exists()  # a reference only: no case
+    assert load.FLOOR_TABLE not in connection.introspection.table_names()  # the table lives for the run only
+    settings.ROOT_URLCONF = "governance.urls"
+    with pytest.raises(Resolver404):
+        resolve("/bench/accept-only/")
+
+
 def test_seeded_dashboards_run_the_same_queries_at_two_sizes(client):
     seed(100)
     area = Unit.objects.get(code=benchmark.AREA_CODE)
