@@ -51,6 +51,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "governance.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that every answer carries the policy: also the 400 for a refused Host, which
+    # CommonMiddleware raises before any later middleware sees the response.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "governance.middleware.PortalLanguageMiddleware",
@@ -60,7 +63,6 @@ MIDDLEWARE = [
     "governance.middleware.NulCharacterMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "governance.middleware.IdleSessionMiddleware",
     "governance.middleware.SecurityLogMiddleware",
     "axes.middleware.AxesMiddleware",
