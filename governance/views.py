@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -40,13 +41,22 @@ def _served(pages: dict[str, str]) -> dict[str, str]:
     return served
 
 
+# The public forms residents fill in without an account: refused by the CSRF check, they come
+# back filled in (view name → the view module's function that renders them so).
+REFILLED_FORMS = {
+    "cases_public:report": "cases.views_public.report_not_sent",
+    "volunteers:join": "volunteers.views.public.join_not_sent",
+}
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """settings.CSRF_FAILURE_VIEW: a form POST whose CSRF check failed, answered in plain words.
 
     Usually the page was open so long that its token went stale, or the browser refused the
-    cookie (some in-app browsers, cleared cookies). Nothing was sent. A resident's request from
-    /report/ comes back as the filled-in form with a fresh token, to send again with one tap;
-    any other form gets a page that says how to try again. ``django.security.csrf`` logs the
+    cookie (some in-app browsers, cleared cookies). Nothing was sent. The public forms of
+    ``REFILLED_FORMS`` (a resident's request, a volunteer's registration) come back filled in with
+    a fresh token, to send again with one tap; any other form gets a page that says how to try
+    again. ``django.security.csrf`` logs the
     failure; the security log records it as a denial (a 403) with the reason, see
     SecurityLogMiddleware. Only a failed token or cookie gets the form back (Django words those
     reasons "CSRF …"; they are checked after the Origin and Referer): a POST from another site
@@ -55,10 +65,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     request.csrf_failure_reason = reason
     response = None
     match = getattr(request, "resolver_match", None)
-    if request.method == "POST" and reason.startswith("CSRF ") and match and match.view_name == "cases_public:report":
-        from cases.views_public import report_not_sent
-
-        response = report_not_sent(request)
+    refill = REFILLED_FORMS.get(match.view_name) if match else None
+    if request.method == "POST" and reason.startswith("CSRF ") and refill:
+        response = import_string(refill)(request)
     if response is None:
         response = render(request, "403_csrf.html", status=403)
     add_never_cache_headers(response)

@@ -107,3 +107,21 @@ def test_too_many_registrations_from_one_address_are_throttled_and_kept(en_clien
 def test_the_place_lists_follow_the_chosen_community(en_client, street, community, building):
     page = en_client.get("/volunteers/join/places/", {"street": street.pk, "community": community.pk}).content.decode()
     assert building.name in page
+
+
+def test_a_registration_refused_by_the_csrf_check_comes_back_filled_in_and_can_be_sent_again(data):
+    """The page was open too long or the browser refused the cookie: nothing registered, nothing typed lost."""
+    from django.test import Client
+
+    resident = Client(enforce_csrf_checks=True)
+    refused = resident.post(JOIN, data)
+
+    page = refused.content.decode()
+    assert refused.status_code == 403 and not Volunteer.objects.exists()
+    assert "您的登记没有提交" in page and 'value="王秀英"' in page and 'value="13912345678"' in page
+    assert re.search(rf'value="{data["skills"][0]}"[^>]*checked', page)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+    sent = resident.post(JOIN, {**data, "csrfmiddlewaretoken": token})
+
+    assert sent.status_code == 302 and Volunteer.objects.get().name == "王秀英"

@@ -32,6 +32,11 @@ JOIN_POST_RATE = "20/10m"  # any POST of the form (typos included) from one addr
 JOIN_ACCEPTED_RATE = "5/h"  # registrations accepted from one address
 THROTTLED = _("Too many registrations from your network. Please wait a while and try again; what you typed is kept.")
 SESSION_KEY = "volunteers.joined"
+NOT_SENT = _(
+    "Your registration was NOT sent: the page had been open too long, or your browser refused this site's "
+    "cookies. What you typed is below: check it and tap “Register” again. If this message comes back, allow "
+    "cookies for this site or open the page in another browser."
+)
 
 
 def _rate(name: str, default: str) -> str:
@@ -77,6 +82,11 @@ def _sent_twice(form: JoinForm) -> bool:
         phone=form.cleaned_data["phone"], name=form.cleaned_data["name"].strip(),
         status=Volunteer.Status.APPLIED, applied_at__gte=recent,
     ).exists()
+
+
+def join_not_sent(request: HttpRequest) -> HttpResponse:
+    """The form again, filled in, after the CSRF check refused it (governance.views.csrf_failure)."""
+    return _render(request, JoinForm(initial=_kept(request)), error=NOT_SENT, status=403)
 
 
 def _kept(request: HttpRequest) -> dict:
