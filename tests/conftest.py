@@ -85,6 +85,27 @@ def building(grid):
 
 
 @pytest.fixture
+def report_form_data(street, community, building):
+    """A resident's valid POST of /report/: the broken stair light of 41号楼, under a housing category."""
+    from tests.cases.factories import CategoryFactory
+
+    parent = CategoryFactory(code="t-housing", name="住房", public_name="房子和楼道")
+    category = CategoryFactory(code="t-stair", name="楼道设施", public_name="楼道灯不亮、单元门坏了", parent=parent)
+    return {
+        "category": str(category.pk),
+        "description": "41号楼5单元楼道灯坏了一周，晚上看不见台阶",
+        "street": str(street.pk),
+        "community": str(community.pk),
+        "building": str(building.pk),
+        "address": "",
+        "resident_name": "杨阿姨",
+        "resident_phone": "138 1234 5678",
+        "consent": "on",
+        "website": "",
+    }
+
+
+@pytest.fixture
 def sibling_building(sibling_community):
     grid = f.GridFactory(parent=sibling_community)
     return f.BuildingFactory(unit=grid, name="星城七里2号楼")

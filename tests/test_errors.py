@@ -18,7 +18,6 @@ from PIL import Image
 from cases.models import Case
 from communities.models import Role, SecurityEvent
 from tests import factories as f
-from tests.cases.factories import CategoryFactory
 from tests.test_csp import InlineCodeFinder, check_policy
 
 pytestmark = pytest.mark.django_db
@@ -46,24 +45,6 @@ def production_like(settings):
 def english(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
-
-
-@pytest.fixture
-def form_data(street, community, building):
-    parent = CategoryFactory(code="t-housing", name="住房", public_name="房子和楼道")
-    category = CategoryFactory(code="t-stair", name="楼道设施", public_name="楼道灯不亮", parent=parent)
-    return {
-        "category": str(category.pk),
-        "description": "41号楼5单元楼道灯坏了一周，晚上看不见台阶",
-        "street": str(street.pk),
-        "community": str(community.pk),
-        "building": str(building.pk),
-        "address": "",
-        "resident_name": "杨阿姨",
-        "resident_phone": "138 1234 5678",
-        "consent": "on",
-        "website": "",
-    }
 
 
 def _links(page: str) -> set[str]:
@@ -165,59 +146,59 @@ def test_a_crashing_view_gets_the_standalone_500_page(client):
 
 
 @pytest.mark.parametrize("stale_page", [False, True], ids=["cookie-lost", "token-stale"])
-def test_a_report_refused_by_the_csrf_check_comes_back_filled_in_and_can_be_sent_again(form_data, stale_page):
+def test_a_report_refused_by_the_csrf_check_comes_back_filled_in_and_can_be_sent_again(report_form_data, stale_page):
     resident = Client(enforce_csrf_checks=True)
     if stale_page:  # the browser holds a cookie, the page a token of an older one
         resident.get(REPORT)
-        form_data["csrfmiddlewaretoken"] = "a" * 64
+        report_form_data["csrfmiddlewaretoken"] = "a" * 64
     before = Case.objects.count()
 
-    refused = resident.post(REPORT, form_data)
+    refused = resident.post(REPORT, report_form_data)
 
     page = refused.content.decode()
     assert refused.status_code == 403 and Case.objects.count() == before
     assert "您的诉求没有提交" in page and "Cookie" in page
-    assert form_data["description"] in page and 'value="杨阿姨"' in page and 'value="138 1234 5678"' in page
-    assert f'<option value="{form_data["building"]}" selected>' in page
+    assert report_form_data["description"] in page and 'value="杨阿姨"' in page and 'value="138 1234 5678"' in page
+    assert f'<option value="{report_form_data["building"]}" selected>' in page
     assert "no-cache" in refused["Cache-Control"]
     token = TOKEN_FIELD.search(page).group(1)  # a fresh token, and the cookie it belongs to
-    assert token != form_data.get("csrfmiddlewaretoken")
+    assert token != report_form_data.get("csrfmiddlewaretoken")
     assert stale_page or settings.CSRF_COOKIE_NAME in refused.cookies
 
     sent = resident.post(
-        REPORT, {**form_data, "csrfmiddlewaretoken": token, "submission": SUBMISSION_FIELD.search(page).group(1)}
+        REPORT, {**report_form_data, "csrfmiddlewaretoken": token, "submission": SUBMISSION_FIELD.search(page).group(1)}
     )
 
     assert sent.status_code == 302 and sent["Location"].startswith("/report/done/")
     assert Case.objects.count() == before + 1
-    assert Case.objects.latest("pk").description == form_data["description"]
+    assert Case.objects.latest("pk").description == report_form_data["description"]
 
 
-def test_photos_must_be_chosen_again_after_a_csrf_failure(form_data):
+def test_photos_must_be_chosen_again_after_a_csrf_failure(report_form_data):
     image = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(image, "JPEG")
     photo = SimpleUploadedFile("light.jpg", image.getvalue(), content_type="image/jpeg")
 
-    refused = Client(enforce_csrf_checks=True).post(REPORT, {**form_data, "photos": photo})
+    refused = Client(enforce_csrf_checks=True).post(REPORT, {**report_form_data, "photos": photo})
 
     page = refused.content.decode()
     assert refused.status_code == 403 and not Case.objects.exists()
-    assert "但照片没有保留：请重新选择照片" in page and form_data["description"] in page
+    assert "但照片没有保留：请重新选择照片" in page and report_form_data["description"] in page
 
 
-def test_the_refused_report_speaks_english_with_the_english_cookie(form_data):
+def test_the_refused_report_speaks_english_with_the_english_cookie(report_form_data):
     resident = Client(enforce_csrf_checks=True)
     resident.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    page = resident.post(REPORT, form_data).content.decode()
-    assert "Your request was NOT sent" in page and form_data["description"] in page
+    page = resident.post(REPORT, report_form_data).content.decode()
+    assert "Your request was NOT sent" in page and report_form_data["description"] in page
 
 
-def test_a_report_posted_from_another_site_does_not_come_back_ready_to_send(form_data):
+def test_a_report_posted_from_another_site_does_not_come_back_ready_to_send(report_form_data):
     page_of_another_site = Client(enforce_csrf_checks=True)
-    refused = page_of_another_site.post(REPORT, form_data, HTTP_ORIGIN="https://elsewhere.example")
+    refused = page_of_another_site.post(REPORT, report_form_data, HTTP_ORIGIN="https://elsewhere.example")
     page = refused.content.decode()
     assert refused.status_code == 403 and not Case.objects.exists()
-    assert "表单没有提交" in page and form_data["description"] not in page
+    assert "表单没有提交" in page and report_form_data["description"] not in page
     assert "csrfmiddlewaretoken" not in page.split('id="content"')[1]  # no form to send (the header's switch aside)
 
 

@@ -15,7 +15,7 @@ from django.utils import translation
 from PIL import Image
 
 from cases import tallies
-from cases.models import Attachment, Case, CategoryDeadline
+from cases.models import Attachment, Case, Category, CategoryDeadline
 from tests.cases.factories import CategoryFactory
 from tests.factories import BuildingFactory, CommunityFactory, GridFactory
 
@@ -38,25 +38,8 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def category():
-    parent = CategoryFactory(code="t-housing", name="住房", public_name="房子和楼道")
-    return CategoryFactory(code="t-stair", name="楼道设施", public_name="楼道灯不亮、单元门坏了", parent=parent)
-
-
-@pytest.fixture
-def form_data(category, street, community, building):
-    return {
-        "category": str(category.pk),
-        "description": "41号楼5单元楼道灯坏了一周，晚上看不见台阶",
-        "street": str(street.pk),
-        "community": str(community.pk),
-        "building": str(building.pk),
-        "address": "",
-        "resident_name": "杨阿姨",
-        "resident_phone": "138 1234 5678",
-        "consent": "on",
-        "website": "",
-    }
+def category(report_form_data):
+    return Category.objects.get(pk=report_form_data["category"])
 
 
 def jpeg(name="p.jpg") -> SimpleUploadedFile:
@@ -73,8 +56,8 @@ def zh(message: str) -> str:
 # --- the happy path -------------------------------------------------------------------------
 
 
-def test_valid_request_creates_exactly_one_web_case_and_shows_its_code(client, form_data, street, grid, building):
-    response = client.post(REPORT, form_data)
+def test_valid_request_creates_exactly_one_web_case_and_shows_its_code(client, report_form_data, street, grid, building):
+    response = client.post(REPORT, report_form_data)
 
     case = Case.objects.get()
     assert response.status_code == 302
@@ -91,26 +74,26 @@ def test_valid_request_creates_exactly_one_web_case_and_shows_its_code(client, f
     assert reverse("cases_public:status", kwargs={"code": case.code}) in done.content.decode()
 
 
-def test_done_page_of_someone_elses_code_reveals_nothing(client, form_data):
-    client.post(REPORT, form_data)
+def test_done_page_of_someone_elses_code_reveals_nothing(client, report_form_data):
+    client.post(REPORT, report_form_data)
     case = Case.objects.get()
     other = client.__class__()
     response = other.get(reverse("cases_public:done", kwargs={"code": case.code}))
     assert response.status_code == 302 and response["Location"].startswith("/track/")
 
 
-def test_photos_are_attached_to_the_intake_event(client, form_data):
-    form_data["photos"] = [jpeg("a.jpg"), jpeg("b.jpg")]
-    client.post(REPORT, form_data)
+def test_photos_are_attached_to_the_intake_event(client, report_form_data):
+    report_form_data["photos"] = [jpeg("a.jpg"), jpeg("b.jpg")]
+    client.post(REPORT, report_form_data)
     case = Case.objects.get()
     attachments = Attachment.objects.filter(case=case)
     assert attachments.count() == 2
     assert {a.event.action for a in attachments} == {"submitted"}
 
 
-def test_free_address_with_a_street_only_is_accepted(client, form_data, street):
-    form_data.update(community="", building="", address="星城市场南门")
-    client.post(REPORT, form_data)
+def test_free_address_with_a_street_only_is_accepted(client, report_form_data, street):
+    report_form_data.update(community="", building="", address="星城市场南门")
+    client.post(REPORT, report_form_data)
     case = Case.objects.get()
     assert (case.location_unit, case.address) == (street, "星城市场南门")
 
@@ -124,15 +107,15 @@ def test_category_options_are_plain_language_names_grouped_by_parent(client, cat
 # --- bad input: message, everything else kept -------------------------------------------------
 
 
-def test_bad_phone_keeps_input_and_explains_in_chinese(client, form_data):
-    form_data["resident_phone"] = "12345"
-    response = client.post(REPORT, form_data)
+def test_bad_phone_keeps_input_and_explains_in_chinese(client, report_form_data):
+    report_form_data["resident_phone"] = "12345"
+    response = client.post(REPORT, report_form_data)
 
     html = response.content.decode()
     assert response.status_code == 200 and not Case.objects.exists()
     assert response["Content-Language"] == "zh-hans"
     assert zh(PHONE_ERROR) in html
-    assert form_data["description"] in html and 'value="杨阿姨"' in html and 'value="12345"' in html
+    assert report_form_data["description"] in html and 'value="杨阿姨"' in html and 'value="12345"' in html
     if zh(PHONE_ERROR) != PHONE_ERROR:  # once the catalogue is compiled the message is really Chinese
         assert PHONE_ERROR not in html
 
@@ -149,120 +132,120 @@ def test_bad_phone_keeps_input_and_explains_in_chinese(client, form_data):
         ("building", "999999", INVALID_CHOICE),
     ],
 )
-def test_each_bad_field_is_explained_and_the_rest_is_kept(client, form_data, field, value, message):
-    form_data[field] = value
-    response = client.post(REPORT, form_data)
+def test_each_bad_field_is_explained_and_the_rest_is_kept(client, report_form_data, field, value, message):
+    report_form_data[field] = value
+    response = client.post(REPORT, report_form_data)
     html = response.content.decode()
     assert not Case.objects.exists()
     assert zh(message) % {"value": value} in html
-    kept = {k: v for k, v in form_data.items() if k != field}
-    assert field == "description" or form_data["description"] in html
+    kept = {k: v for k, v in report_form_data.items() if k != field}
+    assert field == "description" or report_form_data["description"] in html
     assert f'value="{kept.get("resident_name", "")}"' in html
-    assert f'<option value="{form_data["community"]}" selected>' in html
+    assert f'<option value="{report_form_data["community"]}" selected>' in html
 
 
-def test_required_field_message_is_really_chinese(client, form_data):
-    form_data["resident_name"] = ""
+def test_required_field_message_is_really_chinese(client, report_form_data):
+    report_form_data["resident_name"] = ""
     # Django and DRF word it differently (这个字段是必填项 / 该字段是必填项): either is Chinese.
-    assert "字段是必填项" in client.post(REPORT, form_data).content.decode()
+    assert "字段是必填项" in client.post(REPORT, report_form_data).content.decode()
 
 
-def test_bad_phone_message_is_english_with_the_english_cookie(client, form_data, settings):
+def test_bad_phone_message_is_english_with_the_english_cookie(client, report_form_data, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    form_data["resident_phone"] = "99999999999"
-    response = client.post(REPORT, form_data)
+    report_form_data["resident_phone"] = "99999999999"
+    response = client.post(REPORT, report_form_data)
     assert response["Content-Language"] == "en"
     assert PHONE_ERROR in response.content.decode()
 
 
-def test_missing_consent_is_refused_with_the_input_kept(client, form_data):
-    del form_data["consent"]
-    response = client.post(REPORT, form_data)
+def test_missing_consent_is_refused_with_the_input_kept(client, report_form_data):
+    del report_form_data["consent"]
+    response = client.post(REPORT, report_form_data)
     html = response.content.decode()
     assert not Case.objects.exists()
     assert zh("Your consent is needed to handle the request.") in html
-    assert form_data["description"] in html
+    assert report_form_data["description"] in html
 
 
-def test_missing_place_is_refused(client, form_data):
-    form_data.update(street="", community="", building="")
-    response = client.post(REPORT, form_data)
+def test_missing_place_is_refused(client, report_form_data):
+    report_form_data.update(street="", community="", building="")
+    response = client.post(REPORT, report_form_data)
     assert not Case.objects.exists()
     assert zh("Choose the street and community where it happened.") in response.content.decode()
 
 
-def test_community_of_another_street_is_refused(client, form_data, sibling_street):
+def test_community_of_another_street_is_refused(client, report_form_data, sibling_street):
     other = CommunityFactory(parent=sibling_street)
-    form_data.update(community=str(other.pk), building="")
-    client.post(REPORT, form_data)
+    report_form_data.update(community=str(other.pk), building="")
+    client.post(REPORT, report_form_data)
     assert not Case.objects.exists()
 
 
-def test_bad_photo_asks_to_choose_photos_again_and_keeps_text(client, form_data):
-    form_data["photos"] = [SimpleUploadedFile("photo.jpg", b"plain text, not a photo", content_type="image/jpeg")]
-    response = client.post(REPORT, form_data)
+def test_bad_photo_asks_to_choose_photos_again_and_keeps_text(client, report_form_data):
+    report_form_data["photos"] = [SimpleUploadedFile("photo.jpg", b"plain text, not a photo", content_type="image/jpeg")]
+    response = client.post(REPORT, report_form_data)
     html = response.content.decode()
     assert not Case.objects.exists()
     assert "photo.jpg" in html
     assert zh("Please correct the marked fields. Photos are not kept after an error: choose them again.") in html
-    assert form_data["description"] in html
+    assert report_form_data["description"] in html
 
 
-def test_six_photos_are_refused(client, form_data):
-    form_data["photos"] = [jpeg(f"{i}.jpg") for i in range(6)]
-    client.post(REPORT, form_data)
+def test_six_photos_are_refused(client, report_form_data):
+    report_form_data["photos"] = [jpeg(f"{i}.jpg") for i in range(6)]
+    client.post(REPORT, report_form_data)
     assert not Case.objects.exists()
 
 
 # --- bots and floods --------------------------------------------------------------------------
 
 
-def test_filled_honeypot_creates_nothing_shows_a_generic_error_and_logs(client, form_data, caplog):
-    form_data["website"] = "http://spam.example"
+def test_filled_honeypot_creates_nothing_shows_a_generic_error_and_logs(client, report_form_data, caplog):
+    report_form_data["website"] = "http://spam.example"
     with caplog.at_level(logging.WARNING, logger="cases.views_public"):
-        response = client.post(REPORT, form_data)
+        response = client.post(REPORT, report_form_data)
     assert response.status_code == 200 and not Case.objects.exists()
     assert zh("Your request could not be accepted. Please try again later.") in response.content.decode()
     assert "honeypot" in caplog.text
 
 
-def test_sixth_request_from_one_address_is_throttled_and_kept(client, form_data):
+def test_sixth_request_from_one_address_is_throttled_and_kept(client, report_form_data):
     for _ in range(5):
-        assert client.post(REPORT, form_data).status_code == 302
+        assert client.post(REPORT, report_form_data).status_code == 302
 
-    response = client.post(REPORT, form_data)
+    response = client.post(REPORT, report_form_data)
 
     assert response.status_code == 429
     assert Case.objects.count() == 5
     html = response.content.decode()
     assert zh("Too many submissions from your network. Please wait ten minutes and try again; what you typed is kept.") in html
-    assert form_data["description"] in html
+    assert report_form_data["description"] in html
 
 
-def test_typing_mistakes_do_not_use_up_the_limit(client, form_data):
-    bad = {**form_data, "resident_phone": "1"}
+def test_typing_mistakes_do_not_use_up_the_limit(client, report_form_data):
+    bad = {**report_form_data, "resident_phone": "1"}
     for _ in range(6):
         client.post(REPORT, bad)
-    assert client.post(REPORT, form_data).status_code == 302
+    assert client.post(REPORT, report_form_data).status_code == 302
 
 
-def test_limit_is_per_client_behind_the_trusted_proxy(client, form_data, settings):
+def test_limit_is_per_client_behind_the_trusted_proxy(client, report_form_data, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     balancer = {"REMOTE_ADDR": "10.0.0.2"}
     for _ in range(5):
-        client.post(REPORT, form_data, HTTP_X_FORWARDED_FOR="203.0.113.7", **balancer)
-    assert client.post(REPORT, form_data, HTTP_X_FORWARDED_FOR="203.0.113.7", **balancer).status_code == 429
+        client.post(REPORT, report_form_data, HTTP_X_FORWARDED_FOR="203.0.113.7", **balancer)
+    assert client.post(REPORT, report_form_data, HTTP_X_FORWARDED_FOR="203.0.113.7", **balancer).status_code == 429
     # a forged left-most entry does not give a fresh key; another real client does
-    forged = client.post(REPORT, form_data, HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.7", **balancer)
+    forged = client.post(REPORT, report_form_data, HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.7", **balancer)
     assert forged.status_code == 429
-    assert client.post(REPORT, form_data, HTTP_X_FORWARDED_FOR="198.51.100.9", **balancer).status_code == 302
+    assert client.post(REPORT, report_form_data, HTTP_X_FORWARDED_FOR="198.51.100.9", **balancer).status_code == 302
 
 
-def test_without_a_trusted_proxy_forwarded_for_is_ignored(client, form_data, settings):
+def test_without_a_trusted_proxy_forwarded_for_is_ignored(client, report_form_data, settings):
     settings.TRUSTED_PROXY_COUNT = 0
     for i in range(5):
-        client.post(REPORT, form_data, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
-    assert client.post(REPORT, form_data, HTTP_X_FORWARDED_FOR="198.51.100.99").status_code == 429
+        client.post(REPORT, report_form_data, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+    assert client.post(REPORT, report_form_data, HTTP_X_FORWARDED_FOR="198.51.100.99").status_code == 429
 
 
 # --- places: poster pre-fill, dependent lists -------------------------------------------------
@@ -276,9 +259,9 @@ def test_unit_parameter_prefills_the_place(client, street, community, grid, buil
     assert building.name in html  # the community's buildings are offered at once
 
 
-def test_request_from_a_grid_poster_is_placed_in_that_grid(client, form_data, grid):
-    form_data.update(building="", unit=grid.code)
-    client.post(REPORT, form_data)
+def test_request_from_a_grid_poster_is_placed_in_that_grid(client, report_form_data, grid):
+    report_form_data.update(building="", unit=grid.code)
+    client.post(REPORT, report_form_data)
     assert Case.objects.get().location_unit == grid
 
 
@@ -304,12 +287,12 @@ def test_changing_the_street_clears_a_community_of_the_old_street(client, commun
     assert f'<option value="{community.pk}" selected>' not in html
 
 
-def test_without_javascript_the_refresh_button_shows_buildings_and_keeps_input(client, form_data, building):
-    form_data.update(building="", refresh="1")
-    response = client.post(REPORT, form_data)
+def test_without_javascript_the_refresh_button_shows_buildings_and_keeps_input(client, report_form_data, building):
+    report_form_data.update(building="", refresh="1")
+    response = client.post(REPORT, report_form_data)
     html = response.content.decode()
     assert not Case.objects.exists()
-    assert building.name in html and form_data["description"] in html
+    assert building.name in html and report_form_data["description"] in html
     assert "field-error" not in html
 
 
@@ -330,7 +313,7 @@ def test_report_page_runs_a_fixed_number_of_queries(client, django_assert_max_nu
 
 
 def test_a_submission_is_four_writes_in_one_transaction_whatever_the_size(
-    client, form_data, django_assert_max_num_queries, street, category
+    client, report_form_data, django_assert_max_num_queries, street, category
 ):
     def grow(n):
         for i in range(n):
@@ -341,9 +324,9 @@ def test_a_submission_is_four_writes_in_one_transaction_whatever_the_size(
     def submit() -> list[str]:
         # The resident's browser loads the form, then the buildings of the community chosen: the shared lists.
         client.get(REPORT)
-        client.get(reverse("cases_public:places"), {"street": form_data["street"], "community": form_data["community"]})
+        client.get(reverse("cases_public:places"), {"street": report_form_data["street"], "community": report_form_data["community"]})
         with django_assert_max_num_queries(8) as captured:
-            assert client.post(REPORT, form_data).status_code == 302
+            assert client.post(REPORT, report_form_data).status_code == 302
         return [re.sub(r'"s\d+_x\d+"', "sp", query["sql"].split(" (")[0]) for query in captured.captured_queries]
 
     grow(2)
@@ -360,13 +343,13 @@ def test_a_submission_is_four_writes_in_one_transaction_whatever_the_size(
     assert not [line for line in tallies.differences()]
 
 
-def test_a_deadline_changed_by_an_administrator_applies_to_the_next_request(client, form_data, category):
+def test_a_deadline_changed_by_an_administrator_applies_to_the_next_request(client, report_form_data, category):
     client.get(REPORT)  # the lists are now shared
     CategoryDeadline.objects.create(
         category=category.parent, urgency=category.default_urgency,
         contact_within=timedelta(minutes=45), resolve_within=timedelta(days=3),
     )
-    client.post(REPORT, form_data)
+    client.post(REPORT, report_form_data)
     case = Case.objects.get()
     assert case.contact_due_at - case.received_at == timedelta(minutes=45)
     assert case.resolve_due_at - case.received_at == timedelta(days=3)
@@ -386,34 +369,34 @@ def submission_token(client) -> str:
     return re.search(r'name="submission" value="([0-9a-f]{32})"', html).group(1)
 
 
-def test_the_same_form_sent_twice_makes_one_case(client, form_data):
-    form_data["submission"] = submission_token(client)
-    first = client.post(REPORT, form_data)
-    second = client.post(REPORT, form_data)
+def test_the_same_form_sent_twice_makes_one_case(client, report_form_data):
+    report_form_data["submission"] = submission_token(client)
+    first = client.post(REPORT, report_form_data)
+    second = client.post(REPORT, report_form_data)
     assert Case.objects.count() == 1
     assert second.status_code == 302 and second["Location"] == first["Location"]
 
 
-def test_a_form_sent_again_while_the_first_is_in_flight_is_not_a_second_case(client, form_data):
-    form_data["submission"] = submission_token(client)
-    cache.add(f"cases_public:submission:{form_data['submission']}", "pending", 120)
-    response = client.post(REPORT, form_data)
+def test_a_form_sent_again_while_the_first_is_in_flight_is_not_a_second_case(client, report_form_data):
+    report_form_data["submission"] = submission_token(client)
+    cache.add(f"cases_public:submission:{report_form_data['submission']}", "pending", 120)
+    response = client.post(REPORT, report_form_data)
     assert response.status_code == 409 and not Case.objects.exists()
-    assert form_data["description"] in response.content.decode()
+    assert report_form_data["description"] in response.content.decode()
 
 
-def test_a_refused_form_can_be_corrected_and_sent_with_the_same_token(client, form_data):
-    form_data["submission"] = submission_token(client)
-    client.post(REPORT, {**form_data, "resident_phone": "1"})
-    assert client.post(REPORT, form_data).status_code == 302
+def test_a_refused_form_can_be_corrected_and_sent_with_the_same_token(client, report_form_data):
+    report_form_data["submission"] = submission_token(client)
+    client.post(REPORT, {**report_form_data, "resident_phone": "1"})
+    assert client.post(REPORT, report_form_data).status_code == 302
     assert Case.objects.count() == 1
 
 
-def test_a_resent_form_is_not_blocked_by_the_rate_limit(client, form_data):
-    form_data["submission"] = submission_token(client)
-    client.post(REPORT, form_data)
+def test_a_resent_form_is_not_blocked_by_the_rate_limit(client, report_form_data):
+    report_form_data["submission"] = submission_token(client)
+    client.post(REPORT, report_form_data)
     for _ in range(4):
-        client.post(REPORT, {**form_data, "submission": ""})
+        client.post(REPORT, {**report_form_data, "submission": ""})
     assert Case.objects.count() == 5
-    assert client.post(REPORT, form_data).status_code == 302  # the first one's done page, no sixth case
+    assert client.post(REPORT, report_form_data).status_code == 302  # the first one's done page, no sixth case
     assert Case.objects.count() == 5
