@@ -45,12 +45,16 @@ def cutoff(now=None):
     return (now or timezone.now()) - timedelta(days=settings.RESIDENT_DATA_RETENTION_DAYS)
 
 
+def finished_before(before, *, prefix: str = "") -> Q:
+    """Closed, or merged, before ``before`` (``prefix``: the path to the case, e.g. "case__")."""
+    return Q(**{f"{prefix}status": S.CLOSED, f"{prefix}closed_at__lt": before}) | Q(
+        **{f"{prefix}status": S.MERGED, f"{prefix}updated_at__lt": before}
+    )
+
+
 def due_cases(*, before) -> QuerySet[Case]:
     """Cases whose personal data is past the retention period and still there."""
-    return Case.objects.filter(
-        Q(status=S.CLOSED, closed_at__lt=before) | Q(status=S.MERGED, updated_at__lt=before),
-        anonymised_at__isnull=True,
-    )
+    return Case.objects.filter(finished_before(before), anonymised_at__isnull=True)
 
 
 def batches(queryset: QuerySet, size: int = BATCH_SIZE) -> Iterator[list[int]]:

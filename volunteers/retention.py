@@ -126,11 +126,7 @@ def _keeping(before: datetime) -> list[QuerySet]:
 
 def _caller_of_recent_case(before: datetime) -> Q:
     """The suggestion's case is open, or finished within the period: its handlers may still call them back."""
-    return (
-        (Q(case__isnull=False) & ~Q(case__status__in=FINISHED_CASES))
-        | Q(case__status=Case.Status.CLOSED, case__closed_at__gte=before)
-        | Q(case__status=Case.Status.MERGED, case__updated_at__gte=before)
-    )
+    return Q(case__isnull=False) & ~case_retention.finished_before(before, prefix="case__")
 
 
 def due_volunteers(*, before: datetime) -> QuerySet[Volunteer]:
