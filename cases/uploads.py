@@ -14,10 +14,17 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+try:
+    from botocore.exceptions import ClientError  # a missing object on S3 (django-storages)
+except ImportError:  # pragma: no cover - boto3 comes with django-storages[s3]
+    ClientError = OSError
 
 MAX_PHOTOS = 5
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -143,3 +150,31 @@ def store_photos(*, case, photos: Sequence[ValidatedPhoto], event=None, by=None,
         attachment.save()
         stored.append(attachment)
     return stored
+
+
+def private_file_response(field_file, *, content_type: str, filename: str) -> HttpResponse:
+    """Hand a stored upload to a client the calling view has already checked.
+
+    On the local (or shared) folder the file is streamed. On an object store (S3_BUCKET set) the
+    bucket is private: with ``MEDIA_DELIVERY = "redirect"`` the client is sent to a signed URL that
+    expires after ``S3_URL_SECONDS`` and names the type and file name the store must answer with;
+    with ``"stream"`` (a store the browsers cannot reach) the app streams the object itself.
+    """
+    disposition = f'inline; filename="{filename}"'
+    storage = field_file.storage
+    if getattr(settings, "MEDIA_DELIVERY", "stream") == "redirect" and hasattr(storage, "bucket_name"):
+        url = storage.url(
+            field_file.name,
+            parameters={"ResponseContentType": content_type, "ResponseContentDisposition": disposition},
+        )
+        response = HttpResponseRedirect(url)
+        response["Cache-Control"] = "private, no-store"  # the signed URL expires; never reuse the redirect
+        return response
+    try:
+        handle = field_file.open("rb")
+    except (OSError, ClientError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type=content_type)
+    response["Content-Disposition"] = disposition
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -26,6 +26,7 @@ from communities.models import Unit
 from . import posters, ratelimits, selectors, services
 from .forms_public import AddInformationForm, RatingForm, ReportForm, TrackForm, initial_for_unit, poster_unit
 from .models import Attachment, Case, ReturnVisit
+from .uploads import private_file_response
 
 logger = logging.getLogger(__name__)
 
@@ -379,14 +380,9 @@ def resident_photo(request: HttpRequest, code: str, pk: int) -> FileResponse:
 
 
 def photo_response(attachment: Attachment) -> FileResponse:
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404 from None
-    response = FileResponse(handle, content_type=attachment.content_type)
-    response["Content-Disposition"] = f'inline; filename="photo-{attachment.pk}.{attachment.extension}"'
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file_response(
+        attachment.file, content_type=attachment.content_type, filename=f"photo-{attachment.pk}.{attachment.extension}"
+    )
 
 
 # --- QR posters -----------------------------------------------------------------------------

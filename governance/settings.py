@@ -321,3 +321,82 @@ SPECTACULAR_SETTINGS = {
         ]
     },
 }
+
+# ============================================================================================
+# >>> Multi-host deployment (issue 19): read replicas, PgBouncer, shared uploads.
+# Everything here is off unless its variables are set; see deploy/README.md.
+# ============================================================================================
+# Streaming replicas, comma-separated URLs. Heavy reads (the views below, GET only) go to a
+# healthy one; writes, reads in a request that wrote, and a browser's reads for
+# DATABASE_REPLICA_STICKY_SECONDS after its own write go to the primary (governance.cluster).
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _replica = env.db_url_config(_url)
+    _replica["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)  # a dead host must not stall a page
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica{_number}")
+DATABASE_ROUTERS = ["governance.cluster.routing.ReplicaRouter"]
+MIDDLEWARE.append("governance.cluster.middleware.ReplicaReadMiddleware")  # after sessions and auth
+DATABASE_REPLICA_VIEWS = [
+    "dashboards:*",
+    "proactive:hotspots",
+    "proactive:hotspots_unit",
+    "cases:export",
+    "projects_public:*",
+    "open311:requests",
+    "open311:services",
+    "api:case-list", "api:unit-list", "api:building-list", "api:monthly-score-list", "api:volunteer-list",
+    "api:activity-list", "api:meeting-list", "api:poll-list", "api:project-list", "api:theme-list",
+    "api:category-list", "api:unit-scores",
+]
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=2.0)
+DATABASE_REPLICA_STICKY_SECONDS = env.int("DATABASE_REPLICA_STICKY_SECONDS", default=10)
+# Answer "X-Portal-Database: replica|primary" on those views (the cluster check counts it).
+DATABASE_REPLICA_HEADER = env.bool("DATABASE_REPLICA_HEADER", default=False)
+
+# PgBouncer in transaction mode: a server connection changes hands between transactions, so no
+# server-side cursors (they live across transactions). psycopg 3 under Django binds on the client
+# and prepares nothing, and Django sets no session state that PgBouncer does not track.
+if env.bool("PGBOUNCER_TRANSACTION_MODE", default=False):
+    for _alias in ["default", *DATABASE_REPLICAS]:
+        DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# Periodic jobs hold a session-level advisory lock (cases.locks) on a connection of their own:
+# behind PgBouncer in transaction mode point this at the primary directly (or a session-mode pool).
+DATABASE_LOCK_URL = env.str("DATABASE_LOCK_URL", default="")
+
+# Uploads on an S3-compatible object store (django-storages) when S3_BUCKET is set, else the local
+# (or NFS-shared) MEDIA_ROOT. The bucket stays private: the access-checked views either redirect to
+# a signed URL valid S3_URL_SECONDS (MEDIA_DELIVERY=redirect) or stream the object (=stream).
+S3_BUCKET = env.str("S3_BUCKET", default="")
+MEDIA_DELIVERY = env.str("MEDIA_DELIVERY", default="redirect")
+if S3_BUCKET:
+    S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "region_name": env.str("S3_REGION", default="us-east-1"),
+            "access_key": env.str("S3_ACCESS_KEY_ID", default=""),
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default=""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env.int("S3_URL_SECONDS", default=300),
+            "file_overwrite": False,
+            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="path"),
+            "signature_version": "s3v4",
+        },
+    }
+    if MEDIA_DELIVERY == "redirect" and S3_ENDPOINT_URL:
+        # A photo's <img> is redirected to the store: the browser must be allowed to load it.
+        from urllib.parse import urlsplit as _urlsplit
+
+        _store = _urlsplit(S3_ENDPOINT_URL)
+        CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_store.scheme}://{_store.netloc}")
+# <<< end of the multi-host block
+# ============================================================================================

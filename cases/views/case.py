@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
@@ -19,6 +19,7 @@ from .. import selectors, services
 from ..models import Attachment, Case, ContactRecord, ExtensionRequest, ReturnVisit, Supervision
 from ..queries_staff import deadline_of, labelled, with_deadlines
 from ..services import IllegalTransition
+from ..uploads import private_file_response
 from .actions import ACTION_LIST, ACTIONS, UNIT_ACTIONS
 
 
@@ -124,11 +125,6 @@ def photo(request: HttpRequest, code: str, pk: int) -> FileResponse:
     """A photo of a case the user can see (the resident's or staff's, public or not)."""
     case = get_object_or_404(selectors.visible_cases(request.user), code=code)
     attachment = get_object_or_404(Attachment, pk=pk, case=case)
-    try:
-        handle = attachment.file.open("rb")
-    except OSError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type=attachment.content_type)
-    response["Content-Disposition"] = f'inline; filename="photo-{attachment.pk}.{attachment.extension}"'
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file_response(
+        attachment.file, content_type=attachment.content_type, filename=f"photo-{attachment.pk}.{attachment.extension}"
+    )

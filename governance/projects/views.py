@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cases.selectors import visible_cases
+from cases.uploads import private_file_response
 from communities.selectors import visible_units
 
 from ..coordination.selectors import visible_meetings, visible_whistles
@@ -238,12 +239,7 @@ def update_photo(request: HttpRequest, pk: int) -> FileResponse:
 
 
 def photo_response(update: ProjectUpdate) -> FileResponse:
-    try:
-        handle = update.photo.open("rb")
-    except OSError:
-        raise Http404 from None
     extension = "png" if update.photo_type == "image/png" else "jpg"
-    response = FileResponse(handle, content_type=update.photo_type or "image/jpeg")
-    response["Content-Disposition"] = f'inline; filename="update-{update.pk}.{extension}"'
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file_response(
+        update.photo, content_type=update.photo_type or "image/jpeg", filename=f"update-{update.pk}.{extension}"
+    )

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from cases import rates
+from cases.locks import run_alone
 
 
 class Command(BaseCommand):
@@ -18,6 +19,13 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(f"--month must look like 2026-10, not {month!r}.") from None
         label = target.strftime("%Y-%m")
+        with run_alone("freeze_scores") as mine:
+            if not mine:
+                self.stdout.write("freeze_scores is already running on another host; nothing done here.")
+                return
+            self._freeze(target, label)
+
+    def _freeze(self, target, label):
         if rates.is_frozen(target):
             self.stdout.write(f"{label} is already frozen; nothing changed.")
             return
