@@ -101,6 +101,6 @@ class ReplicaReadMiddleware:
         else:
             # Residents have no session (a submission writes no session row): a short cookie.
             response.set_cookie(
-                COOKIE_NAME, f"{until:.0f}", max_age=settings.DATABASE_REPLICA_STICKY_SECONDS,
+                COOKIE_NAME, f"{until:.3f}", max_age=settings.DATABASE_REPLICA_STICKY_SECONDS,
                 httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE,
             )
