@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv browser messages bench clean
+.PHONY: demo test venv browser messages bench clean cluster-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(STAMP)
 	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py seed_benchmark --cases $(CASES) --reset
 	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py measure_benchmark --json $(BENCH_OUT)/pages-$(CASES).json
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(BIN)/python manage.py load_benchmark --json $(BENCH_OUT)/load-$(CASES).json
+
+# Primary + streaming replica, PgBouncer, Redis, two gunicorn hosts and HAProxy on loopback, under
+# load, losing a host and the replica (see deploy/README.md). Installs haproxy/pgbouncer when root.
+cluster-check: $(STAMP)
+	$(BIN)/python -m governance.cluster.check
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -398,5 +398,7 @@ if S3_BUCKET:
 
         _store = _urlsplit(S3_ENDPOINT_URL)
         CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_store.scheme}://{_store.netloc}")
+# collectstatic's target (each app host serves it with whitenoise).
+STATIC_ROOT = env.path("STATIC_ROOT", default=STATIC_ROOT)
 # <<< end of the multi-host block
 # ============================================================================================

@@ -104,10 +104,9 @@ class Services:
     def kill(self, name: str) -> None:
         """SIGKILL, as a host that dies: no clean shutdown."""
         service = self.get(name)
-        os.kill(service.process.pid, signal.SIGKILL)
-        service.process.wait(timeout=10)
-        # gunicorn's workers are in the master's session: a dead host loses them too.
+        # The whole process group at once (gunicorn's master and its workers): a host that dies.
         self._kill_group(service)
+        service.process.wait(timeout=10)
         self.running.remove(service)
 
     def stop(self, name: str, timeout: float = 20.0) -> None:
