@@ -340,7 +340,8 @@ for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
     DATABASES[f"replica{_number}"] = _replica
     DATABASE_REPLICAS.append(f"replica{_number}")
 DATABASE_ROUTERS = ["governance.cluster.routing.ReplicaRouter"]
-MIDDLEWARE.append("governance.cluster.middleware.ReplicaReadMiddleware")  # after sessions and auth
+# After sessions and authentication; django-axes stays last.
+MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"), "governance.cluster.middleware.ReplicaReadMiddleware")
 DATABASE_REPLICA_VIEWS = [
     "dashboards:*",
     "proactive:hotspots",
