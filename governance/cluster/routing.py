@@ -106,10 +106,15 @@ def choose_replica() -> str | None:
     return random.choice(candidates) if candidates else None
 
 
+# Who is asking, and with which rights, is always read from the primary: a token, a password
+# change or a lockout must count at once, not after the replica has replayed it.
+PRIMARY_APPS = frozenset({"auth", "authtoken", "sessions", "axes", "contenttypes"})
+
+
 class ReplicaRouter:
     def db_for_read(self, model, **hints):
         state = _current.get()
-        if state is None or state.replica is None or state.wrote:
+        if state is None or state.replica is None or state.wrote or model._meta.app_label in PRIMARY_APPS:
             return None
         state.read_replica = True
         return state.replica

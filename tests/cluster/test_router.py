@@ -42,6 +42,22 @@ def test_a_request_reads_its_replica_until_it_writes(replicas):
     assert routing.current() is None
 
 
+def test_users_tokens_and_sessions_are_always_read_from_the_primary(replicas):
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.models import Session
+    from rest_framework.authtoken.models import Token
+
+    router = routing.ReplicaRouter()
+    token = routing.begin()
+    try:
+        routing.current().replica = "replica1"
+        for model in (get_user_model(), Session, Token):
+            assert router.db_for_read(model) is None, model
+        assert router.db_for_read(Case) == "replica1"
+    finally:
+        routing.end(token)
+
+
 def test_nothing_is_migrated_on_a_replica(replicas):
     router = routing.ReplicaRouter()
     assert router.allow_migrate("replica1", "cases") is False
