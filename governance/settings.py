@@ -363,12 +363,17 @@ DATABASE_REPLICA_HEADER = env.bool("DATABASE_REPLICA_HEADER", default=False)
 # PgBouncer in transaction mode: a server connection changes hands between transactions, so no
 # server-side cursors (they live across transactions). psycopg 3 under Django binds on the client
 # and prepares nothing, and Django sets no session state that PgBouncer does not track.
-if env.bool("PGBOUNCER_TRANSACTION_MODE", default=False):
-    for _alias in ["default", *DATABASE_REPLICAS]:
-        DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
 # Periodic jobs hold a session-level advisory lock (cases.locks) on a connection of their own:
 # behind PgBouncer in transaction mode point this at the primary directly (or a session-mode pool).
 DATABASE_LOCK_URL = env.str("DATABASE_LOCK_URL", default="")
+if env.bool("PGBOUNCER_TRANSACTION_MODE", default=False):
+    for _alias in ["default", *DATABASE_REPLICAS]:
+        DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    if not DATABASE_LOCK_URL:
+        raise ImproperlyConfigured(
+            "PGBOUNCER_TRANSACTION_MODE needs DATABASE_LOCK_URL: the periodic jobs' advisory lock is held by a "
+            "session, which a transaction-mode pool does not keep (point it at PostgreSQL or a session-mode pool)."
+        )
 
 # Uploads on an S3-compatible object store (django-storages) when S3_BUCKET is set, else the local
 # (or NFS-shared) MEDIA_ROOT. The bucket stays private: the access-checked views either redirect to

@@ -25,7 +25,7 @@ def test_replicas_pgbouncer_and_an_object_store_from_the_environment():
     values = _settings(
         DATABASE_URL="postgres://portal:pw@db1:6432/portal",
         DATABASE_REPLICA_URLS="postgres://portal:pw@db2:5432/portal",
-        PGBOUNCER_TRANSACTION_MODE="true",
+        PGBOUNCER_TRANSACTION_MODE="true", DATABASE_LOCK_URL="postgres://portal:pw@db1:5432/portal",
         S3_BUCKET="portal-uploads", S3_ENDPOINT_URL="https://s3.example.gov.cn", S3_URL_SECONDS="120",
     )
     assert values["aliases"] == ["default", "replica1"] and values["replicas"] == ["replica1"]
@@ -50,3 +50,9 @@ def test_without_those_variables_one_database_and_the_local_folder():
     assert values["cursors"] == [None]
     assert values["storage"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
     assert values["img"] == ["'self'", "data:"]
+
+
+def test_pgbouncer_transaction_mode_without_a_session_for_the_job_lock_is_refused():
+    result = _manage("check", env={**PRODUCTION_ENV, "DATABASE_URL": "postgres://portal:pw@db1:6432/portal",
+                                   "PGBOUNCER_TRANSACTION_MODE": "true"})
+    assert result.returncode != 0 and "needs DATABASE_LOCK_URL" in result.stderr
