@@ -391,8 +391,8 @@ def run(seconds: int, workers: int, keep: bool) -> int:
     def on_signal(signum, frame):
         raise SystemExit(128 + signum)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, on_signal)  # so the finally below stops everything on the way out
     try:
         cluster = start_cluster(root, services, workers=workers)
         pair = cluster.pair
