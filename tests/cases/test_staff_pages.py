@@ -390,6 +390,20 @@ def test_hotline_intake_needs_its_order_number_and_keeps_its_deadlines(client, d
     assert case.resolve_due_at == due.replace(second=0, microsecond=0)
 
 
+def test_a_hotline_order_registered_outside_the_users_tree_does_not_name_its_case(
+    client, community, sibling_community
+):
+    category = CategoryFactory()
+    earlier = new_case(place=sibling_community, category=category, source="hotline", hotline_order_no="GD77")
+    client.force_login(staff(community, Role.DISPATCHER))
+    data = intake_data(community, category, source="hotline", hotline_order_no="GD77", save_anyway="1")
+    response = client.post(reverse("cases:new"), data, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert len(shown) == 1 and "already registered" in shown[0]
+    assert earlier.code not in response.content.decode()
+    assert Case.objects.count() == 1
+
+
 def test_intake_warns_of_likely_duplicates_before_saving(client, dispatcher, grid, building):
     existing = new_case(place=grid, building=building)
     client.force_login(dispatcher)
