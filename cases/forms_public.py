@@ -15,7 +15,7 @@ from communities.models import Building, Unit
 
 from . import reference
 from .models import Case, Category
-from .uploads import MAX_PHOTO_BYTES, MAX_PHOTOS, validate_photos
+from .uploads import MAX_PHOTO_BYTES, MAX_PHOTOS, DecodePhotosLastMixin, check_photos
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -44,7 +44,8 @@ class MultipleFileInput(forms.FileInput):
 
 
 class PhotosField(forms.FileField):
-    """Up to MAX_PHOTOS photos; cleans to a list of ValidatedPhoto (EXIF already stripped)."""
+    """Up to MAX_PHOTOS photos; cleans to a list of header-checked uploads, which the form
+    (``DecodePhotosLastMixin``) turns into ValidatedPhotos (metadata stripped) once all else is valid."""
 
     widget = MultipleFileInput
 
@@ -64,7 +65,7 @@ class PhotosField(forms.FileField):
             if self.required:
                 raise ValidationError(self.error_messages["required"], code="required")
             return []
-        return validate_photos(files)
+        return check_photos(files)
 
 
 def category_choices(categories: reference.Categories | None = None) -> list:
@@ -161,7 +162,7 @@ class PlaceLists:
         ))
 
 
-class ReportForm(forms.Form):
+class ReportForm(DecodePhotosLastMixin, forms.Form):
     """The resident request form (/report/)."""
 
     category = forms.ChoiceField(label=_("What is it about?"))
@@ -330,7 +331,7 @@ class TrackForm(forms.Form):
         return value
 
 
-class AddInformationForm(forms.Form):
+class AddInformationForm(DecodePhotosLastMixin, forms.Form):
     text = forms.CharField(
         label=_("More information"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -239,6 +239,11 @@ RESIDENT_DATA_RETENTION_DAYS = env.int("RESIDENT_DATA_RETENTION_DAYS", default=3
 # or never decided, and nothing has happened for them this long; hours and counts are kept.
 VOLUNTEER_DATA_RETENTION_DAYS = env.int("VOLUNTEER_DATA_RETENTION_DAYS", default=3 * 365)
 
+# Uploaded photos: pixel limits read from each file's header before anything is decoded (a
+# 165 KB PNG can decode to 40 megapixels), per photo and for all photos of one request.
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=24_000_000)
+PHOTO_MAX_PIXELS_PER_REQUEST = env.int("PHOTO_MAX_PIXELS_PER_REQUEST", default=40_000_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
