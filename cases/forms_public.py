@@ -12,31 +12,12 @@ from django.utils.choices import BaseChoiceIterator, normalize_choices
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Unit
+from communities.phones import validate_mobile
 
 from . import reference
 from .models import Case, Category
 from .uploads import MAX_PHOTO_BYTES, MAX_PHOTOS, DecodePhotosLastMixin, check_photos
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-
-
-def normalise_mobile(value: str) -> str:
-    digits = re.sub(r"[\s\-()]", "", value or "")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits
-
-
-def validate_mobile(value: str) -> str:
-    phone = normalise_mobile(value)
-    if not MOBILE_RE.match(phone):
-        raise ValidationError(
-            _("Enter a mainland mobile number: 11 digits starting with 1, e.g. 13812345678."),
-            code="phone",
-        )
-    return phone
 
 
 class MultipleFileInput(forms.FileInput):

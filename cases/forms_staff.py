@@ -122,7 +122,24 @@ class CoHandlerForm(UnitsFormMixin, forms.Form):
 
 
 class EmptyForm(forms.Form):
-    """Actions that need no input (accept, reveal the phone number)."""
+    """Actions that need no input (accept)."""
+
+
+class RevealPhoneForm(forms.Form):
+    """Opening the caller's full number: once the case is finished, only with a reason."""
+
+    reason = forms.CharField(
+        label=_("Why do you need the number now?"), max_length=500, required=False,
+        help_text=_("The case is finished; the reason is kept in the security log."),
+    )
+
+    def __init__(self, *args, needs_reason: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_reason = needs_reason
+        if needs_reason:
+            self.fields["reason"].required = True
+        else:
+            self.fields["reason"].widget = forms.HiddenInput()
 
 
 class ReturnForm(forms.Form):
