@@ -300,6 +300,12 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "URL_FORMAT_OVERRIDE": None,  # JSON only; ?format= is a filter of its own (a meeting's format)
 }
+# The public Open311 feed (/open311/v2/requests) shows a request's status, category, place and
+# dates. Its free text (what the resident wrote, the handler's result) is personal data that
+# no masking catches reliably: a deployment publishes it only by choice, masked
+# (governance.api.open311.present.public_text).
+OPEN311_PUBLIC_DESCRIPTION = env.bool("OPEN311_PUBLIC_DESCRIPTION", default=False)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Jiesu Jiban governance portal API",
     "DESCRIPTION": (
