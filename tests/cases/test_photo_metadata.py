@@ -106,3 +106,13 @@ def test_a_planted_comment_is_not_stored_from_the_residents_form(client, report_
     assert client.post("/report/", report_form_data).status_code == 302
     [attachment] = Attachment.objects.all()
     assert PLANTED not in attachment.file.read()
+
+
+def test_a_rotated_photo_stays_upright_once_its_orientation_tag_is_gone():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 40), (200, 30, 30)).save(buffer, format="JPEG", exif=exif.tobytes())
+    [photo] = validate_photos([upload("rotated.jpg", buffer.getvalue())])
+    cleaned = Image.open(io.BytesIO(photo.content))
+    assert cleaned.size == (40, 80) and not cleaned.getexif()
