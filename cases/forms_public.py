@@ -12,31 +12,12 @@ from django.utils.choices import BaseChoiceIterator, normalize_choices
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Unit
+from communities.phones import validate_mobile
 
 from . import reference
 from .models import Case, Category
-from .uploads import MAX_PHOTO_BYTES, MAX_PHOTOS, validate_photos
+from .uploads import MAX_PHOTO_BYTES, MAX_PHOTOS, DecodePhotosLastMixin, check_photos
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-
-
-def normalise_mobile(value: str) -> str:
-    digits = re.sub(r"[\s\-()]", "", value or "")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits
-
-
-def validate_mobile(value: str) -> str:
-    phone = normalise_mobile(value)
-    if not MOBILE_RE.match(phone):
-        raise ValidationError(
-            _("Enter a mainland mobile number: 11 digits starting with 1, e.g. 13812345678."),
-            code="phone",
-        )
-    return phone
 
 
 class MultipleFileInput(forms.FileInput):
@@ -44,7 +25,8 @@ class MultipleFileInput(forms.FileInput):
 
 
 class PhotosField(forms.FileField):
-    """Up to MAX_PHOTOS photos; cleans to a list of ValidatedPhoto (EXIF already stripped)."""
+    """Up to MAX_PHOTOS photos; cleans to a list of header-checked uploads, which the form
+    (``DecodePhotosLastMixin``) turns into ValidatedPhotos (metadata stripped) once all else is valid."""
 
     widget = MultipleFileInput
 
@@ -64,7 +46,7 @@ class PhotosField(forms.FileField):
             if self.required:
                 raise ValidationError(self.error_messages["required"], code="required")
             return []
-        return validate_photos(files)
+        return check_photos(files)
 
 
 def category_choices(categories: reference.Categories | None = None) -> list:
@@ -161,7 +143,7 @@ class PlaceLists:
         ))
 
 
-class ReportForm(forms.Form):
+class ReportForm(DecodePhotosLastMixin, forms.Form):
     """The resident request form (/report/)."""
 
     category = forms.ChoiceField(label=_("What is it about?"))
@@ -330,7 +312,7 @@ class TrackForm(forms.Form):
         return value
 
 
-class AddInformationForm(forms.Form):
+class AddInformationForm(DecodePhotosLastMixin, forms.Form):
     text = forms.CharField(
         label=_("More information"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -8,14 +8,13 @@ so a case page with several unit selects runs one unit query, not one per select
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Unit
 
 from .models import Case, Category, ContactRecord, ExtensionRequest, Supervision, Urgency
-from .uploads import validate_photos
+from .uploads import DecodePhotosLastMixin, check_photos
 
 STAFF_SOURCES = [
     (value, label) for value, label in Case.Source.choices if value not in (Case.Source.WEB, Case.Source.API)
@@ -59,7 +58,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class PhotosField(forms.FileField):
-    """Up to five photos; their content is checked by cases.uploads.validate_photos."""
+    """Up to five photos, header-checked here (cases.uploads.check_photos); the form decodes them last."""
 
     widget = MultipleFileInput(attrs={"accept": "image/jpeg,image/png"})
 
@@ -74,18 +73,7 @@ class PhotosField(forms.FileField):
         files = [f for f in files if f]
         if not files:
             return []
-        return [super(PhotosField, self).clean(f, initial) for f in files]
-
-
-def validated_photos(form: forms.Form, files: list) -> list:
-    """Run the upload checks; their error lands on the form's ``photos`` field."""
-    if not files:
-        return []
-    try:
-        return validate_photos(files)
-    except ValidationError as error:
-        form.add_error("photos", error)
-        return []
+        return check_photos([super(PhotosField, self).clean(f, initial) for f in files])
 
 
 class UnitsFormMixin:
@@ -134,7 +122,24 @@ class CoHandlerForm(UnitsFormMixin, forms.Form):
 
 
 class EmptyForm(forms.Form):
-    """Actions that need no input (accept, reveal the phone number)."""
+    """Actions that need no input (accept)."""
+
+
+class RevealPhoneForm(forms.Form):
+    """Opening the caller's full number: once the case is finished, only with a reason."""
+
+    reason = forms.CharField(
+        label=_("Why do you need the number now?"), max_length=500, required=False,
+        help_text=_("The case is finished; the reason is kept in the security log."),
+    )
+
+    def __init__(self, *args, needs_reason: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_reason = needs_reason
+        if needs_reason:
+            self.fields["reason"].required = True
+        else:
+            self.fields["reason"].widget = forms.HiddenInput()
 
 
 class ReturnForm(forms.Form):
@@ -159,15 +164,10 @@ class ContactForm(forms.Form):
     )
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(DecodePhotosLastMixin, forms.Form):
     note = forms.CharField(label=_("Progress"), widget=forms.Textarea(attrs={"rows": 3}))
     public = forms.BooleanField(label=_("Show to the resident"), required=False)
     photos = PhotosField()
-
-    def clean(self):
-        data = super().clean()
-        data["photos"] = validated_photos(self, data.get("photos") or [])
-        return data
 
 
 class ExtensionRequestForm(forms.Form):
@@ -263,7 +263,7 @@ class ExcludeForm(forms.Form):
     )
 
 
-class IntakeForm(UnitsFormMixin, forms.Form):
+class IntakeForm(DecodePhotosLastMixin, UnitsFormMixin, forms.Form):
     """A request taken by staff: a 12345 dispatch, a window, a patrol, a volunteer, a meeting."""
 
     unit_fields = ("location_unit",)
@@ -320,7 +320,6 @@ class IntakeForm(UnitsFormMixin, forms.Form):
         received = data.get("received_at")
         if received and received > timezone.now():
             self.add_error("received_at", _("The received time cannot be in the future."))
-        data["photos"] = validated_photos(self, data.get("photos") or [])
         return data
 
     FIELDSETS = [

@@ -26,6 +26,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Unit
+from communities.phones import LANDLINE_RE, MOBILE_RE, normalise_phone
 from communities.selectors import EVERYWHERE, subtree_paths
 
 from .models import Case, Category, Urgency
@@ -96,9 +97,6 @@ DATETIME_FORMATS = [
     for sep in (" ", "T", "")
     for clock in ("%H:%M:%S", "%H:%M")
 ] + ["%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S", "%Y%m%d %H:%M"]
-PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^(0\d{9,11}|\d{7,8})$")
 ORDER_NO = re.compile(r"^\S{1,40}$")
 
 
@@ -319,13 +317,9 @@ def _parse_datetime_text(text: str, *, end_of_day: bool) -> datetime:
         raise _Invalid(_("Not a date and time; write e.g. 2026-10-31 09:30.")) from None
 
 
-def normalise_phone(text: str) -> str:
-    digits = PHONE_SEPARATORS.sub("", text)
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    if not (MOBILE.match(digits) or LANDLINE.match(digits)):
+def _phone(text: str) -> str:
+    digits = normalise_phone(text)
+    if not (MOBILE_RE.match(digits) or LANDLINE_RE.match(digits)):
         raise _Invalid(_("Not a phone number: 11 digits for a mobile, or a landline with its area code."))
     return digits
 
@@ -427,7 +421,7 @@ FIELD_CHECKS = {
     "address": lambda text, lookups: _check_length(text, 200),
     "unit": lambda text, lookups: lookups.unit(text),
     "resident_name": lambda text, lookups: _check_length(text, 50),
-    "resident_phone": lambda text, lookups: normalise_phone(text) if text else "",
+    "resident_phone": lambda text, lookups: _phone(text) if text else "",
     "contact_due_at": lambda value, lookups: parse_datetime(value),
     "resolve_due_at": lambda value, lookups: parse_datetime(value, end_of_day=True),
 }

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Portfolio, Unit, follows_unit_path
+from communities.phones import mask_phone
 
 # PostgreSQL can range-scan a unit-path prefix (``LIKE '/1/4/%'``) in a many-column index only
 # with the pattern operator class, whatever the database's collation (ignored elsewhere).
@@ -83,6 +84,12 @@ def new_tracking_code() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(10))
 
 
+def new_public_id() -> str:
+    """The id other systems and the public Open311 feed know a case by: random, so the feed
+    cannot be walked by counting, and not the tracking code (which opens the resident's page)."""
+    return secrets.token_hex(8)
+
+
 @follows_unit_path
 class Case(models.Model):
     """A resident request (诉求 / 工单), whatever channel it came through."""
@@ -128,6 +135,7 @@ class Case(models.Model):
     # Unique by the constraints below, not ``unique=True``: that also builds a LIKE index on
     # PostgreSQL, and codes are only ever looked up whole.
     code = models.CharField(_("tracking code"), max_length=16, default=new_tracking_code)
+    public_id = models.CharField(_("public id"), max_length=16, default=new_public_id, editable=False)
     hotline_order_no = models.CharField(_("12345 order number"), max_length=40, null=True, blank=True)
     source = models.CharField(_("channel"), max_length=16, choices=Source.choices)
     kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.HELP)
@@ -207,6 +215,7 @@ class Case(models.Model):
         ordering = ["-received_at"]
         constraints = [
             models.UniqueConstraint(fields=["code"], name="case_code_unique"),
+            models.UniqueConstraint(fields=["public_id"], name="case_public_id_unique"),
             # Only hotline cases have an order number: the index holds those alone.
             models.UniqueConstraint(
                 fields=["hotline_order_no"], condition=models.Q(hotline_order_no__isnull=False),
@@ -277,10 +286,7 @@ class Case(models.Model):
 
     @property
     def masked_phone(self) -> str:
-        phone = self.resident_phone
-        if len(phone) < 7:
-            return "*" * len(phone)
-        return f"{phone[:3]}****{phone[-4:]}"
+        return mask_phone(self.resident_phone)
 
 
 class CoHandling(models.Model):
@@ -470,6 +476,7 @@ class PhoneReveal(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="phone_reveals")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)  # required once the case is finished
 
     class Meta:
         verbose_name = _("phone number reveal")

@@ -34,18 +34,44 @@ def choices_for(model: type[Model], user: AbstractBaseUser) -> QuerySet | None:
     return None if selector is None else selector(user)
 
 
+AccountTies = Callable[[AbstractBaseUser], QuerySet]
+_account_ties: list[AccountTies] = []
+
+
+def register_account_ties(selector: AccountTies) -> None:
+    """``selector(administrator)`` gives the ids (``values("user_id")``) of accounts without a
+    post that later apps tie to the administrator's subtree, e.g. a volunteer's login."""
+    _account_ties.append(selector)
+
+
 def administrable_users(user: AbstractBaseUser) -> QuerySet:
-    """Accounts an administrator may see: holders of a post in their subtree, and
-    accounts with no post yet (so a new account can be given one). Never superusers,
-    and never staff without a post (someone else's administrators)."""
+    """Accounts an administrator may see and manage: holders of a post in their subtree,
+    accounts that later apps tie to it (``register_account_ties``), and accounts this
+    administrator created here that have no post yet (so a new account can be given one).
+    Never superusers, never staff without a post (someone else's administrators), and never
+    an account merely because it has no post: anyone could then reset its password."""
     users = get_user_model().objects.all()
     if user.is_superuser:
         return users
     in_subtree = selectors.scope(Post.objects.all(), user, path_field="unit__path")
     has_no_post = ~Exists(Post.objects.filter(user=OuterRef("pk")))
+    tied = Q(pk__in=_created_by(user))
+    for selector in _account_ties:
+        tied |= Q(pk__in=selector(user))
     return users.filter(
-        Q(pk__in=in_subtree.values("user_id")) | (has_no_post & Q(is_staff=False))
+        Q(pk__in=in_subtree.values("user_id")) | (has_no_post & Q(is_staff=False) & tied)
     ).exclude(is_superuser=True)
+
+
+def _created_by(user: AbstractBaseUser) -> list[int]:
+    """Accounts this administrator added in the admin (its log of additions)."""
+    from django.contrib.admin.models import ADDITION, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    ids = LogEntry.objects.filter(
+        user_id=user.pk, action_flag=ADDITION, content_type=ContentType.objects.get_for_model(get_user_model()),
+    ).values_list("object_id", flat=True)
+    return [int(pk) for pk in ids if pk.isdigit()]
 
 
 def _subtree(model: type[Model], path_field: str) -> ChoiceSelector:

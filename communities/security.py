@@ -4,12 +4,18 @@ Every entry is a ``SecurityEvent`` row (append-only: see the model) and a line o
 ``portal.security`` logger, which settings can send to a file of its own (SECURITY_LOG_FILE),
 so the trail survives in two places. ``client_ip`` is the one definition of the client's
 address behind the load balancer, for the log, the login lockout and the per-IP rate limits.
+
+An entry written during a request without being handed the request (a service logging a
+reveal) still says where it came from: ``governance.middleware.SecurityLogMiddleware`` binds
+each request for its duration (``request_scope``) and ``log_event`` reads it.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
@@ -24,6 +30,17 @@ from .models import PATH_SEPARATOR, SecurityEvent
 
 logger = logging.getLogger("portal.security")
 Kind = SecurityEvent.Kind
+_current_request: ContextVar[HttpRequest | None] = ContextVar("security_current_request", default=None)
+
+
+@contextmanager
+def request_scope(request: HttpRequest):
+    """While the request is handled, entries logged without it still carry its address and path."""
+    token = _current_request.set(request)
+    try:
+        yield
+    finally:
+        _current_request.reset(token)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -69,7 +86,9 @@ def workplace_path(user) -> str:
 def log_event(
     kind: str, *, request: HttpRequest | None = None, user=None, username: str = "", detail: dict | None = None,
 ) -> SecurityEvent:
-    """Append one entry; ``user`` defaults to the request's user when signed in."""
+    """Append one entry; ``request`` defaults to the one being handled, ``user`` to its user when signed in."""
+    if request is None:
+        request = _current_request.get()
     if user is None and request is not None and getattr(request, "user", None) is not None:
         user = request.user if request.user.is_authenticated else None
     if user is not None and not username:
@@ -84,6 +103,8 @@ def log_event(
         unit_path=workplace_path(user),
         detail=detail or {},
     )
+    if request is not None:
+        request.security_logged = True  # SecurityLogMiddleware adds no second entry for the same refusal
     logger.warning(
         "%s user=%s ip=%s %s %s %s", kind, event.username or "-", event.ip or "-",
         event.method or "-", event.path or "-", event.detail or "",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from communities.admin_scoping import (
     MissingIs404Mixin, ReadOnlyAdminMixin, ScopedAdminMixin, ScopedInlineMixin, register_choices,
@@ -161,9 +162,13 @@ class CareNeedAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("kind", "active")
     list_select_related = ("unit", "household__stairwell__building")
     search_fields = ("person_name", "household__stairwell__building__name", "household__room")
-    fields = ("household", "kind", "person_name", "phone", "note", "visit_every_days", "active")
-    readonly_fields = ("household",)
+    fields = ("household", "kind", "person_name", "masked_phone", "note", "visit_every_days", "active")
+    readonly_fields = ("household", "masked_phone")  # the full number only through the visit page's logged reveal
     inlines = [VisitInline]
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, need: CareNeed) -> str:
+        return need.masked_phone
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -9,7 +9,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from rest_framework.views import APIView
 
-from communities.security import Kind, log_event
+from communities.security import Kind, log_event, request_scope
 
 LAST_SEEN = "portal_last_seen"
 LAST_SEEN_RESOLUTION = 60  # seconds: the session is written at most once a minute for this
@@ -123,9 +123,10 @@ class SecurityLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        with request_scope(request):  # entries the services write carry the address and path too
+            response = self.get_response(request)
         kind = self.denial(request, response.status_code)
-        if kind is not None:
+        if kind is not None and not getattr(request, "security_logged", False):  # one entry per refusal
             detail = {"status": response.status_code}
             if getattr(request, "csrf_failure_reason", ""):  # set by governance.views.csrf_failure
                 detail["csrf"] = request.csrf_failure_reason

@@ -239,6 +239,11 @@ RESIDENT_DATA_RETENTION_DAYS = env.int("RESIDENT_DATA_RETENTION_DAYS", default=3
 # or never decided, and nothing has happened for them this long; hours and counts are kept.
 VOLUNTEER_DATA_RETENTION_DAYS = env.int("VOLUNTEER_DATA_RETENTION_DAYS", default=3 * 365)
 
+# Uploaded photos: pixel limits read from each file's header before anything is decoded (a
+# 165 KB PNG can decode to 40 megapixels), per photo and for all photos of one request.
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=24_000_000)
+PHOTO_MAX_PIXELS_PER_REQUEST = env.int("PHOTO_MAX_PIXELS_PER_REQUEST", default=40_000_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -295,6 +300,12 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "URL_FORMAT_OVERRIDE": None,  # JSON only; ?format= is a filter of its own (a meeting's format)
 }
+# The public Open311 feed (/open311/v2/requests) shows a request's status, category, place and
+# dates. Its free text (what the resident wrote, the handler's result) is personal data that
+# no masking catches reliably: a deployment publishes it only by choice, masked
+# (governance.api.open311.present.public_text).
+OPEN311_PUBLIC_DESCRIPTION = env.bool("OPEN311_PUBLIC_DESCRIPTION", default=False)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Jiesu Jiban governance portal API",
     "DESCRIPTION": (

@@ -18,5 +18,6 @@ urlpatterns = [
     path("visits/flag/", visits.need_new, name="need_new"),
     path("visits/<int:pk>/", visits.visit_detail, name="visit"),
     path("visits/<int:pk>/record/", visits.visit_record, name="visit_record"),
+    path("visits/<int:pk>/phone/", visits.visit_reveal_phone, name="visit_reveal_phone"),
     path("visits/<int:pk>/case/", visits.visit_raise_case, name="visit_raise_case"),
 ]

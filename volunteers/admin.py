@@ -14,7 +14,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from communities.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedInlineMixin, register_choices
+from communities.admin_scoping import (
+    ReadOnlyAdminMixin, ScopedAdminMixin, ScopedInlineMixin, register_account_ties, register_choices,
+)
 from communities.models import Unit
 from communities.selectors import posts_of
 
@@ -28,6 +30,8 @@ from .models import (
 register_choices(Volunteer, selectors.visible_volunteers)
 register_choices(Team, selectors.visible_teams)
 register_choices(Activity, selectors.visible_activities)
+# A volunteer's login is managed by the administrators of the unit where the volunteer is registered.
+register_account_ties(lambda user: selectors.visible_volunteers(user).filter(user__isnull=False).values("user_id"))
 
 
 def _top_tier(request: HttpRequest) -> bool:

@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms_public import PlaceLists, validate_mobile
+from cases.forms_public import PlaceLists
+from communities.phones import validate_mobile
 from communities.models import Building, Unit
 
 from .forms import DateInput

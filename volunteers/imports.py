@@ -21,12 +21,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms_public import MOBILE_RE, normalise_mobile
 from cases.imports import ImportFileError  # noqa: F401  (re-exported: the roster views catch it)
 from cases.imports import (
     MAX_FILE_SIZE, Column, RawRow, RowError, _Invalid, _text, parse_datetime, read_keyed_table,
 )
 from communities.models import Building, Unit
+from communities.phones import MOBILE_RE, mask_phone, normalise_phone
 from communities.selectors import EVERYWHERE, subtree_paths
 
 from .models import Skill, Team, Volunteer, reach_path
@@ -124,7 +124,7 @@ class _Lookups:
         self.teams = list(Team.objects.select_related("unit").filter(name__in=team_names))
         self.skills = list(Skill.objects.all())
         # Mobile numbers only: an anonymised volunteer's placeholder is never one, so it never matches.
-        phones = {phone for row in rows if MOBILE_RE.match(phone := normalise_mobile(_text(row.cells.get("phone"))))}
+        phones = {phone for row in rows if MOBILE_RE.match(phone := normalise_phone(_text(row.cells.get("phone"))))}
         self.known_phones = set(Volunteer.objects.filter(phone__in=phones).values_list("phone", flat=True))
 
     def _in_area(self, path: str) -> bool:
@@ -192,7 +192,7 @@ def _yes_no(text: str) -> bool:
 
 
 def _phone(text: str) -> str:
-    phone = normalise_mobile(text)
+    phone = normalise_phone(text)
     if not MOBILE_RE.match(phone):
         raise _Invalid(_("Not a mainland mobile number (11 digits starting with 1)."))
     return phone
@@ -245,7 +245,7 @@ def validate(rows: list[RawRow], *, user) -> ImportResult:
             continue
         seen[phone] = raw.number
         if phone in lookups.known_phones:
-            result.skipped.append((raw.number, f"{phone[:3]}****{phone[-4:]}"))
+            result.skipped.append((raw.number, mask_phone(phone)))
             continue
         skills, teams = values.pop("skills"), values.pop("teams")
         result.rows.append(ValidRow(number=raw.number, fields=values, skills=skills, teams=teams))

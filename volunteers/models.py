@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import PREFIX, Case, Category
 from communities.models import PATH_SEPARATOR, Building, Unit, follows_unit_path
+from communities.phones import mask_phone
 
 
 # What an anonymised volunteer's unique, required phone column holds: never a mobile number
@@ -28,13 +29,6 @@ PHONE_PLACEHOLDER = "anon#{pk}#"
 def anonymised_label(pk: int) -> str:
     """How pages name a volunteer whose personal data was removed."""
     return gettext("Anonymised #%(number)s") % {"number": pk}
-
-
-def mask_phone(phone: str) -> str:
-    """138****1234, as residents' numbers are shown everywhere."""
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return f"{phone[:3]}****{phone[-4:]}"
 
 
 class UnitPathMixin(models.Model):

@@ -7,8 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.security import Kind as SecurityKind
-from communities.security import log_event
+from communities.phones import log_refused_reveal, log_reveal
 
 from ..models import Case, ContactRecord, PhoneReveal
 from . import common
@@ -102,14 +101,34 @@ def resolve(*, case: Case, by, result: str, nature: str) -> Case:
     return case
 
 
+# Once the case is finished, the caller's number is no longer needed to handle it: say why.
+REVEAL_NEEDS_REASON = frozenset({S.CLOSED, S.MERGED})
+
+
+def reveal_phone(*, case: Case, by, reason: str = "") -> str:
+    """The caller's full number, for the current handler only; after the case is closed, with a
+    reason. Every reveal, and every refused try, is in the security log (who, when, which case,
+    from which address)."""
+    subject = {"case": case.code, "field": "resident_phone"}
+    try:
+        return _reveal_phone(case=case, by=by, reason=reason.strip(), subject=subject)
+    except IllegalTransition as refusal:
+        log_refused_reveal(by=by, subject=subject, why=refusal.message)
+        raise
+    except ValidationError as refusal:
+        log_refused_reveal(by=by, subject=subject, why="; ".join(refusal.messages))
+        raise
+
+
 @transaction.atomic
-def reveal_phone(*, case: Case, by) -> str:
-    """The caller's full number, for the current handler only; every reveal is logged."""
+def _reveal_phone(*, case: Case, by, reason: str, subject: dict) -> str:
     case = common.lock(case)
     ensure(case, "reveal_phone", by=by)
     if not by.is_superuser and case.handler_id != by.pk:
         raise IllegalTransition(_("Only the current handler can see the caller's full number."))
-    PhoneReveal.objects.create(case=case, by=by)
-    record(case, action="phone_revealed", by=by, from_status=case.status)
-    log_event(SecurityKind.PII_REVEALED, user=by, detail={"case": case.code, "field": "resident_phone"})
+    if case.status in REVEAL_NEEDS_REASON and not reason:
+        raise ValidationError({"reason": _("The case is finished: say why you need the caller's number.")})
+    PhoneReveal.objects.create(case=case, by=by, reason=reason)
+    record(case, action="phone_revealed", by=by, from_status=case.status, note=reason)
+    log_reveal(by=by, subject=subject, reason=reason)
     return case.resident_phone

@@ -186,8 +186,9 @@ ACTION_LIST = [
         _("The case is excluded from the rates."), danger=True,
     ),
     Action(
-        "reveal_phone", _("Show the full number"), f.EmptyForm,
-        lambda r, c, d: services.reveal_phone(case=c, by=r.user), "", menu=False,
+        "reveal_phone", _("Show the full number"), f.RevealPhoneForm,
+        lambda r, c, d: services.reveal_phone(case=c, by=r.user, reason=d["reason"]), "", menu=False,
+        kwargs=lambda r, c: {"needs_reason": c.status in services.REVEAL_NEEDS_REASON},
     ),
 ]
 ACTIONS: dict[str, Action] = {action.name: action for action in ACTION_LIST}

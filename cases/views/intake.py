@@ -70,13 +70,16 @@ def _likely_duplicates(request: HttpRequest, form: IntakeForm) -> list[Case]:
 
 
 def _registered(request: HttpRequest, case: Case, *, seen: bool) -> HttpResponse:
-    if seen:  # the hotline sent this order before: intake handed back the case made from it
+    visible = selectors.visible_cases(request.user).filter(pk=case.pk).exists()
+    if seen and not visible:  # the code only to those who may see the case: order numbers are sequential
+        messages.info(request, _("This 12345 order is already registered, in a unit outside your part of the tree."))
+    elif seen:  # the hotline sent this order before: intake handed back the case made from it
         messages.info(request, _("This 12345 order is already registered as case %(code)s.") % {"code": case.code})
     else:
         messages.success(
             request,
             _("Case %(code)s is registered and waits at %(unit)s for dispatch.") % {"code": case.code, "unit": case.unit},
         )
-    if selectors.visible_cases(request.user).filter(pk=case.pk).exists():
+    if visible:
         return redirect(case)
     return redirect("cases:queue")

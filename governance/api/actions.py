@@ -114,6 +114,13 @@ class MergeInput(serializers.Serializer):
     note = _text()
 
 
+class RevealInput(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=500,
+        help_text="Why the number is needed; required once the case is closed or merged (logged).",
+    )
+
+
 class PhoneSerializer(serializers.Serializer):
     phone = serializers.CharField(help_text="The caller's full number (the reveal is logged).")
 
@@ -222,6 +229,7 @@ ACTIONS = [
               lambda u, c, d: services.merge(case=c, into=d["into"], by=u, note=d["note"])),
     ApiAction("exclude_from_rates", "Exclude from the rates, with the reason", ExcludeInput,
               lambda u, c, d: services.exclude_from_rates(case=c, by=u, reason=d["reason"])),
-    ApiAction("reveal_phone", "The caller's full number (current handler only; logged)", EmptyInput,
-              lambda u, c, d: services.reveal_phone(case=c, by=u), reveals_phone=True),
+    ApiAction("reveal_phone", "The caller's full number (current handler only; a reason once closed; logged)",
+              RevealInput, lambda u, c, d: services.reveal_phone(case=c, by=u, reason=d["reason"]),
+              reveals_phone=True),
 ]

@@ -12,6 +12,8 @@ urlpatterns = [
     re_path(rf"^services{FORMAT}", views.ServiceListView.as_view(), name="services"),
     re_path(rf"^services/(?P<service_code>[-a-zA-Z0-9_]+){FORMAT}", views.ServiceDefinitionView.as_view(), name="service"),
     re_path(rf"^requests{FORMAT}", views.RequestListView.as_view(), name="requests"),
-    re_path(rf"^requests/(?P<service_request_id>[0-9]{{1,18}}){FORMAT}", views.RequestDetailView.as_view(), name="request"),
+    # Any id: an unknown one is the spec's 404 in the asked format (ids are Case.public_id).
+    re_path(rf"^requests/(?P<service_request_id>[^/]{{1,64}}?){FORMAT}", views.RequestDetailView.as_view(), name="request"),
     re_path(rf"^tokens/(?P<token>[0-9A-Z]{{4,16}}){FORMAT}", views.TokenView.as_view(), name="token"),
+    re_path(r"^(?P<path>.*?)(?:\.(?P<format>json|xml))?$", views.NotFoundView.as_view(), name="not_found"),
 ]

@@ -188,7 +188,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     def _registered(self, case: Case, *, created: bool) -> Response:
         shown = self.get_queryset().filter(pk=case.pk).first()
         if shown is None and not created:
-            raise Conflict(_("This 12345 order is already registered as case %(code)s.") % {"code": case.code})
+            # The code only to those who may see the case: order numbers are sequential, codes are not.
+            raise Conflict(_("This 12345 order is already registered, in a unit outside your part of the tree."))
         # A request taken in below the street waits at the street's desk: its author still gets it back once.
         body = CaseDetailSerializer(shown or case, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

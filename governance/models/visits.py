@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
 from communities.models import Household, Unit, follows_unit_path
+from communities.phones import mask_phone
 from volunteers.models import Volunteer
 
 
@@ -53,6 +54,10 @@ class CareNeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household} · {self.get_kind_display()}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
 
     def save(self, *args, **kwargs) -> None:
         self.unit_id = Household.objects.values_list("stairwell__building__unit", flat=True).get(pk=self.household_id)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms_staff import UnitChoiceField
-from cases.uploads import validate_photos
+from cases.uploads import DecodePhotosLastMixin, check_photos
 from communities.models import Unit
 from communities.selectors import scope, visible_departments, visible_posts
 from volunteers.models import Suggestion
@@ -72,7 +72,8 @@ class ProjectForm(forms.Form):
         return {name: getattr(project, name) for name in cls.base_fields}
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(DecodePhotosLastMixin, forms.Form):
+    photo_fields = ("photo",)
     on = forms.DateField(label=_("Date"), widget=DateInput)
     progress = forms.IntegerField(label=_("Progress (%)"), min_value=0, max_value=100, required=False)
     text = forms.CharField(label=_("What happened"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
@@ -95,7 +96,7 @@ class UpdateForm(forms.Form):
         upload = self.cleaned_data.get("photo")
         if not upload:
             return None
-        return validate_photos([upload])[0]
+        return check_photos([upload])[0]  # decoded last, once the rest is valid
 
 
 class FinishForm(forms.Form):

@@ -20,6 +20,7 @@ from cases.models import Case, Category
 from cases.services import IllegalTransition
 from cases.services.rules import display_name
 from communities.models import Household
+from communities.phones import log_refused_reveal, log_reveal, normalise_phone
 from communities.selectors import subtree_paths
 from volunteers.models import Volunteer
 from volunteers.selectors import visible_volunteers
@@ -50,7 +51,8 @@ def flag_need(
     if CareNeed.objects.filter(household=household, kind=kind).exists():
         raise ValidationError({"kind": _("This household is already flagged for that.")})
     need = CareNeed.objects.create(
-        household=household, kind=kind, person_name=person_name.strip(), phone=phone.strip(), note=note.strip(),
+        household=household, kind=kind, person_name=person_name.strip(), phone=normalise_phone(phone),
+        note=note.strip(),
         visit_every_days=visit_every_days, created_by=by,
     )
     _check_visitors(by, need, assigned_to, volunteer)
@@ -84,6 +86,21 @@ def schedule_visit(
         raise IllegalTransition(_("This household is no longer flagged."))
     _check_visitors(by, need, assigned_to, volunteer)
     return Visit.objects.create(need=need, due_on=due_on, assigned_to=assigned_to, volunteer=volunteer)
+
+
+def reveal_phone(*, visit: Visit, by) -> str:
+    """The household's full number, for staff who may visit it (record visits, in its grid or
+    community); every opening, and every refused try, is in the security log."""
+    subject = {"visit": visit.pk, "care_need": visit.need_id, "field": "phone"}
+    try:
+        ensure_perm(by, "governance.record_visit", _("Only staff who visit this household can see the full number."))
+        need = CareNeed.objects.select_related("unit").get(pk=visit.need_id)
+        ensure_within(by, need.unit, _("This household is outside your grid or community."))
+    except IllegalTransition as refusal:
+        log_refused_reveal(by=by, subject=subject, why=refusal.message)
+        raise
+    log_reveal(by=by, subject=subject)
+    return need.phone
 
 
 @transaction.atomic

@@ -64,11 +64,13 @@ def _visit(request: HttpRequest, pk: int) -> Visit:
     return get_object_or_404(selectors.visible_visits(request.user).select_related(*selectors.VISIT_RELATED), pk=pk)
 
 
-def render_visit(request: HttpRequest, visit: Visit, **forms) -> HttpResponse:
+def render_visit(request: HttpRequest, visit: Visit, *, revealed_phone: str = "", **forms) -> HttpResponse:
     user = request.user
     may_record = user.has_perm("governance.record_visit") and within(user, visit.need.unit)
     context = {
         "visit": visit,
+        "may_reveal": may_record,  # the visit's own rule: who may visit the household may call it
+        "revealed_phone": revealed_phone,
         "today": timezone.localdate(),
         "history": selectors.history(visit),
         "record_form": forms.get("record_form") or (
@@ -87,6 +89,19 @@ def render_visit(request: HttpRequest, visit: Visit, **forms) -> HttpResponse:
 @permission_required("governance.view_visit", raise_exception=True)
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_visit(request, _visit(request, pk))
+
+
+@require_POST
+@login_required
+@permission_required("governance.view_visit", raise_exception=True)
+def visit_reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _visit(request, pk)
+    try:
+        phone = services.reveal_phone(visit=visit, by=request.user)
+    except IllegalTransition as error:  # logged by the service
+        messages.error(request, error.message)
+        return redirect(visit)
+    return render_visit(request, visit, revealed_phone=phone)  # shown on this response only
 
 
 @require_POST

@@ -143,7 +143,7 @@ def test_post_creates_a_case_through_intake(api_key, lighting, grid, street):
     assert response.status_code == 201
     body = json_of(response)
     assert len(body) == 1 and list(body[0]) == ["service_request_id", "service_notice", "account_id"]
-    case = Case.objects.get(pk=body[0]["service_request_id"])
+    case = Case.objects.get(public_id=body[0]["service_request_id"])
     assert body[0]["account_id"] == "123456" and case.code in body[0]["service_notice"]
     assert (case.source, case.kind, case.category, case.location_unit, case.unit) == ("api", "complaint", lighting, grid, street)
     assert (case.title, case.resident_name, case.resident_phone) == ("楼道灯坏了一周", "杨阿姨", "13812345678")
@@ -216,11 +216,12 @@ def handled(street, grid, building, lighting):
     return walk(case, to="resolved", dispatcher=dispatcher, handler=worker)
 
 
-def test_requests_json_has_the_specs_fields_and_no_personal_data(handled, grid, building):
+def test_requests_json_has_the_specs_fields_and_no_personal_data(handled, grid, building, settings):
+    settings.OPEN311_PUBLIC_DESCRIPTION = True
     rows = json_of(Client().get("/open311/v2/requests.json"))
     assert len(rows) == 1 and list(rows[0]) == REQUEST_FIELDS
     row = rows[0]
-    assert (row["service_request_id"], row["status"], row["service_code"]) == (handled.pk, "closed", "zz-lighting")
+    assert (row["service_request_id"], row["status"], row["service_code"]) == (handled.public_id, "closed", "zz-lighting")
     assert row["status_notes"] == zh("Resolved: %(result)s") % {"result": "已更换灯泡"}
     assert row["expected_datetime"] == timezone.localtime(handled.resolve_due_at).isoformat(timespec="seconds")
     assert row["requested_datetime"].endswith("+08:00")
@@ -245,33 +246,36 @@ def test_internal_states_map_to_open_and_closed(street, grid, lighting):
     waiting = new_case(place=grid, category=lighting)
     dispatched = walk(new_case(place=grid, category=lighting), to="dispatched", dispatcher=dispatcher, handler=None)
     rows = {r["service_request_id"]: r for r in Client().get("/open311/v2/requests.json").json()}
-    assert rows[waiting.pk]["status"] == rows[dispatched.pk]["status"] == "open"
-    assert rows[dispatched.pk]["status_notes"] == zh("Dispatched to %(unit)s.") % {"unit": grid.name}
+    assert rows[waiting.public_id]["status"] == rows[dispatched.public_id]["status"] == "open"
+    assert rows[dispatched.public_id]["status_notes"] == zh("Dispatched to %(unit)s.") % {"unit": grid.name}
 
 
 def test_reports_of_wrongdoing_are_never_published(grid, lighting):
     report = new_case(place=grid, category=lighting, kind=Case.Kind.REPORT)
     assert Client().get("/open311/v2/requests.json").json() == []
-    assert Client().get(f"/open311/v2/requests/{report.pk}.json").status_code == 404
+    assert Client().get(f"/open311/v2/requests/{report.public_id}.json").status_code == 404
 
 
 def test_requests_filter_by_status_service_code_and_ids(handled, grid, lighting):
     other = new_case(place=grid, category=CategoryFactory(code="zz-leak"))
     ids = lambda query: [r["service_request_id"] for r in Client().get(f"/open311/v2/requests.json?{query}").json()]  # noqa: E731
-    assert ids("status=open") == [other.pk]
-    assert ids("status=closed") == [handled.pk]
-    assert ids("status=open,closed") == [other.pk, handled.pk]
-    assert ids("service_code=zz-lighting") == [handled.pk]
-    assert ids(f"service_request_id={handled.pk},{other.pk}&status=open") == [other.pk, handled.pk]
+    assert ids("status=open") == [other.public_id]
+    assert ids("status=closed") == [handled.public_id]
+    assert ids("status=open,closed") == [other.public_id, handled.public_id]
+    assert ids("service_code=zz-lighting") == [handled.public_id]
+    assert ids(f"service_request_id={handled.public_id},{other.public_id}&status=open") == [
+        other.public_id, handled.public_id,
+    ]
+    assert ids(f"service_request_id={handled.pk},{other.pk}") == []  # the sequential keys are not ids here
 
 
 def test_requests_filter_by_dates_within_90_days(grid, lighting):
     old = CaseFactory(location_unit=grid, category=lighting, received_at=timezone.now() - timedelta(days=120))
     recent = CaseFactory(location_unit=grid, category=lighting)
     get = lambda query: Client().get(f"/open311/v2/requests.json?{query}")  # noqa: E731
-    assert [r["service_request_id"] for r in get("").json()] == [recent.pk]  # the latest 90 days by default
+    assert [r["service_request_id"] for r in get("").json()] == [recent.public_id]  # the latest 90 days by default
     start = (timezone.now() - timedelta(days=150)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert [r["service_request_id"] for r in get(f"start_date={start}").json()] == [old.pk]
+    assert [r["service_request_id"] for r in get(f"start_date={start}").json()] == [old.public_id]
     too_long = get(f"start_date={start}&end_date={timezone.now().strftime('%Y-%m-%dT%H:%M:%SZ')}")
     assert too_long.status_code == 400 and too_long.json()[0]["code"] == 400
     assert get("start_date=yesterday").status_code == 400
@@ -279,14 +283,14 @@ def test_requests_filter_by_dates_within_90_days(grid, lighting):
 
 
 def test_one_request_and_its_token(handled):
-    one = json_of(Client().get(f"/open311/v2/requests/{handled.pk}.json"))
-    assert [row["service_request_id"] for row in one] == [handled.pk]
-    assert xml(Client().get(f"/open311/v2/requests/{handled.pk}.xml")).find("request/status").text == "closed"
-    assert Client().get("/open311/v2/requests/999999.json").json() == [
-        {"code": 404, "description": not_found("service_request_id", 999999)}
+    one = json_of(Client().get(f"/open311/v2/requests/{handled.public_id}.json"))
+    assert [row["service_request_id"] for row in one] == [handled.public_id]
+    assert xml(Client().get(f"/open311/v2/requests/{handled.public_id}.xml")).find("request/status").text == "closed"
+    assert Client().get(f"/open311/v2/requests/{handled.pk}.json").json() == [
+        {"code": 404, "description": not_found("service_request_id", handled.pk)}
     ]
     assert json_of(Client().get(f"/open311/v2/tokens/{handled.code}.json")) == [
-        {"service_request_id": handled.pk, "token": handled.code}
+        {"service_request_id": handled.public_id, "token": handled.code}
     ]
     root = xml(Client().get(f"/open311/v2/tokens/{handled.code}.xml"))
     assert [child.tag for child in root.find("request")] == ["service_request_id", "token"]
@@ -299,7 +303,7 @@ def test_a_jurisdiction_limits_the_requests_to_its_area(handled, area):
     elsewhere = AreaFactory(code="elsewhere")
     CaseFactory(location_unit=CommunityFactory(parent=StreetFactory(parent=elsewhere)), category=handled.category)
     rows = Client().get(f"/open311/v2/requests.json?jurisdiction_id={area.code}").json()
-    assert [r["service_request_id"] for r in rows] == [handled.pk]
+    assert [r["service_request_id"] for r in rows] == [handled.public_id]
 
 
 def test_discovery_names_the_endpoint_and_formats():

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from cases import services
@@ -388,6 +388,22 @@ def test_hotline_intake_needs_its_order_number_and_keeps_its_deadlines(client, d
     assert levels(response) == ["success", "info"]  # told it was already there
     case = Case.objects.get(hotline_order_no="GD20260001")  # the same order twice is one case
     assert case.resolve_due_at == due.replace(second=0, microsecond=0)
+
+
+def test_a_hotline_order_registered_outside_the_users_tree_does_not_name_its_case(
+    client, community, sibling_community
+):
+    category = CategoryFactory()
+    earlier = new_case(place=sibling_community, category=category, source="hotline", hotline_order_no="GD77")
+    client.force_login(staff(community, Role.DISPATCHER))
+    data = intake_data(community, category, source="hotline", hotline_order_no="GD77", save_anyway="1")
+    response = client.post(reverse("cases:new"), data, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    with translation.override("zh-hans"):
+        told = translation.gettext("This 12345 order is already registered, in a unit outside your part of the tree.")
+    assert shown == [told]
+    assert earlier.code not in response.content.decode()
+    assert Case.objects.count() == 1
 
 
 def test_intake_warns_of_likely_duplicates_before_saving(client, dispatcher, grid, building):

@@ -314,9 +314,17 @@ def _post_form(user, unit, role, *, active=True, **extra) -> dict:
     return {**data, **extra}
 
 
+def _account_added_by(client, username: str):
+    """An account the logged-in administrator creates on the admin's add page."""
+    password = "Xq9!long-pass"
+    data = {"username": username, "usable_password": "true", "password1": password, "password2": password}
+    assert client.post(reverse("admin:auth_user_add"), data).status_code == 302
+    return User.objects.get(username=username)
+
+
 def test_post_added_in_the_admin_gives_the_role_group(client, world):
     client.force_login(world.admins["community"])
-    newcomer = f.UserFactory(username="newcomer")
+    newcomer = _account_added_by(client, "newcomer")
 
     response = client.post(
         reverse("admin:communities_post_add"), _post_form(newcomer, world.units["grid"], Role.CASEWORKER)
@@ -353,7 +361,7 @@ def test_changing_a_posts_role_ends_the_old_post_and_syncs_groups(client, world)
 
 def test_role_not_existing_at_the_units_level_is_refused(client, world):
     client.force_login(world.admins["community"])
-    newcomer = f.UserFactory(username="newcomer")
+    newcomer = _account_added_by(client, "newcomer")
 
     response = client.post(
         reverse("admin:communities_post_add"),
@@ -376,7 +384,7 @@ def test_deleting_a_post_in_the_admin_takes_the_group_away(client, world):
 
 def test_post_added_on_the_user_page_syncs_groups_and_staff(client, world):
     client.force_login(world.admins["community"])
-    newcomer = f.UserFactory(username="newcomer")
+    newcomer = _account_added_by(client, "newcomer")
     data = form_data(client.get(change_url(newcomer)))
     data.update({"posts-0-unit": world.units["community"].pk, "posts-0-role": Role.ADMINISTRATOR})
 
@@ -401,13 +409,43 @@ def accounts(world):
 
 
 @pytest.mark.parametrize("tier", TIERS)
-def test_user_changelist_shows_post_holders_of_the_subtree_and_accounts_without_post(
-    client, world, accounts, tier
-):
+def test_user_changelist_shows_post_holders_of_the_subtree_only(client, world, accounts, tier):
     client.force_login(world.admins[tier])
     holders = {world_post.user_id for world_post in Post.objects.filter(pk__in=world.expected(tier, Post))}
 
-    assert listed(client, User) == holders | {accounts["no_post"].pk}
+    assert listed(client, User) == holders
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_an_account_without_post_or_tie_is_404_to_every_administrator(client, world, accounts, tier):
+    """Not anyone's to reset: an account with no post was open to every administrator of the area."""
+    fresh = accounts["no_post"]
+    client.force_login(world.admins[tier])
+
+    assert client.get(change_url(fresh)).status_code == 404
+    password_url = reverse("admin:auth_user_password_change", args=[fresh.pk])
+    assert client.get(password_url).status_code == 404
+    data = {"usable_password": "true", "password1": "Taken0ver!pass", "password2": "Taken0ver!pass"}
+    assert client.post(password_url, data).status_code == 404
+    fresh.refresh_from_db()
+    assert not fresh.check_password("Taken0ver!pass")
+
+
+def test_a_volunteers_login_is_managed_only_where_the_volunteer_is_registered(client, world):
+    from tests.volunteers.factories import VolunteerFactory
+
+    login = f.UserFactory(username="laodu")
+    VolunteerFactory(unit=world.units["sibling_community"], user=login, name="老杜")
+    password_url = reverse("admin:auth_user_password_change", args=[login.pk])
+
+    client.force_login(world.admins["community"])  # a sibling community's administrator
+    assert login.pk not in listed(client, User)
+    assert client.get(change_url(login)).status_code == 404
+    assert client.get(password_url).status_code == 404
+
+    client.force_login(world.admins["street"])  # the volunteer's street: theirs to manage
+    assert login.pk in listed(client, User)
+    assert client.get(password_url).status_code == 200
 
 
 def test_superusers_are_invisible_to_administrators(client, world, accounts):

@@ -10,9 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms_public import validate_mobile
 from cases.services import IllegalTransition
 from communities.models import Building, Post, Unit
+from communities.phones import log_refused_reveal, log_reveal, validate_mobile
 
 from ..models import Membership, Skill, Team, Volunteer, reach_path
 from .common import ensure_may, ensure_not_anonymised, history, in_subtree, lock_volunteer, within_reach
@@ -213,9 +213,21 @@ def link_login(*, volunteer: Volunteer, username: str, by) -> Volunteer:
     return volunteer
 
 
-@transaction.atomic
 def reveal_phone(*, volunteer: Volunteer, by) -> str:
-    """The full number, for staff who look after the volunteer; every opening is logged."""
+    """The full number, for staff who look after the volunteer; every opening, and every refused
+    try, is in the security log (who, when, which volunteer, from which address)."""
+    subject = {"volunteer": volunteer.pk, "field": "phone"}
+    try:
+        phone = _reveal_phone(volunteer=volunteer, by=by)
+    except IllegalTransition as refusal:
+        log_refused_reveal(by=by, subject=subject, why=refusal.message)
+        raise
+    log_reveal(by=by, subject=subject)
+    return phone
+
+
+@transaction.atomic
+def _reveal_phone(*, volunteer: Volunteer, by) -> str:
     ensure_may(by, "volunteers.change_volunteer", volunteer.unit_path)
     volunteer = Volunteer.objects.get(pk=volunteer.pk)  # the number as stored now, not as a page loaded it
     ensure_not_anonymised(volunteer)

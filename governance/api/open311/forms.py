@@ -8,7 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms_public import ReportForm, validate_mobile
+from cases.forms_public import ReportForm
+from communities.phones import validate_mobile
 from cases.models import Case
 from communities.models import Unit
 

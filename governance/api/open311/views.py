@@ -3,6 +3,7 @@ HTTP status the spec names (404 unknown, 403 bad api_key, 400 anything else)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -29,6 +30,7 @@ from .forms import RequestForm
 from .renderers import Open311JSONRenderer, Open311XMLRenderer
 
 MAX_REQUESTS = 1000
+PUBLIC_ID = re.compile(r"[0-9a-f]{16}")  # Case.public_id
 MAX_SPAN = timedelta(days=90)
 BAD_KEY = _("Invalid api_key received -- can't proceed with create_request.")
 NUL_REFUSED = _("Arguments may not contain the NUL character.")
@@ -175,7 +177,7 @@ class RequestListView(Open311View):
         notice = _("Registered with tracking code %(code)s; it waits at %(unit)s for dispatch.") % {
             "code": case.code, "unit": case.unit.name,
         }
-        body = [{"service_request_id": case.pk, "service_notice": str(notice),
+        body = [{"service_request_id": case.public_id, "service_notice": str(notice),
                  "account_id": form.cleaned_data["account_id"] or None}]
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -192,9 +194,7 @@ def _api_user(key):
 def _filtered(cases: QuerySet[Case], params) -> QuerySet[Case]:
     ids = _listed(params, "service_request_id")
     if ids:
-        if not all(i.isdigit() and len(i) < 19 for i in ids):
-            raise Open311Error(400, _("service_request_id must be numbers, separated by commas."))
-        return cases.filter(pk__in=[int(i) for i in ids])
+        return cases.filter(public_id__in=[i for i in ids if PUBLIC_ID.fullmatch(i)])
     codes = _listed(params, "service_code")
     if codes:
         cases = cases.filter(category__code__in=codes)
@@ -246,7 +246,9 @@ def _moment(params, name: str) -> datetime | None:
 
 class RequestDetailView(Open311View):
     def get(self, request, service_request_id: str, format=None):
-        case = self.within(present.public_requests(), "unit_path").filter(pk=int(service_request_id)).first()
+        case = None
+        if PUBLIC_ID.fullmatch(service_request_id):
+            case = self.within(present.public_requests(), "unit_path").filter(public_id=service_request_id).first()
         if case is None:
             raise _not_found("service_request_id", service_request_id)
         return Response([present.request(case)])
@@ -257,4 +259,15 @@ class TokenView(Open311View):
         case = self.within(Case.objects.exclude(kind=Case.Kind.REPORT), "unit_path").filter(code=token).first()
         if case is None:
             raise _not_found("token", token)
-        return Response([{"service_request_id": case.pk, "token": case.code}])
+        return Response([{"service_request_id": case.public_id, "token": case.code}])
+
+
+class NotFoundView(Open311View):
+    """Any other address under /open311/v2/: the spec's error list, not an HTML page."""
+
+    xml_root = "errors"
+
+    def get(self, request, path: str = "", format=None):
+        raise Open311Error(404, _("There is no Open311 method at %(path)s.") % {"path": request.path})
+
+    post = get
