@@ -23,9 +23,10 @@ NOT_FINISHED = frozenset({S.SUBMITTED, S.DISPATCHED, S.RETURNED, *OPEN_HANDLING}
 class IllegalTransition(Exception):
     """A move the rules refuse; ``message`` is translated and can be shown to the user."""
 
-    def __init__(self, message) -> None:
+    def __init__(self, message, *, about_reach: bool = False) -> None:
         super().__init__(str(message))
         self.message = message
+        self.about_reach = about_reach  # refused for where the actor sits, not for the case's state
 
 
 # Where the actor must sit, besides holding the permission:
@@ -235,7 +236,7 @@ def ensure(case: Case, action: str, *, by=None) -> Rule:
         raise IllegalTransition(rule.refusal % {"status": case.get_status_display()})
     if by is not None and rule.reach != "resident" and not _has_reach(case, by, rule.reach):
         if rule.reach == "lead" and own_co_handlings(case, by, open_only=False):
-            raise IllegalTransition(CO_HANDLER_REFUSAL % {"unit": case.unit.name})
+            raise IllegalTransition(CO_HANDLER_REFUSAL % {"unit": case.unit.name}, about_reach=True)
         raise IllegalTransition(REACH_REFUSALS[rule.reach])
     return rule
 
