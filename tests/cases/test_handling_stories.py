@@ -263,6 +263,15 @@ def test_the_api_takes_the_resolution_day(contacted, grid_worker):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_the_resident_sees_the_day_it_was_resolved(client, contacted, grid_worker):
+    Case.objects.filter(pk=contacted.pk).update(resident_phone="13812345678")
+    services.resolve(case=contacted, by=grid_worker, result="已修好", nature="reasonable", resolved_on=date(2026, 11, 17))
+    client.post("/track/", {"code": contacted.code, "phone_last4": "5678"})
+    html = client.get(reverse("cases_public:status", kwargs={"code": contacted.code})).content.decode()
+    assert f"<dt>{zh('Resolved on')}</dt><dd>2026-11-17</dd>" in html
+
+
+@time_machine.travel(NOW, tick=False)
 def test_the_return_visit_queue_and_the_export_go_by_the_day_it_was_resolved(
     client, grid, building, grid_dispatcher, grid_worker,
 ):
@@ -300,6 +309,25 @@ def test_an_imported_order_is_received_at_its_order_time_and_the_import_is_its_o
 
     public = timeline(case, public_only=True)
     assert [(e.action, e.at) for e in public] == [("submitted", received)]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_import_command_dates_receipt_to_the_order_too(tmp_path, grid_dispatcher, community):
+    from django.core.management import call_command
+
+    from tests.cases.test_imports import csv_bytes, row
+
+    CategoryFactory(code="lighting", name="楼道照明")
+    path = tmp_path / "dispatch.csv"
+    path.write_bytes(csv_bytes([row(1, 受理时间="2026-11-19 23:50")], encoding="gb18030"))
+    call_command("import_hotline", str(path), "--user", grid_dispatcher.username)
+    case = Case.objects.get(source=Case.Source.HOTLINE)
+    received = datetime(2026, 11, 19, 23, 50, tzinfo=BEIJING)
+    assert case.received_at == received
+    assert case.resolve_due_at == received + timedelta(days=7)  # the category's deadline, from the order's time
+    assert list(TimelineEvent.objects.filter(case=case).order_by("at", "pk").values_list("action", "at")) == [
+        ("submitted", received), ("imported", NOW),
+    ]
 
 
 def _upload(data: bytes):
