@@ -177,16 +177,22 @@ def is_lead(case: Case, user) -> bool:
     inside = [path for path in _acting_paths(user) if path.startswith(case.unit_path)]
     if not inside:
         return False
-    inner_co = [co.unit_path for co in co_handlings_of(case) if co.unit_path.startswith(case.unit_path)]
+    # Strictly inside: a co-handling row left on the unit the case was later passed to is no 协办 any more.
+    inner_co = [
+        co.unit_path for co in co_handlings_of(case)
+        if co.unit_path.startswith(case.unit_path) and co.unit_id != case.unit_id
+    ]
     return any(not any(path.startswith(co) for co in inner_co) for path in inside)
 
 
 def own_co_handlings(case: Case, user, *, open_only: bool = True) -> list[CoHandling]:
-    """The co-handling rows of ``case`` whose unit's subtree holds one of ``user``'s posts."""
+    """The co-handling rows of ``case`` whose unit's subtree holds one of ``user``'s posts
+    (not a row left on the unit that now handles the case)."""
     paths = _acting_paths(user)
     return [
         co for co in co_handlings_of(case)
-        if (co.done_at is None or not open_only) and any(path.startswith(co.unit_path) for path in paths)
+        if co.unit_id != case.unit_id and (co.done_at is None or not open_only)
+        and any(path.startswith(co.unit_path) for path in paths)
     ]
 
 

@@ -449,3 +449,10 @@ def _one_step(case: Case, step: str, dispatcher, handler) -> None:
         services.add_progress(case=case, by=handler, note="处理中")
     elif step == "resolved":
         services.resolve(case=case, by=handler, result="已修好", nature="reasonable")
+
+
+def test_a_co_handling_unit_the_case_is_then_passed_to_handles_it(street_case, community, street_dispatcher):
+    services.dispatch(case=street_case, to_unit=community, by=street_dispatcher)  # passed down to the 协办
+    community_worker = staff(community, Role.CASEWORKER)
+    assert services.accept(case=street_case, by=community_worker).handler == community_worker
+    assert "finish_co_handling" not in services.allowed_actions(reload(street_case), community_worker)
