@@ -456,3 +456,24 @@ def test_a_co_handling_unit_the_case_is_then_passed_to_handles_it(street_case, c
     community_worker = staff(community, Role.CASEWORKER)
     assert services.accept(case=street_case, by=community_worker).handler == community_worker
     assert "finish_co_handling" not in services.allowed_actions(reload(street_case), community_worker)
+
+
+def test_the_case_page_of_a_co_handler_runs_the_same_queries_whatever_the_co_handling_units(
+    client, street, street_case, community_worker, street_worker, street_dispatcher,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import CommunityFactory
+
+    services.accept(case=street_case, by=street_worker)
+    client.force_login(community_worker)
+    client.get(street_case.get_absolute_url())  # the first request of a session fills caches
+    counts = []
+    for _more in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(street_case.get_absolute_url()).status_code == 200
+        counts.append(len(queries))
+        for _ in range(4):
+            services.add_co_handler(case=street_case, unit=CommunityFactory(parent=street), by=street_dispatcher)
+    assert counts[0] == counts[1], counts
