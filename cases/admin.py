@@ -92,10 +92,10 @@ class TimelineInline(ReadOnlyInline):
 
 class CoHandlingInline(ReadOnlyInline):
     model = CoHandling
-    fields = readonly_fields = ("unit", "added_at")
+    fields = readonly_fields = ("unit", "added_at", "done_at", "done_by", "done_note")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("unit")
+        return super().get_queryset(request).select_related("unit", "done_by")
 
 
 class ContactInline(ReadOnlyInline):
@@ -165,7 +165,7 @@ class CaseAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         )}),
         (_("Clock"), {"fields": (
             "received_at", "dispatched_at", "accepted_at", "contacted_at", "contact_due_at",
-            "resolve_due_at", "resolved_at", "closed_at",
+            "resolve_due_at", "resolved_on", "resolved_at", "closed_at",
         )}),
         (_("Return visit"), {"fields": ("rated_at", "rated_resolved", "satisfaction")}),
     )

@@ -195,6 +195,17 @@ class ExtensionDecisionForm(forms.Form):
 class ResolveForm(forms.Form):
     nature = forms.ChoiceField(label=_("Nature of the request"), choices=Case.Nature.choices)
     result = forms.CharField(label=_("Result"), widget=forms.Textarea(attrs={"rows": 3}))
+    resolved_on = forms.DateField(
+        label=_("Resolved on"), required=False, widget=DateInput(),
+        help_text=_("The day it was actually resolved (today if left empty); not before it was received."),
+    )
+
+
+class CoHandlingDoneForm(forms.Form):
+    note = forms.CharField(
+        label=_("What your unit did"), widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Your unit's part is done; the handling unit resolves the case."),
+    )
 
 
 class CloseForm(forms.Form):

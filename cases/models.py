@@ -193,7 +193,9 @@ class Case(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     contacted_at = models.DateTimeField(_("first contact"), null=True, blank=True)
-    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # When the resolution was recorded (the click); ``resolved_on`` is the day it was actually resolved.
+    resolved_at = models.DateTimeField(_("resolution recorded"), null=True, blank=True)
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     contact_due_at = models.DateTimeField(_("first contact due"), null=True, blank=True)
     resolve_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True, db_index=True)
@@ -296,6 +298,13 @@ class CoHandling(models.Model):
     unit = models.ForeignKey(Unit, verbose_name=_("co-handling unit"), on_delete=models.PROTECT)
     unit_path = models.CharField(max_length=255, editable=False, db_index=True)
     added_at = models.DateTimeField(auto_now_add=True)
+    # The co-handling unit's own part reported done (the lead handler still resolves the case).
+    done_at = models.DateTimeField(_("part done"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reported by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    done_note = models.TextField(_("what the unit did"), blank=True)
 
     class Meta:
         verbose_name = _("co-handling unit")

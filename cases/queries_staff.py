@@ -106,10 +106,13 @@ def notifications_of(user) -> QuerySet[Notification]:
 
 # What staff read on the timeline for each recorded action (residents see cases_public's wording).
 EVENT_LABELS = {
-    "submitted": _("Registered"),
+    "submitted": _("Request received"),
+    "imported": _("Imported from the 12345 order"),
+    "entered": _("Entered in the portal"),
     "dispatched": _("Dispatched"),
     "reassigned": _("Reassigned"),
     "co_handler_added": _("Co-handling unit added"),
+    "co_handling_done": _("Co-handling part done"),
     "accepted": _("Accepted"),
     "returned": _("Returned to dispatch"),
     "contacted": _("Caller contacted"),

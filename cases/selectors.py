@@ -96,7 +96,8 @@ def _supervised(cases: QuerySet, user, now) -> QuerySet:
 
 
 def _awaiting_return_visit(cases: QuerySet, user, now) -> QuerySet:
-    return cases.filter(status=S.RESOLVED).order_by("resolved_at", "pk")
+    # The longest resolved first: by the day it was resolved, then when that was recorded.
+    return cases.filter(status=S.RESOLVED).order_by("resolved_on", "resolved_at", "pk")
 
 
 def _to_dispatch(cases: QuerySet, user, now) -> QuerySet:

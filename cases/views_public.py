@@ -295,7 +295,7 @@ def _render_status(request, case: Case, *, info_form=None, rating_form=None, sta
         "events": _labelled(selectors.timeline(case, public_only=True)),  # internal notes already blanked
         "info_form": info_form or AddInformationForm(),
         "rating_form": rating_form or RatingForm(),
-        "can_rate": _can_rate(case),
+        "can_rate": services.resident_may_rate(case),
         "can_add_information": case.status != Case.Status.MERGED,
     }
     return render(request, "cases/public/status.html", context, status=status)
@@ -308,10 +308,6 @@ def _labelled(events: list) -> list:
             label = Case.Status(event.to_status).label
         event.public_label = label or _("Update")
     return events
-
-
-def _can_rate(case: Case) -> bool:
-    return case.status == Case.Status.RESOLVED or (case.status == Case.Status.CLOSED and case.rated_at is None)
 
 
 def _resident_post(request: HttpRequest, code: str):

@@ -10,10 +10,13 @@ Callers use this package's names only: ``from cases import services; services.ac
 """
 
 from .common import record
-from .handling import REVEAL_NEEDS_REASON, accept, add_progress, record_contact, resolve, reveal_phone
+from .handling import (
+    REVEAL_NEEDS_REASON, accept, add_progress, check_resolved_on, finish_co_handling, record_contact, resolve,
+    reveal_phone,
+)
 from .intake import intake, route_suggestion, street_of
 from .oversight import decide_extension, lift_supervision, request_extension, supervise
-from .residents import add_information, rate
+from .residents import add_information, rate, resident_may_rate
 from .routing import add_co_handler, close, dispatch, exclude_from_rates, merge, reassign, return_case
 from .rules import TRANSITIONS, IllegalTransition, Rule, allowed_actions, ensure
 
@@ -21,7 +24,8 @@ __all__ = [
     "IllegalTransition", "Rule", "TRANSITIONS", "ensure", "allowed_actions", "record",
     "intake", "route_suggestion", "street_of",
     "dispatch", "reassign", "add_co_handler", "return_case", "close", "merge", "exclude_from_rates",
-    "accept", "record_contact", "add_progress", "resolve", "reveal_phone", "REVEAL_NEEDS_REASON",
+    "accept", "record_contact", "add_progress", "resolve", "check_resolved_on", "reveal_phone", "REVEAL_NEEDS_REASON",
+    "finish_co_handling",
     "request_extension", "decide_extension", "supervise", "lift_supervision",
-    "rate", "add_information",
+    "rate", "add_information", "resident_may_rate",
 ]

@@ -45,11 +45,11 @@ def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None
 
 def record(
     case: Case, *, action: str, by=None, actor_label: str = "", from_status: str = "",
-    to_status: str = "", note: str = "", public: bool = False, data: dict | None = None,
+    to_status: str = "", note: str = "", public: bool = False, data: dict | None = None, at=None,
 ) -> TimelineEvent:
-    """Append one line to the case's timeline."""
+    """Append one line to the case's timeline (``at``: when it happened, if not now)."""
     return TimelineEvent.objects.create(
-        case=case, at=timezone.now(), actor=by, actor_label=actor_label, action=action,
+        case=case, at=at or timezone.now(), actor=by, actor_label=actor_label, action=action,
         from_status=from_status, to_status=to_status or from_status, note=note, public=public,
         data=data or {},
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -9,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.phones import log_refused_reveal, log_reveal
 
-from ..models import Case, ContactRecord, PhoneReveal
+from .. import rates
+from ..models import Case, CoHandling, ContactRecord, PhoneReveal
 from . import common
 from .common import attach_photos, compare_and_set, record, required
-from .rules import S, IllegalTransition, ensure
+from .rules import S, IllegalTransition, acts_as_lead, ensure, own_co_handlings
 
 
 @transaction.atomic
@@ -46,6 +49,17 @@ def record_contact(
         promised_date=promised_date,
     )
     old = case.status
+    details = {"method": method, "arrangement": arrangement.strip(),
+               "promised_date": promised_date.isoformat() if promised_date else None}
+    if not acts_as_lead(case, by):
+        # A co-handling unit's contact is its part of the work: the handling unit's own first
+        # contact (首问负责制, the response clock) is still due.
+        units = [co.unit.name for co in own_co_handlings(case, by, open_only=False)]
+        record(
+            case, action="contact_added", by=by, from_status=old, note=summary,
+            data={**details, "co_handling": units},
+        )
+        return case
     if old == S.ACCEPTED:
         changes = {"status": S.CONTACTED}
         if case.contacted_at is None:
@@ -56,9 +70,7 @@ def record_contact(
     first = old == S.ACCEPTED
     record(
         case, action="contacted" if first else "contact_added", by=by, from_status=old,
-        to_status=case.status, note=summary, public=first,
-        data={"method": method, "arrangement": arrangement.strip(),
-              "promised_date": promised_date.isoformat() if promised_date else None},
+        to_status=case.status, note=summary, public=first, data=details,
     )
     return case
 
@@ -78,8 +90,48 @@ def add_progress(*, case: Case, by, note: str, public: bool = False, photos=()) 
 
 
 @transaction.atomic
-def resolve(*, case: Case, by, result: str, nature: str) -> Case:
-    """办结: the handler records the result and the nature of the request."""
+def finish_co_handling(*, case: Case, by, note: str) -> Case:
+    """A co-handling unit (协办) reports its own part done; the handling unit still resolves the case."""
+    case = common.lock(case)
+    ensure(case, "finish_co_handling", by=by)
+    note = required(note, {"note": _("Say what your unit did.")})
+    mine = own_co_handlings(case, by)
+    if not mine:
+        raise IllegalTransition(_("Your unit does not co-handle this case, or its part is already done."))
+    now = timezone.now()
+    updated = CoHandling.objects.filter(pk__in=[co.pk for co in mine], done_at__isnull=True).update(
+        done_at=now, done_by=by, done_note=note
+    )
+    if updated != len(mine):
+        raise IllegalTransition(_("Someone in your unit reported this part done just now; reload the case."))
+    units = list(
+        CoHandling.objects.filter(pk__in=[co.pk for co in mine]).order_by("unit__path").values_list("unit__name", flat=True)
+    )
+    record(case, action="co_handling_done", by=by, from_status=case.status, note=note, data={"units": units})
+    return case
+
+
+def check_resolved_on(case: Case, resolved_on: date | None) -> date:
+    """The day the case was resolved: today (Beijing time) if not given; never in the future nor
+    before the day it was received."""
+    today = timezone.now().astimezone(rates.RATE_TZ).date()
+    if resolved_on is None:
+        return today
+    if resolved_on > today:
+        raise ValidationError({"resolved_on": _("The resolution date cannot be in the future.")})
+    received = case.received_at.astimezone(rates.RATE_TZ).date()
+    if resolved_on < received:
+        raise ValidationError({
+            "resolved_on": _("The resolution date cannot be before the case was received (%(day)s).")
+            % {"day": received.isoformat()}
+        })
+    return resolved_on
+
+
+@transaction.atomic
+def resolve(*, case: Case, by, result: str, nature: str, resolved_on: date | None = None) -> Case:
+    """办结: the handler records the result, the nature of the request and the day it was resolved
+    (today unless given). The click time is kept too (``resolved_at`` and the timeline)."""
     case = common.lock(case)
     ensure(case, "resolve", by=by)
     errors = {}
@@ -87,16 +139,20 @@ def resolve(*, case: Case, by, result: str, nature: str) -> Case:
         errors["result"] = _("Describe the result for the caller.")
     if nature not in Case.Nature.values:
         errors["nature"] = _("Choose the nature of the request.")
+    try:
+        resolved_on = check_resolved_on(case, resolved_on)
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
     old = case.status
     compare_and_set(
         case, expect=old, status=S.RESOLVED, result=result.strip(), nature=nature,
-        resolved_at=timezone.now(),
+        resolved_at=timezone.now(), resolved_on=resolved_on,
     )
     record(
         case, action="resolved", by=by, from_status=old, to_status=S.RESOLVED, note=result.strip(),
-        public=True, data={"nature": nature},
+        public=True, data={"nature": nature, "resolved_on": resolved_on.isoformat()},
     )
     return case
 

@@ -86,7 +86,8 @@ def intake(
     place = _intake_place(location_unit, building)
     street = street_of(place, known=street)
     urgency = urgency or category.default_urgency
-    received_at = received_at or timezone.now()
+    now = timezone.now()
+    received_at = received_at or now
     if contact_due_at is None or resolve_due_at is None:
         contact_due, resolve_due = deadlines.due_dates(category, urgency, received_at)
     case = Case(
@@ -104,10 +105,17 @@ def intake(
         saved = _save_imported(case)
         if saved is not case:
             return saved
+    # The request was received when the caller made it (a 12345 order's 受理时间, a walk-in written
+    # up later), which is what the resident's timeline says; entering it here is an event of its own.
     event = record(
         case, action="submitted", by=by, actor_label=actor_label, to_status=S.SUBMITTED, public=True,
-        data={"source": source},
+        data={"source": source}, at=min(received_at, now),
     )
+    if received_at < now:
+        record(
+            case, action="imported" if hotline_order_no else "entered", by=by, from_status=S.SUBMITTED,
+            data={"received_at": received_at.isoformat()}, at=now,
+        )
     attach_photos(case, photos, event, by=by, public=True)
     # Last: a tally row is shared by every request of the unit and day, and stays locked until the commit.
     tallies.count_new(case)

@@ -49,6 +49,11 @@ def decide_extension(*, extension: ExtensionRequest, by, approve: bool, note: st
     """The dispatching tier approves (the resolution deadline moves) or refuses."""
     case = common.lock(extension.case)
     ensure(case, "decide_extension", by=by)
+    if extension.requested_by_id == by.pk:
+        # Whatever posts the requester also holds (a handler who is also the street's dispatcher).
+        raise IllegalTransition(
+            _("You asked for this extension yourself; someone else of the dispatching unit decides it.")
+        )
     decision = ExtensionRequest.Decision.APPROVED if approve else ExtensionRequest.Decision.REFUSED
     now = timezone.now()
     updated = ExtensionRequest.objects.filter(

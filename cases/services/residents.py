@@ -12,12 +12,23 @@ from communities.models import Role
 from ..models import Case, Notification, ReturnVisit
 from . import common
 from .common import attach_photos, compare_and_set, notify, record, required, staff_of
-from .rules import S, IllegalTransition, ensure
+from .rules import S, TRANSITIONS, IllegalTransition, ensure
 
 
 def _rated_since_resolved(case: Case) -> bool:
-    """The resident rates each result once; a phone return visit by staff may rate again."""
+    # ``resolved_at`` is when the result was recorded (not the day given as resolved): a rating
+    # of an earlier result, made before this one was recorded, does not count against it.
     return bool(case.rated_at and case.resolved_at and case.rated_at >= case.resolved_at)
+
+
+def resident_may_rate(case: Case) -> bool:
+    """The one rule for the resident's own rating, used by the status page and by ``rate``.
+
+    A resolved or closed case (closed by the dispatcher without waiting included) may be rated
+    once per result: a rating of an earlier result (which reopened the case) does not count,
+    a rating of this one does. Staff may call back and rate again (``record_return_visit``).
+    """
+    return case.status in TRANSITIONS["rate"].sources and not _rated_since_resolved(case)
 
 
 def _lead_of(case: Case) -> Case:
@@ -39,7 +50,7 @@ def rate(
     """
     case = common.lock(_lead_of(Case.objects.get(pk=case.pk)))
     ensure(case, "record_return_visit" if by is not None else "rate", by=by)
-    if by is None and _rated_since_resolved(case):
+    if by is None and not resident_may_rate(case):
         raise IllegalTransition(_("This case has already been rated. Thank you."))
     if satisfaction not in Case.Satisfaction.values:
         raise ValidationError({"satisfaction": _("Choose how satisfied the caller is.")})

@@ -23,16 +23,19 @@ NOT_FINISHED = frozenset({S.SUBMITTED, S.DISPATCHED, S.RETURNED, *OPEN_HANDLING}
 class IllegalTransition(Exception):
     """A move the rules refuse; ``message`` is translated and can be shown to the user."""
 
-    def __init__(self, message) -> None:
+    def __init__(self, message, *, about_reach: bool = False) -> None:
         super().__init__(str(message))
         self.message = message
+        self.about_reach = about_reach  # refused for where the actor sits, not for the case's state
 
 
 # Where the actor must sit, besides holding the permission:
 #   "tree"       the case's handling unit is in the actor's subtree
 #   "dispatcher" the case's dispatching unit is in the actor's subtree (the tier that dispatched)
-#   "lead"       the actor's post is in the handling unit's subtree (or a guardian handle_case grant)
+#   "lead"       the actor's post is in the handling unit's subtree, outside the co-handling units
+#                in it (or a guardian handle_case grant)
 #   "handler"    "lead", or the actor's post is in a co-handling unit's subtree
+#   "co_handler" the actor's post is in the subtree of a co-handling unit whose part is not done
 #   "visible"    the actor sees the case (visible_cases)
 #   "resident"   no staff actor needed
 @dataclass(frozen=True)
@@ -70,8 +73,12 @@ TRANSITIONS: dict[str, Rule] = {
         _("Only a case dispatched to your unit can be returned; this one is %(status)s."),
     ),
     "contact": _rule(
-        OPEN_HANDLING, None, "cases.handle_case", "lead",
+        OPEN_HANDLING, None, "cases.handle_case", "handler",
         _("Accept the case before recording contact with the caller; it is %(status)s."),
+    ),
+    "finish_co_handling": _rule(
+        {S.DISPATCHED, *OPEN_HANDLING}, None, "cases.handle_case", "co_handler",
+        _("A co-handling part can only be reported done while the case is being handled; it is %(status)s."),
     ),
     "progress": _rule(
         OPEN_HANDLING, None, "cases.handle_case", "handler",
@@ -130,8 +137,13 @@ REACH_REFUSALS = {
     "dispatcher": _("Only the unit that dispatched this case can do that."),
     "lead": _("Only the handling unit can do that."),
     "handler": _("Only the handling or a co-handling unit can do that."),
+    "co_handler": _("Only a co-handling unit whose part is not yet done can report it done."),
     "visible": _("You cannot see this case."),
 }
+CO_HANDLER_REFUSAL = _(
+    "Your unit co-handles this case: record your contact, progress and your part done. "
+    "Only the handling unit (%(unit)s) can do this."
+)
 
 
 def display_name(user) -> str:
@@ -146,10 +158,42 @@ def within(path: str, user) -> bool:
     return roots is None or any(path.startswith(root) for root in roots)
 
 
-def _posted_under(paths: list[str], user) -> bool:
-    """Does the user hold a post (one that acts in the tree) on or under any of the units at ``paths``?"""
-    units = [post.unit.path for post in posts_of(user) if post.role not in GRANTS_ONLY_ROLES]
-    return any(unit.startswith(p) for unit in units for p in paths)
+def co_handlings_of(case: Case) -> list[CoHandling]:
+    """The case's co-handling units, read once per case instance (a page asks for several actions)."""
+    if "_co_handlings" not in case.__dict__:
+        case.__dict__["_co_handlings"] = list(
+            CoHandling.objects.filter(case_id=case.pk).only("pk", "unit_id", "unit_path", "done_at")
+        )
+    return case.__dict__["_co_handlings"]
+
+
+def _acting_paths(user) -> list[str]:
+    return [post.unit.path for post in posts_of(user) if post.role not in GRANTS_ONLY_ROLES]
+
+
+def is_lead(case: Case, user) -> bool:
+    """Does ``user`` hold a post of the handling unit (主办): in its subtree, but not through a
+    co-handling unit (协办) that lies in that subtree (a community co-handling its street's case)?"""
+    inside = [path for path in _acting_paths(user) if path.startswith(case.unit_path)]
+    if not inside:
+        return False
+    # Strictly inside: a co-handling row left on the unit the case was later passed to is no 协办 any more.
+    inner_co = [
+        co.unit_path for co in co_handlings_of(case)
+        if co.unit_path.startswith(case.unit_path) and co.unit_id != case.unit_id
+    ]
+    return any(not any(path.startswith(co) for co in inner_co) for path in inside)
+
+
+def own_co_handlings(case: Case, user, *, open_only: bool = True) -> list[CoHandling]:
+    """The co-handling rows of ``case`` whose unit's subtree holds one of ``user``'s posts
+    (not a row left on the unit that now handles the case)."""
+    paths = _acting_paths(user)
+    return [
+        co for co in co_handlings_of(case)
+        if co.unit_id != case.unit_id and (co.done_at is None or not open_only)
+        and any(path.startswith(co.unit_path) for path in paths)
+    ]
 
 
 def _has_reach(case: Case, by, reach: str) -> bool:
@@ -166,14 +210,20 @@ def _has_reach(case: Case, by, reach: str) -> bool:
     if reach == "dispatcher":
         dispatching = case.dispatching_unit.path if case.dispatching_unit_id else case.unit_path
         return within(dispatching, by)
-    if _posted_under([case.unit_path], by):
+    if reach == "co_handler":
+        return bool(own_co_handlings(case, by))
+    if is_lead(case, by):
         return True
     if by.has_perm("cases.handle_case", case):  # a department summoned to this one case
         return _has_reach(case, by, "visible")
     if reach == "handler":
-        co_paths = list(CoHandling.objects.filter(case=case).values_list("unit_path", flat=True))
-        return _posted_under(co_paths, by)
+        return bool(own_co_handlings(case, by, open_only=False))
     return False
+
+
+def acts_as_lead(case: Case, by) -> bool:
+    """May ``by`` act for the handling unit (主办), not only as a co-handler (协办)?"""
+    return _has_reach(case, by, "lead")
 
 
 def ensure(case: Case, action: str, *, by=None) -> Rule:
@@ -191,6 +241,8 @@ def ensure(case: Case, action: str, *, by=None) -> Rule:
             )
         raise IllegalTransition(rule.refusal % {"status": case.get_status_display()})
     if by is not None and rule.reach != "resident" and not _has_reach(case, by, rule.reach):
+        if rule.reach == "lead" and own_co_handlings(case, by, open_only=False):
+            raise IllegalTransition(CO_HANDLER_REFUSAL % {"unit": case.unit.name}, about_reach=True)
         raise IllegalTransition(REACH_REFUSALS[rule.reach])
     return rule
 
@@ -208,10 +260,15 @@ def allowed_actions(case: Case, user) -> set[str]:
         allowed.add(action)
     if "reveal_phone" in allowed and not (user.is_superuser or case.handler_id == user.pk):
         allowed.discard("reveal_phone")
-    if "decide_extension" in allowed and not case.extensions.filter(decision=ExtensionRequest.Decision.PENDING).exists():
-        allowed.discard("decide_extension")
+    if "decide_extension" in allowed:
+        pending = case.extensions.filter(decision=ExtensionRequest.Decision.PENDING)
+        requester = pending.values_list("requested_by_id", flat=True).first()
+        if requester is None or requester == user.pk:  # nothing to decide, or one's own request
+            allowed.discard("decide_extension")
     if "lift_supervision" in allowed and not case.supervisions.filter(lifted_at__isnull=True).exists():
         allowed.discard("lift_supervision")
     if "request_extension" in allowed and case.extensions.filter(decision=ExtensionRequest.Decision.PENDING).exists():
         allowed.discard("request_extension")
+    if "finish_co_handling" in allowed and not own_co_handlings(case, user):
+        allowed.discard("finish_co_handling")  # a superuser passes every reach, but has no part of their own
     return allowed

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.selectors import posts_of
@@ -18,6 +19,7 @@ from communities.selectors import posts_of
 from .. import forms_staff as f
 from .. import selectors, services
 from ..models import Case, ExtensionRequest, ReturnVisit
+from ..rates import RATE_TZ
 
 Perform = Callable[[HttpRequest, Case, dict], object]
 
@@ -73,6 +75,10 @@ def _own_units_above(request: HttpRequest, case: Case) -> dict:
         return {"own_units": [*case.unit.ancestors(), case.unit]}
     own = {p.unit.pk: p.unit for p in posts_of(request.user) if case.unit_path.startswith(p.unit.path)}
     return {"own_units": list(own.values())}
+
+
+def _today(case: Case) -> dict:
+    return {"resolved_on": timezone.now().astimezone(RATE_TZ).date()}
 
 
 def _route(case: Case) -> dict:
@@ -132,9 +138,16 @@ ACTION_LIST = [
     Action("contact", _("Record contact with the caller"), f.ContactForm, _contact, _("The contact was recorded.")),
     Action("progress", _("Add a progress note"), f.ProgressForm, _progress, _("The progress note was added.")),
     Action(
+        "finish_co_handling", _("Report our co-handling part done"), f.CoHandlingDoneForm,
+        lambda r, c, d: services.finish_co_handling(case=c, by=r.user, note=d["note"]),
+        _("Your unit's part is recorded as done."),
+    ),
+    Action(
         "resolve", _("Resolve"), f.ResolveForm,
-        lambda r, c, d: services.resolve(case=c, by=r.user, result=d["result"], nature=d["nature"]),
-        _("The case is resolved and waits for the return visit."),
+        lambda r, c, d: services.resolve(
+            case=c, by=r.user, result=d["result"], nature=d["nature"], resolved_on=d["resolved_on"]
+        ),
+        _("The case is resolved and waits for the return visit."), initial=_today,
     ),
     Action(
         "request_extension", _("Ask for more time"), f.ExtensionRequestForm, _extension,

@@ -30,7 +30,7 @@ def headers() -> list[str]:
         _("Tracking code"), _("12345 order number"), _("Received"), _("Channel"), _("Type"),
         _("Category"), _("Urgency"), _("Summary"), _("Place"), _("Building"), _("Address"),
         _("Handling unit"), _("Status"), _("First contact due"), _("Resolution due"), _("Deadline"),
-        _("Under supervision"), _("Caller"), _("Phone"),
+        _("Resolved on"), _("Under supervision"), _("Caller"), _("Phone"),
     ]
 
 
@@ -69,7 +69,8 @@ def row(case: Case, now: datetime, labels: Labels) -> list[str]:
         labels.kind.get(case.kind, case.kind), case.category.name, labels.urgency.get(case.urgency, case.urgency),
         case.title, case.location_unit.name, case.building.name if case.building_id else "", case.address,
         case.unit.name, labels.status.get(case.status, case.status), _local(case.contact_due_at),
-        _local(case.resolve_due_at), labels.deadline_of(case, now), labels.yes if case.is_supervised else "",
+        _local(case.resolve_due_at), labels.deadline_of(case, now),
+        case.resolved_on.isoformat() if case.resolved_on else "", labels.yes if case.is_supervised else "",
         _short_name(case.resident_name), case.masked_phone,
     ]
 

@@ -68,6 +68,10 @@ class ProgressInput(serializers.Serializer):
 class ResolveInput(serializers.Serializer):
     nature = serializers.ChoiceField(choices=Case.Nature.choices)
     result = serializers.CharField(help_text="The result, for the caller.")
+    resolved_on = serializers.DateField(
+        required=False, allow_null=True, default=None,
+        help_text="The day it was actually resolved (Beijing time); empty for today. Not before receipt.",
+    )
 
 
 class ExtensionRequestInput(serializers.Serializer):
@@ -91,6 +95,10 @@ class ReturnVisitInput(serializers.Serializer):
 
 class NoteInput(serializers.Serializer):
     note = _text()
+
+
+class NoteRequiredInput(serializers.Serializer):
+    note = serializers.CharField(help_text="What the unit did.")
 
 
 class SuperviseInput(serializers.Serializer):
@@ -210,8 +218,11 @@ ACTIONS = [
     ApiAction("contact", "Record contact with the caller (首问负责制)", ContactInput, _contact),
     ApiAction("progress", "Add a progress note", ProgressInput,
               lambda u, c, d: services.add_progress(case=c, by=u, note=d["note"], public=d["public"])),
-    ApiAction("resolve", "Resolve (办结)", ResolveInput,
-              lambda u, c, d: services.resolve(case=c, by=u, result=d["result"], nature=d["nature"])),
+    ApiAction("finish_co_handling", "A co-handling unit (协办) reports its own part done", NoteRequiredInput,
+              lambda u, c, d: services.finish_co_handling(case=c, by=u, note=d["note"])),
+    ApiAction("resolve", "Resolve (办结), with the day it was resolved", ResolveInput,
+              lambda u, c, d: services.resolve(
+                  case=c, by=u, result=d["result"], nature=d["nature"], resolved_on=d["resolved_on"])),
     ApiAction("request_extension", "Ask the dispatching unit for more time (延期)", ExtensionRequestInput,
               lambda u, c, d: services.request_extension(case=c, by=u, new_due_at=d["new_due_at"], reason=d["reason"])),
     ApiAction("decide_extension", "Approve or refuse the pending extension", ExtensionDecisionInput, _decide),

@@ -38,7 +38,7 @@ def from_service_error(error: DjangoValidationError) -> exceptions.ValidationErr
 
 def from_refusal(error: IllegalTransition) -> exceptions.APIException:
     """Where the user sits is a permission (403); anything else about the case is a conflict (409)."""
-    if any(error.message is refusal for refusal in REACH_REFUSALS.values()):
+    if error.about_reach or any(error.message is refusal for refusal in REACH_REFUSALS.values()):
         return exceptions.PermissionDenied(error.message)
     return Conflict(error.message)
 

@@ -78,7 +78,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "location_unit_name", "building", "building_name", "address", "handler",
             "resident_name", "resident_phone", "is_supervised", "excluded_from_rates", "overdue",
             "received_at", "dispatched_at", "accepted_at", "contacted_at", "resolved_at",
-            "closed_at", "contact_due_at", "resolve_due_at", "rated_resolved", "satisfaction",
+            "resolved_on", "closed_at", "contact_due_at", "resolve_due_at", "rated_resolved", "satisfaction",
             "updated_at",
         ]
         read_only_fields = fields

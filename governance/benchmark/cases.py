@@ -230,7 +230,8 @@ def _step(story: Story, step: str, moment: datetime, dispatcher: int, handler: i
         story.contacts.append({"case_id": case["id"], "by_id": handler, "at": moment,
                                "method": ContactRecord.Method.PHONE, "summary": "已电话联系，了解情况。"})
     if step == S.RESOLVED:
-        case.update(result="已处理完毕。", nature=Case.Nature.REASONABLE)
+        case.update(result="已处理完毕。", nature=Case.Nature.REASONABLE,
+                    resolved_on=moment.astimezone(rates.RATE_TZ).date())
     case.update(status=step, updated_at=moment)
 
 

@@ -28,7 +28,7 @@ from cases.selectors import can_see_full_phone
 from cases.services import TRANSITIONS, IllegalTransition
 from communities.models import Role
 from tests.cases.factories import CaseFactory, CategoryDeadlineFactory, CategoryFactory, new_case, walk
-from tests.factories import CommunityFactory, UserFactory, staff
+from tests.factories import CommunityFactory, GridFactory, UserFactory, staff
 
 pytestmark = pytest.mark.django_db
 S = Case.Status
@@ -243,8 +243,11 @@ def _call(action: str, case: Case, ctx: dict):
         "progress": lambda: services.add_progress(case=case, by=root, note="处理中"),
         "request_extension": lambda: services.request_extension(case=case, by=root, new_due_at=later, reason="需要时间"),
         "decide_extension": lambda: services.decide_extension(
-            extension=ExtensionRequest.objects.create(case=case, requested_by=root, reason="x", new_due_at=later),
+            extension=ExtensionRequest.objects.create(case=case, requested_by=UserFactory(), reason="x", new_due_at=later),
             by=root, approve=True,
+        ),
+        "finish_co_handling": lambda: services.finish_co_handling(
+            case=case, by=_co_handler(case, ctx["community"]), note="协办部分已完成"
         ),
         "resolve": lambda: services.resolve(case=case, by=root, result="已解决", nature="reasonable"),
         "close": lambda: services.close(case=case, by=root, note="结案"),
@@ -256,6 +259,13 @@ def _call(action: str, case: Case, ctx: dict):
         "exclude_from_rates": lambda: services.exclude_from_rates(case=case, by=root, reason="无理诉求"),
     }
     return calls[action]()
+
+
+def _co_handler(case: Case, community):
+    """A grid worker of a unit that co-handles ``case``."""
+    helper_grid = GridFactory(parent=community)
+    CoHandling.objects.create(case=case, unit=helper_grid)
+    return staff(helper_grid, Role.GRID_WORKER)
 
 
 ILLEGAL = [
