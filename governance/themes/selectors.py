@@ -148,13 +148,8 @@ def effect(theme: Theme, *, today: date | None = None) -> Effect:
 
 def themes_of_case(user, case: Case) -> QuerySet[Theme]:
     """Themes the case counts towards (by rule or link) that the user sees (one query)."""
-    ancestors = _prefixes(case.unit_path)
+    ancestors = rates.path_prefixes(case.unit_path)
     places = [int(part) for part in case.location_unit.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)]
     categories = [case.category_id, *([case.category.parent_id] if case.category.parent_id else [])]
     rule = Q(category_id__in=categories, unit_path__in=ancestors) & (Q(place__isnull=True) | Q(place_id__in=places))
     return visible_themes(user).filter(rule | Q(links__case=case)).distinct().order_by("-month")
-
-
-def _prefixes(path: str) -> list[str]:
-    parts = path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)
-    return [PATH_SEPARATOR + PATH_SEPARATOR.join(parts[:end]) + PATH_SEPARATOR for end in range(1, len(parts) + 1)]
