@@ -11,13 +11,12 @@ from rest_framework import serializers
 from cases import selectors, services
 from cases.models import Case, Category, MonthlyScore, TimelineEvent
 from cases.queries_staff import EVENT_LABELS
+from communities import names
 from communities.models import Building, Unit
 
 
 def display_name(user) -> str | None:
-    if user is None:
-        return None
-    return user.get_full_name() or user.get_username()
+    return None if user is None else names.display_name(user)
 
 
 def code_of(source: str, **kwargs) -> serializers.CharField:
