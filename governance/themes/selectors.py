@@ -28,8 +28,17 @@ MONTHS_BEFORE = 6
 MONTHS_AFTER = 6
 
 
+# The place a theme names and the units carrying out its projects (and their sub-items) read it.
+NAMED_UNITS = (
+    "place__path", "projects__unit_path", "projects__owner_unit__path", "projects__sub_items__unit_path",
+    "projects__sub_items__owner_unit__path",
+)
+
+
 def visible_themes(user) -> QuerySet[Theme]:
-    return scope(Theme.objects.all(), user, path_field="unit_path")
+    """Themes the user may read: adopted in their subtrees, or naming a unit of their subtrees.
+    Only the adopting unit's subtree acts on a theme (``coordination.selectors.within``)."""
+    return scope(Theme.objects.all(), user, path_field="unit_path", named=NAMED_UNITS)
 
 
 def theme_list(user) -> QuerySet[Theme]:
