@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -433,6 +434,7 @@ def test_the_months_figures_follow_every_change_made_through_the_services(client
 # ------------------------------------------------------------------ 办结率
 
 
+@time_machine.travel(datetime(2026, 10, 15, 10, 0, tzinfo=RATE_TZ), tick=False)
 def test_completion_rate_counts_the_cases_received_in_the_month_now_resolved_or_closed(client, street, community,
                                                                                       sibling_community, grid):
     """办结率 = resolved or closed / counted, per unit, live from the tallies the services keep
