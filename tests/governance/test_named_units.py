@@ -94,7 +94,7 @@ def test_a_street_opens_its_sub_items_parent_and_the_theme_it_came_from(client, 
 
 def test_a_sibling_street_gets_404_and_does_not_see_the_other_parts(client, area_director, street_director,
                                                                    sibling_street, area_item):
-    parent, part, theme = area_item
+    parent, part, _theme = area_item
     sibling_part = new_project(area_director, sibling_street, parent=parent, title="向阳街道充电桩")
     sibling = f.staff(sibling_street, Role.DIRECTOR)
     client.force_login(sibling)
