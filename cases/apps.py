@@ -8,3 +8,4 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from . import reference  # noqa: F401  (connects the signals that refresh the form's shared lists)
+        from . import timeline  # noqa: F401  (registers the labels of the actions cases writes)

@@ -9,6 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.choices import BaseChoiceIterator, normalize_choices
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Unit
@@ -24,6 +26,16 @@ class MultipleFileInput(forms.FileInput):
     allow_multiple_selected = True
 
 
+def _photos_help() -> str:
+    return gettext(
+        "Up to %(count)d JPEG or PNG photos, %(size)d MB each. Location data in photos is removed."
+    ) % {"count": MAX_PHOTOS, "size": MAX_PHOTO_BYTES // (1024 * 1024)}
+
+
+# Lazy: the form classes are built once, at import, in whatever language is active then.
+PHOTOS_HELP = lazy(_photos_help, str)()
+
+
 class PhotosField(forms.FileField):
     """Up to MAX_PHOTOS photos; cleans to a list of header-checked uploads, which the form
     (``DecodePhotosLastMixin``) turns into ValidatedPhotos (metadata stripped) once all else is valid."""
@@ -32,11 +44,7 @@ class PhotosField(forms.FileField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault(
-            "help_text",
-            _("Up to %(count)d JPEG or PNG photos, %(size)d MB each. Location data in photos is removed.")
-            % {"count": MAX_PHOTOS, "size": MAX_PHOTO_BYTES // (1024 * 1024)},
-        )
+        kwargs.setdefault("help_text", PHOTOS_HELP)
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("accept", "image/jpeg,image/png")
 

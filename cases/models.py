@@ -536,6 +536,7 @@ class MonthlyScore(models.Model):
     rated_resolved = models.PositiveIntegerField(default=0)
     satisfied = models.PositiveIntegerField(default=0)
     basically_satisfied = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)  # resolved or closed when frozen (办结率)
     response_rate = models.DecimalField(max_digits=6, decimal_places=4, null=True)
     resolution_rate = models.DecimalField(max_digits=6, decimal_places=4, null=True)
     satisfaction_rate = models.DecimalField(max_digits=6, decimal_places=4, null=True)
@@ -565,6 +566,7 @@ class TallyCounts(models.Model):
     rated_resolved = models.PositiveIntegerField(default=0)
     satisfied = models.PositiveIntegerField(default=0)
     basically_satisfied = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)  # resolved or closed now (办结率)
 
     class Meta:
         abstract = True
@@ -586,7 +588,7 @@ class DayTally(TallyCounts):
             models.Index(
                 fields=["day", "unit_path"], name="day_tally_cover", opclasses=["date_ops", PREFIX],
                 include=["received", "dispatched", "contacted_on_time", "rated", "rated_resolved", "satisfied",
-                         "basically_satisfied"],
+                         "basically_satisfied", "done"],
             ),
         ]
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Role
 from communities.selectors import roles_of
 
-from . import selectors
+from . import selectors, timeline
 from .models import Case, Notification
 
 DUE_SOON = timedelta(hours=2)
@@ -104,58 +104,11 @@ def notifications_of(user) -> QuerySet[Notification]:
     )
 
 
-# What staff read on the timeline for each recorded action (residents see cases_public's wording).
-EVENT_LABELS = {
-    "submitted": _("Request received"),
-    "imported": _("Imported from the 12345 order"),
-    "entered": _("Entered in the portal"),
-    "dispatched": _("Dispatched"),
-    "reassigned": _("Reassigned"),
-    "co_handler_added": _("Co-handling unit added"),
-    "co_handling_done": _("Co-handling part done"),
-    "accepted": _("Accepted"),
-    "returned": _("Returned to dispatch"),
-    "contacted": _("Caller contacted"),
-    "contact_added": _("Further contact with the caller"),
-    "progress": _("Progress"),
-    "extension_requested": _("Extension requested"),
-    "extension_approved": _("Extension approved"),
-    "extension_refused": _("Extension refused"),
-    "resolved": _("Resolved"),
-    "closed": _("Closed"),
-    "supervised": _("Put under supervision"),
-    "supervision_lifted": _("Supervision lifted"),
-    "rated": _("Return visit"),
-    "reopened": _("Reopened after the return visit"),
-    "information_added": _("The resident added information"),
-    "merged": _("Merged into another case"),
-    "duplicate_merged": _("A duplicate was merged into this case"),
-    "excluded_from_rates": _("Excluded from the rates"),
-    "phone_revealed": _("Full phone number opened"),
-    "escalated": _("Overdue, escalated"),
-    # Written on the case by the volunteer corps and by coordination (whistles, meetings, polls).
-    "volunteer_task": _("Task handed to a volunteer"),
-    "volunteer_task_withdrawn": _("Volunteer task withdrawn"),
-    "volunteer_report": _("Volunteer's report"),
-    "from_suggestion": _("Registered from a volunteer's suggestion"),
-    "whistle_blown": _("Whistle blown"),
-    "whistle_reported": _("Department reported"),
-    "whistle_progress": _("Summoned party's progress"),
-    "whistle_response_rated": _("Department's response rated"),
-    "whistle_justification_rated": _("Whistle rated by the department"),
-    "meeting_agenda": _("On a meeting's agenda"),
-    "meeting_decision": _("Meeting decision"),
-    "meeting_action_done": _("Action item done"),
-    "poll_opened": _("Consent poll opened"),
-    "poll_closed": _("Consent poll closed"),
-}
-
-
 def labelled(events: list) -> list:
     """Timeline events with a readable ``label`` and ``to_label`` (the state they led to)."""
     states = dict(Case.Status.choices)
     for event in events:
-        event.label = EVENT_LABELS.get(event.action, event.action)
+        event.label = timeline.label(event.action)
         moved = event.to_status and event.to_status != event.from_status
         event.to_label = states.get(event.to_status, event.to_status) if moved else ""
     return events

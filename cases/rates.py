@@ -10,6 +10,9 @@ requests) and duplicates merged into another case do not count.
                       w = settings.RATE_BASIC_SATISFIED_WEIGHT (default 0.9)
 - composite         = 100 · (a · response + b · resolution + c · satisfaction),
                       (a, b, c) = settings.RATE_WEIGHTS (default (0.1, 0.5, 0.4))
+- completion rate   = done / dispatched (办结率): of the cases counted for the month (received
+                      in it), those resolved or closed (``DONE``) — as of now for a month not
+                      frozen yet, as of the freeze for a frozen one. Not part of the composite.
 
 A rate with a zero denominator is ``None``, and so is a composite with a ``None`` part.
 Rates are rounded half-up to 4 decimals, the composite to 2 (as MonthlyScore stores them),
@@ -41,6 +44,8 @@ RATE_PLACES = Decimal("0.0001")
 COMPOSITE_PLACES = Decimal("0.01")
 
 _rated = Q(rated_at__isnull=False)
+# 办结: the handling unit has finished the case (resolved, awaiting or past the return visit).
+DONE = (Case.Status.RESOLVED, Case.Status.CLOSED)
 # What each count of the 三率 counts, among the cases counted in the month (``counted_cases``).
 COUNT_FILTERS: dict[str, Q | None] = {
     "dispatched": None,
@@ -50,6 +55,7 @@ COUNT_FILTERS: dict[str, Q | None] = {
     "rated_resolved": _rated & Q(rated_resolved=True),
     "satisfied": _rated & Q(satisfaction=Case.Satisfaction.SATISFIED),
     "basically_satisfied": _rated & Q(satisfaction=Case.Satisfaction.BASIC),
+    "done": Q(status__in=DONE),
 }
 COUNTS = {name: Count("pk", filter=condition) for name, condition in COUNT_FILTERS.items()}
 # The cases a month's rates count: not excluded (不合理诉求 …) and not merged into another.
@@ -64,6 +70,7 @@ class Counts:
     rated_resolved: int = 0
     satisfied: int = 0
     basically_satisfied: int = 0
+    done: int = 0
 
     @classmethod
     def from_row(cls, row: dict) -> Counts:
@@ -82,6 +89,7 @@ class Score(Counts):
     resolution_rate: Decimal | None = None
     satisfaction_rate: Decimal | None = None
     composite: Decimal | None = None
+    completion_rate: Decimal | None = None
     frozen: bool = False
     rank: int | None = None
     lowest: bool = False
@@ -164,7 +172,13 @@ def score(unit: Unit, month: date, counts: Counts) -> Score:
         resolution_rate=_decimal(resolution, RATE_PLACES),
         satisfaction_rate=_decimal(satisfaction, RATE_PLACES),
         composite=_decimal(composite, COMPOSITE_PLACES),
+        completion_rate=completion_rate(counts),
     )
+
+
+def completion_rate(counts: Counts) -> Decimal | None:
+    """办结率: done / dispatched (the month's counted cases), ``None`` when nothing was counted."""
+    return _decimal(_ratio(counts.done, counts.dispatched), RATE_PLACES)
 
 
 def is_frozen(month: date) -> bool:
@@ -202,17 +216,18 @@ def unit_month_scores(unit: Unit, month: date) -> list[Score]:
 
 def _frozen_scores(units: list[Unit], month: date) -> list[Score]:
     stored = {row.unit_id: row for row in MonthlyScore.objects.filter(month=month, unit__in=units)}
-    return [_from_stored(unit, month, stored.get(unit.pk)) for unit in units]
+    return [from_stored(unit, month, stored.get(unit.pk)) for unit in units]
 
 
-def _from_stored(unit: Unit, month: date, row: MonthlyScore | None) -> Score:
+def from_stored(unit: Unit, month: date, row: MonthlyScore | None) -> Score:
     if row is None:  # a unit created after the month was frozen
         return Score(unit=unit, month=month, frozen=True)
-    counts = {name: getattr(row, name) for name in COUNTS}
+    counts = Counts(**{name: getattr(row, name) for name in COUNTS})
     return Score(
-        **counts, unit=unit, month=month, frozen=True,
+        **vars(counts), unit=unit, month=month, frozen=True,
         response_rate=row.response_rate, resolution_rate=row.resolution_rate,
         satisfaction_rate=row.satisfaction_rate, composite=row.composite,
+        completion_rate=completion_rate(counts),
     )
 
 
@@ -264,7 +279,7 @@ def _month_rows(month: date) -> list[MonthlyScore]:
     }
     totals: dict[str, Counts] = {}
     for path, counts in per_path.items():
-        for prefix in _prefixes(path):
+        for prefix in path_prefixes(path):
             totals.setdefault(prefix, Counts()).add(counts)
     now = timezone.now()
     rows = []
@@ -281,7 +296,7 @@ def _month_rows(month: date) -> list[MonthlyScore]:
     return rows
 
 
-def _prefixes(path: str) -> list[str]:
+def path_prefixes(path: str) -> list[str]:
     """"/1/4/17/" → ["/1/", "/1/4/", "/1/4/17/"]."""
     parts = path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)
     return [PATH_SEPARATOR + PATH_SEPARATOR.join(parts[:end]) + PATH_SEPARATOR for end in range(1, len(parts) + 1)]

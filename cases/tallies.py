@@ -37,7 +37,8 @@ RATE_COUNTS = {
 }
 DAY_COUNTS = {"received": Count("pk"), **RATE_COUNTS}
 BATCH = 5_000
-# The fields a tally reads: a change to none of them (nor into or out of "merged") needs no recount.
+# The fields a tally reads: a change to none of them (nor into or out of "merged", or of the
+# done states) needs no recount.
 TALLIED_FIELDS = frozenset({
     "unit", "unit_id", "category", "category_id", "received_at", "excluded_from_rates",
     "contacted_at", "contact_due_at", "rated_at", "rated_resolved", "satisfaction",
@@ -71,7 +72,12 @@ class Keys:
 
 
 def counts_change(changes: dict, *, from_status: str) -> bool:
-    return bool(TALLIED_FIELDS & changes.keys()) or Case.Status.MERGED in (from_status, changes.get("status"))
+    to_status = changes.get("status", from_status)
+    return (
+        bool(TALLIED_FIELDS & changes.keys())
+        or Case.Status.MERGED in (from_status, to_status)
+        or (from_status in rates.DONE) != (to_status in rates.DONE)  # into or out of 办结
+    )
 
 
 def refresh(*keys: Keys) -> None:
@@ -91,13 +97,13 @@ def count_new(case: Case) -> None:
     """Add a case just created to its day and category tallies: one upsert each, no recount.
 
     A new case counts as received and, unless excluded, dispatched; one that arrives already
-    contacted, rated or merged (an import of history) is recounted like any change. The upsert
+    contacted, rated, done or merged (an import of history) is recounted like any change. The upsert
     locks the tally row like ``refresh`` does, so a concurrent recount either sees this case
     committed or is followed by this increment.
     """
     if case.unit_id is None:
         return
-    if case.contacted_at or case.rated_at or case.status == Case.Status.MERGED:
+    if case.contacted_at or case.rated_at or case.status in (Case.Status.MERGED, *rates.DONE):
         refresh(Keys(case))
         return
     keys = Keys(case)
@@ -156,13 +162,15 @@ def rebuild(*, since: date | None = None, models: tuple | None = None) -> tuple[
         days, categories = days.filter(day__gte=since), categories.filter(month__gte=since)
     days.delete()
     categories.delete()
+    # An older migration's model may not have every count yet.
+    counted = {name: count for name, count in DAY_COUNTS.items() if name in {f.name for f in day_model._meta.fields}}
     day_rows = (
         cases.annotate(day=TruncDate("received_at", tzinfo=rates.RATE_TZ))
         .values_list("day", "unit_id", "unit_path")
-        .annotate(**DAY_COUNTS)
+        .annotate(**counted)
     )
     written_days = _write(
-        day_model(day=day, unit_id=unit, unit_path=path, **dict(zip(DAY_COUNTS, counts)))
+        day_model(day=day, unit_id=unit, unit_path=path, **dict(zip(counted, counts)))
         for day, unit, path, *counts in day_rows.iterator(chunk_size=BATCH)
     )
     monthly: dict[tuple[date, int, int], list] = {}

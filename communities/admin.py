@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import selectors, services
+from . import names, selectors, services
 from .admin_scoping import (
     MissingIs404Mixin, ReadOnlyAdminMixin, ScopedAdminMixin, ScopedInlineMixin, administrable_users,
 )
@@ -194,7 +194,7 @@ class PostAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("name"), ordering="user__last_name")
     def full_name(self, post: Post) -> str:
-        return _chinese_name(post.user)
+        return names.full_name(post.user)
 
     def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
         save_post(obj)
@@ -207,11 +207,6 @@ class PostAdmin(ScopedAdminMixin, admin.ModelAdmin):
         posts = list(queryset.select_related("user"))
         super().delete_queryset(request, queryset)
         _after_posts_deleted(posts)
-
-
-def _chinese_name(user) -> str:
-    # Chinese names read family name first: 王建国, not 建国 王.
-    return f"{user.last_name}{user.first_name}"
 
 
 class PostInline(ScopedInlineMixin, admin.TabularInline):
@@ -283,7 +278,7 @@ class UserAdmin(MissingIs404Mixin, DjangoUserAdmin):
 
     @admin.display(description=_("name"), ordering="last_name")
     def full_name(self, user) -> str:
-        return _chinese_name(user)
+        return names.full_name(user)
 
     @admin.display(description=_("posts"))
     def post_summary(self, user) -> str:

@@ -7,6 +7,9 @@ class CommunitiesConfig(AppConfig):
     verbose_name = _("Communities and staff")
 
     def ready(self) -> None:
-        from . import security
+        from django.contrib.auth import get_user_model
+
+        from . import names, security
 
         security.connect_lockout_signal()
+        names.install(get_user_model())

@@ -215,8 +215,8 @@ def _load_departments(area: Unit) -> dict[str, Department]:
 
 def _user(username: str, full_name: str, password_hash: str, **extra):
     user, _ = get_user_model().objects.get_or_create(username=username)
-    # Django's get_full_name() puts the given name first; a Chinese name reads family name
-    # first, so the whole name goes in one field (see the closing note on names).
+    # The whole name in one field; communities.names shows family and given names in the right
+    # order when they are stored apart.
     user.first_name, user.last_name = full_name, ""
     # One hash for every demo account: hashing a password two dozen times is slow.
     user.password = password_hash

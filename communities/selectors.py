@@ -73,12 +73,23 @@ def ancestor_paths(user: User) -> list[str] | None:
     return sorted(result)
 
 
-def scope(queryset: QuerySet, user: User, *, path_field: str, grant_perm: str | None = None) -> QuerySet:
-    """Restrict ``queryset`` to the user's subtrees, plus objects granted by ``grant_perm``."""
+def scope(
+    queryset: QuerySet, user: User, *, path_field: str, grant_perm: str | None = None, named: Iterable[str] = (),
+) -> QuerySet:
+    """Restrict ``queryset`` to the user's subtrees, plus objects granted by ``grant_perm``.
+
+    ``named``: further unit paths of an object (e.g. the place a theme names, the units of a
+    project's sub-items) that open it *to read* when they lie in the user's subtrees: a lower
+    tier sees the higher tier's work it carries out. Changing it stays with ``path_field``'s
+    subtree (the services check that). One subquery per named path, whatever the data.
+    """
     condition = path_q(user, path_field)
     paths = subtree_paths(user)
     if grant_perm and paths is not EVERYWHERE and user.is_authenticated:
         condition |= granted_q(user, queryset.model, grant_perm)
+    if paths is not EVERYWHERE and paths:
+        for field in named:
+            condition |= Q(pk__in=queryset.model._base_manager.filter(path_q(user, field)).values("pk"))
     return queryset.filter(condition)
 
 

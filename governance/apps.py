@@ -2,6 +2,24 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+# What governance writes on a case's timeline (whistles, meetings, polls, themes, projects, visits).
+TIMELINE_LABELS = {
+    "whistle_blown": _("Whistle blown"),
+    "whistle_reported": _("Department reported"),
+    "whistle_progress": _("Summoned party's progress"),
+    "whistle_response_rated": _("Department's response rated"),
+    "whistle_justification_rated": _("Whistle rated by the department"),
+    "meeting_agenda": _("On a meeting's agenda"),
+    "meeting_decision": _("Meeting decision"),
+    "meeting_action_done": _("Action item done"),
+    "poll_opened": _("Consent poll opened"),
+    "poll_closed": _("Consent poll closed"),
+    "theme_linked": _("Counted towards a monthly theme"),
+    "project_linked": _("Linked to a livelihood project"),
+    "raised_from_visit": _("Raised from a home visit"),
+}
+
+
 class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = _("Governance")
@@ -10,6 +28,7 @@ class GovernanceConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete, post_save
 
+        from cases import timeline
         from communities.models import Post
 
         from .coordination import groups, panels
@@ -18,6 +37,7 @@ class GovernanceConfig(AppConfig):
         from .projects import panels as project_panels
         from .visits import retention as visit_retention
 
+        timeline.register(TIMELINE_LABELS)
         panels.register_all()
         project_panels.register_all()
         hotspot_panels.register_all()

@@ -1,8 +1,9 @@
 """Demo hotspot, monthly theme and home visits for the Yanshan demo area, from the field reports.
 
 - E-bike charging (电动自行车充电) in 星城二里: calls rise for four months, 星城街道 adopts it
-  as last month's theme (燕山住建委 leading: charging piles, flying cables, the old bike shed),
-  and the calls fall — the seeds' 未呼先应.
+  as the theme of the month they peaked, two months ago (燕山住建委 leading: charging piles,
+  flying cables, the old bike shed), and the calls fall in the whole month after — the seeds'
+  未呼先应 (the effect compares whole months only).
 - Elderly people living alone in 星城二里41号楼 are visited by the grid worker and the
   building head (楼门长 甘起荣); one visit is overdue, one found a problem that became a case.
 
@@ -88,7 +89,7 @@ def _ebike_calls(users) -> int:
 
 def _theme(users) -> int:
     street = Unit.objects.get(code="xingcheng")
-    adopted = _month_day(1, 2)
+    adopted = _month_day(2, 2)
     with clock(adopted):
         theme = themes.adopt_theme(
             unit=street, month=adopted.date(), title=THEME_TITLE, by=users["street_director"],

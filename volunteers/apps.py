@@ -7,4 +7,13 @@ class VolunteersConfig(AppConfig):
     verbose_name = _("Volunteer corps")
 
     def ready(self) -> None:
+        from cases import timeline
+
         from . import panels  # noqa: F401 - registers the case and building page sections
+
+        timeline.register({
+            "volunteer_task": _("Task handed to a volunteer"),
+            "volunteer_task_withdrawn": _("Volunteer task withdrawn"),
+            "volunteer_report": _("Volunteer's report"),
+            "from_suggestion": _("Registered from a volunteer's suggestion"),
+        })

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Post, Role, Unit
 
-from .. import tallies
+from .. import tallies, timeline
 from ..models import Case, Notification, TimelineEvent
 from .rules import S, IllegalTransition, display_name, within
 
@@ -47,7 +47,13 @@ def record(
     case: Case, *, action: str, by=None, actor_label: str = "", from_status: str = "",
     to_status: str = "", note: str = "", public: bool = False, data: dict | None = None, at=None,
 ) -> TimelineEvent:
-    """Append one line to the case's timeline (``at``: when it happened, if not now)."""
+    """Append one line to the case's timeline (``at``: when it happened, if not now), for an action
+    with a registered label (``cases.timeline``)."""
+    if not timeline.is_registered(action):
+        raise ImproperlyConfigured(
+            f"Timeline action {action!r} has no label: register it with cases.timeline.register "
+            "in the ready() of the app that writes it."
+        )
     return TimelineEvent.objects.create(
         case=case, at=at or timezone.now(), actor=by, actor_label=actor_label, action=action,
         from_status=from_status, to_status=to_status or from_status, note=note, public=public,

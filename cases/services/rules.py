@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from communities import names
 from communities.selectors import posts_of, subtree_paths
 
 from ..models import Case, CoHandling, ExtensionRequest
@@ -147,9 +148,7 @@ CO_HANDLER_REFUSAL = _(
 
 
 def display_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
+    return "" if user is None else names.display_name(user)
 
 
 def within(path: str, user) -> bool:

@@ -8,16 +8,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases import selectors, services
+from cases import selectors, services, timeline
 from cases.models import Case, Category, MonthlyScore, TimelineEvent
-from cases.queries_staff import EVENT_LABELS
+from communities import names
 from communities.models import Building, Unit
 
 
 def display_name(user) -> str | None:
-    if user is None:
-        return None
-    return user.get_full_name() or user.get_username()
+    return None if user is None else names.display_name(user)
 
 
 def code_of(source: str, **kwargs) -> serializers.CharField:
@@ -104,7 +102,7 @@ class TimelineEventSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_label(self, event: TimelineEvent) -> str:
-        return str(EVENT_LABELS.get(event.action, event.action))
+        return str(timeline.label(event.action))
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_actor(self, event: TimelineEvent) -> str:

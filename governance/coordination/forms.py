@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms_staff import DateInput, DateTimeInput, UnitChoiceField
+from communities import names
 from communities.models import PATH_SEPARATOR, Building, Unit
 from communities.selectors import scope, visible_departments, visible_partners, visible_posts
 
@@ -212,7 +213,7 @@ class DecisionForm(forms.Form):
 
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return names.display_name(obj)
 
 
 class ActionItemForm(forms.Form):

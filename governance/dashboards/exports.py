@@ -51,7 +51,8 @@ def _assessment(book: Workbook, board: Dashboard) -> None:
     sheet.append([_text(board.unit.name), presentation.month_label(board.month), state])
     sheet.append([
         _("Rank"), _("Unit"), _("Cases counted"), _("Response rate"), _("Resolution rate"),
-        _("Satisfaction rate"), _("Composite score"), _("Lowest"), _("Open"), _("Overdue"), _("Under supervision"),
+        _("Satisfaction rate"), _("Composite score"), _("Completion rate"), _("Lowest"), _("Open"), _("Overdue"),
+        _("Under supervision"),
     ])
     for row in [presentation.own_row(board), *presentation.ranking_rows(board)]:
         score, work = row.score, row.work
@@ -59,8 +60,10 @@ def _assessment(book: Workbook, board: Dashboard) -> None:
             row.rank, _text(row.unit.name), score.dispatched,
             _rate(sheet, score.response_rate), _rate(sheet, score.resolution_rate),
             _rate(sheet, score.satisfaction_rate), _rate(sheet, score.composite, "0.00"),
-            _("yes") if score.lowest else "", work.open, work.overdue, work.supervised,
+            _rate(sheet, score.completion_rate), _("yes") if score.lowest else "", work.open, work.overdue, work.supervised,
         ])
+    sheet.append([])
+    sheet.append([str(presentation.COMPLETION_HELP)])
 
 
 def _counts(book: Workbook, title: str, header: list[str], rows) -> None:
@@ -89,13 +92,14 @@ def _local(moment: datetime | None) -> str:
 def _trend(book: Workbook, board: Dashboard) -> None:
     sheet = _sheet(book, _("Trend"), [
         _("Month"), _("Frozen"), _("Cases counted"), _("Response rate"), _("Resolution rate"),
-        _("Satisfaction rate"), _("Composite score"),
+        _("Satisfaction rate"), _("Composite score"), _("Completion rate"),
     ])
     for score in board.trend.unit:
         sheet.append([
             presentation.month_label(score.month), _("yes") if score.month in board.trend.frozen else "",
             score.dispatched, _rate(sheet, score.response_rate), _rate(sheet, score.resolution_rate),
             _rate(sheet, score.satisfaction_rate), _rate(sheet, score.composite, "0.00"),
+            _rate(sheet, score.completion_rate),
         ])
 
 

@@ -22,6 +22,10 @@ from . import links
 from .selectors import Dashboard, WorkCounts
 
 DASH = "—"
+COMPLETION_HELP = _(
+    "Completion rate: of the cases counted for the month (received in it, not excluded or merged),"
+    " those resolved or closed, as of now (as of the freeze for a frozen month). Not part of the composite score."
+)
 
 
 def percent(value: Decimal | None) -> str:
@@ -88,6 +92,10 @@ class ScoreRow:
     @property
     def composite(self) -> str:
         return points(self.score.composite)
+
+    @property
+    def completion(self) -> str:
+        return percent(self.score.completion_rate)
 
 
 @dataclass
@@ -205,6 +213,7 @@ class TrendRow:
     resolution: str
     satisfaction: str
     composite: str
+    completion: str
 
 
 def trend_rows(board: Dashboard) -> list[TrendRow]:
@@ -212,7 +221,7 @@ def trend_rows(board: Dashboard) -> list[TrendRow]:
         TrendRow(
             month_label(score.month), score.month in board.trend.frozen, score.dispatched,
             percent(score.response_rate), percent(score.resolution_rate),
-            percent(score.satisfaction_rate), points(score.composite),
+            percent(score.satisfaction_rate), points(score.composite), percent(score.completion_rate),
         )
         for score in board.trend.unit
     ]
@@ -264,6 +273,7 @@ def tables(board: Dashboard) -> dict:
         "categories": category_rows(board),
         "volume_url": volume_url(board),
         "trend_rows": trend_rows(board),
+        "completion_help": COMPLETION_HELP,
         "hotspots": hotspot_rows(board),
         "buildings": building_rows(board),
         "chart_data": chart_data(board),

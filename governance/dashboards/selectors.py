@@ -343,7 +343,7 @@ def trend(where: Tree, last: date) -> Trend:
     for month in months:
         for item in units:
             if month in frozen:
-                point = _stored_score(item, month, stored.get((month, item.pk)))
+                point = rates.from_stored(item, month, stored.get((month, item.pk)))
             else:
                 point = rates.score(item, month, live.get((month, item.pk), rates.Counts()))
             (result.unit if item is unit else result.children[item.pk]).append(point)
@@ -370,16 +370,6 @@ def _live_counts(where: Tree, months: list[date]) -> dict[tuple[date, int], rate
         for month, grouped in by_month.items()
         for pk, counts in where.fold(grouped, len(sums)).items()
     }
-
-
-def _stored_score(unit: Unit, month: date, row: MonthlyScore | None) -> Score:
-    if row is None:  # a unit created after the month was frozen
-        return Score(unit=unit, month=month, frozen=True)
-    return Score(
-        **{name: getattr(row, name) for name in rates.COUNTS}, unit=unit, month=month, frozen=True,
-        response_rate=row.response_rate, resolution_rate=row.resolution_rate,
-        satisfaction_rate=row.satisfaction_rate, composite=row.composite,
-    )
 
 
 # ---------------------------------------------------------------- the whole page

@@ -11,9 +11,9 @@ from django.contrib import admin
 from communities.admin_scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedInlineMixin, register_choices
 
 from ..models import Project, ProjectEvent, ProjectUpdate
-from .selectors import visible_projects
+from .selectors import own_projects
 
-register_choices(Project, visible_projects)
+register_choices(Project, own_projects)
 
 
 class UpdateInline(ReadOnlyAdminMixin, ScopedInlineMixin, admin.TabularInline):

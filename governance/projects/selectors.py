@@ -1,7 +1,8 @@
 """Reads of the livelihood project list that pages, the API, admin and dashboards share.
 
 Scoping is the portal's one rule (``communities.selectors.scope`` on ``unit_path``; a liaison's
-post opens no subtree there, as for cases).
+post opens no subtree there, as for cases). A unit named on an item (its owner unit, a
+sub-item's unit or owner) reads the item too, but only the item's own unit changes it.
 
 For the tier dashboards (a fixed number of queries whatever the data size):
 
@@ -23,17 +24,28 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cases.rates import current_month, month_start, next_month
+from cases.selectors import visible_cases
 from communities.models import PATH_SEPARATOR, Unit
 from communities.selectors import scope
 
-from ..coordination.selectors import _bucket, rate
+from ..coordination.selectors import _bucket, rate, visible_meetings, visible_whistles, within
 from ..models import Project, ProjectUpdate
 
 S = Project.Status
 
 
-def visible_projects(user) -> QuerySet[Project]:
+# A project's unit, its owner unit and its sub-items' units carry out its work: they read it.
+NAMED_UNITS = ("owner_unit__path", "sub_items__unit_path", "sub_items__owner_unit__path")
+
+
+def own_projects(user) -> QuerySet[Project]:
+    """Items on the lists of the user's subtrees: those they may change (and offer as choices)."""
     return scope(Project.objects.all(), user, path_field="unit_path")
+
+
+def visible_projects(user) -> QuerySet[Project]:
+    """Items the user may read: their subtrees' own, and those naming a unit of their subtrees."""
+    return scope(Project.objects.all(), user, path_field="unit_path", named=NAMED_UNITS)
 
 
 # ---------------------------------------------------------------- the 月更新 rule
@@ -84,11 +96,28 @@ def project_list(
     return project_rows(projects).order_by("deadline", "pk")
 
 
-def sub_items_of(project: Project) -> list[Project]:
-    rows = list(project_rows(project.sub_items.all()).order_by("deadline", "pk"))
+def sub_items_of(project: Project, user) -> list[Project]:
+    """The item's sub-items the user sees (a unit reading its own part of a higher tier's item
+    sees neither its siblings' parts nor anything linked to them)."""
+    parts = project.sub_items.all()
+    if not within(user, project.unit):
+        parts = parts.filter(pk__in=visible_projects(user).values("pk"))
+    rows = list(project_rows(parts).order_by("deadline", "pk"))
     for row in rows:
         row.parent = project
     return rows
+
+
+def links_of(project: Project, user) -> dict[str, QuerySet]:
+    """The cases, meetings and whistles linked to the item, as far as the user sees them."""
+    cases = project.cases.select_related("location_unit").order_by("-received_at")
+    meetings = project.meetings.select_related("unit").order_by("-starts_at")
+    whistles = project.whistles.select_related("case").order_by("-blown_at")
+    if not within(user, project.unit):  # a named unit reading a higher tier's item
+        cases = cases.filter(pk__in=visible_cases(user).values("pk"))
+        meetings = meetings.filter(pk__in=visible_meetings(user).values("pk"))
+        whistles = whistles.filter(pk__in=visible_whistles(user).values("pk"))
+    return {"cases": cases, "meetings": meetings, "whistles": whistles}
 
 
 def roll_up_parts(project: Project) -> list[tuple[int, int, str]]:

@@ -72,7 +72,7 @@ def _forms(request: HttpRequest, project: Project, has_parts: bool) -> dict:
 
 
 def render_project(request: HttpRequest, project: Project, *, failed: tuple[str, object] | None = None):
-    sub_items = selectors.sub_items_of(project)
+    sub_items = selectors.sub_items_of(project, request.user)
     page_forms = _forms(request, project, bool(sub_items))
     if failed:
         page_forms[failed[0]] = failed[1]
@@ -82,9 +82,7 @@ def render_project(request: HttpRequest, project: Project, *, failed: tuple[str,
         event.label = EVENT_LABELS.get(event.action, event.action)
     context = {
         "project": project, "sub_items": sub_items, "updates": updates, "events": events, "forms": page_forms,
-        "cases": project.cases.select_related("location_unit").order_by("-received_at"),
-        "meetings": project.meetings.select_related("unit").order_by("-starts_at"),
-        "whistles": project.whistles.select_related("case").order_by("-blown_at"),
+        **selectors.links_of(project, request.user),
         "may_change": services.may_change(request.user, project),
         "may_publish": request.user.has_perm("governance.publish_project") and not project.parent_id,
     }

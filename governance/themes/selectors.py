@@ -5,7 +5,8 @@ are those its rule matches — its category (a parent category with its children
 the adopting unit's subtree, located under its place if it names one — and those linked to
 it by hand. The effect is the monthly count of those cases before and after the month of
 adoption: one query, one conditional count per month (Beijing judges a theme by whether the
-calls fall). The averages compare the months since adoption with as many months just before.
+calls fall). The averages compare the whole months since adoption (neither the adoption month
+nor the month in progress) with as many whole months just before it.
 """
 
 from __future__ import annotations
@@ -27,8 +28,17 @@ MONTHS_BEFORE = 6
 MONTHS_AFTER = 6
 
 
+# The place a theme names and the units carrying out its projects (and their sub-items) read it.
+NAMED_UNITS = (
+    "place__path", "projects__unit_path", "projects__owner_unit__path", "projects__sub_items__unit_path",
+    "projects__sub_items__owner_unit__path",
+)
+
+
 def visible_themes(user) -> QuerySet[Theme]:
-    return scope(Theme.objects.all(), user, path_field="unit_path")
+    """Themes the user may read: adopted in their subtrees, or naming a unit of their subtrees.
+    Only the adopting unit's subtree acts on a theme (``coordination.selectors.within``)."""
+    return scope(Theme.objects.all(), user, path_field="unit_path", named=NAMED_UNITS)
 
 
 def theme_list(user) -> QuerySet[Theme]:
@@ -69,25 +79,58 @@ def events(theme: Theme) -> list[ThemeEvent]:
 
 @dataclass
 class Effect:
-    """Monthly counts of the theme's cases, before and after adoption."""
+    """Monthly counts of the theme's cases, before and after adoption.
+
+    The comparison takes whole months only: the adoption month (part before, part after) and
+    the month in progress are shown on the chart but compared with nothing. The months after
+    are the whole ones since adoption; the baseline is as many months just before adoption.
+    """
 
     months: list[date]
     counts: list[int]
     adopted: date
+    current: date  # the month in progress
+
+    def _counts(self, months: list[date]) -> list[int]:
+        by_month = dict(zip(self.months, self.counts))
+        return [by_month[month] for month in months]
+
+    @property
+    def before_months(self) -> list[date]:
+        return [month for month in self.months if month < self.adopted]
+
+    @property
+    def after_months(self) -> list[date]:
+        return [month for month in self.months if self.adopted < month < self.current]
+
+    @property
+    def baseline_months(self) -> list[date]:
+        return self.before_months[-len(self.after_months):] if self.after_months else []
 
     @property
     def before(self) -> list[int]:
-        return [n for month, n in zip(self.months, self.counts) if month < self.adopted]
+        return self._counts(self.before_months)
 
     @property
     def after(self) -> list[int]:
-        return [n for month, n in zip(self.months, self.counts) if month >= self.adopted]
+        return self._counts(self.after_months)
 
     @property
     def baseline(self) -> list[int]:
-        """As many months just before adoption as have passed since (a fair comparison, e.g. two
-        months against two; the chart shows every month before)."""
-        return self.before[-max(len(self.after), 1):] if self.before else []
+        return self._counts(self.baseline_months)
+
+    @property
+    def baseline_span(self) -> str:
+        return month_span(self.baseline_months)
+
+    @property
+    def after_span(self) -> str:
+        return month_span(self.after_months)
+
+    @property
+    def first_whole_month(self) -> date:
+        """The first month that can be compared: the one after adoption."""
+        return rates.next_month(self.adopted)
 
     @property
     def before_average(self) -> Decimal | None:
@@ -107,6 +150,14 @@ class Effect:
         return ((after - before) / before).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
+def month_span(months: list[date]) -> str:
+    """[2026-07, 2026-08, 2026-09] → "2026-07–2026-09"; one month → "2026-07"; none → ""."""
+    if not months:
+        return ""
+    first, last = months[0].strftime("%Y-%m"), months[-1].strftime("%Y-%m")
+    return first if first == last else f"{first}–{last}"
+
+
 def _average(values: list[int]) -> Decimal | None:
     if not values:
         return None
@@ -117,7 +168,7 @@ def effect_months(theme: Theme, *, today: date) -> list[date]:
     first = theme.month
     for _ in range(MONTHS_BEFORE):
         first = rates.previous_month(first)
-    last = min(_add_months(theme.month, MONTHS_AFTER - 1), rates.month_start(today))
+    last = min(_add_months(theme.month, MONTHS_AFTER), rates.month_start(today))
     months = [first]
     while months[-1] < last:
         months.append(rates.next_month(months[-1]))
@@ -143,18 +194,13 @@ def effect(theme: Theme, *, today: date | None = None) -> Effect:
         matching_cases(theme).filter(received_at__gte=bounds[0][0], received_at__lt=bounds[-1][1])
         .order_by().aggregate(**counts)
     )
-    return Effect(months, [row[f"m{i}"] or 0 for i in range(len(months))], theme.month)
+    return Effect(months, [row[f"m{i}"] or 0 for i in range(len(months))], theme.month, rates.month_start(today))
 
 
 def themes_of_case(user, case: Case) -> QuerySet[Theme]:
     """Themes the case counts towards (by rule or link) that the user sees (one query)."""
-    ancestors = _prefixes(case.unit_path)
+    ancestors = rates.path_prefixes(case.unit_path)
     places = [int(part) for part in case.location_unit.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)]
     categories = [case.category_id, *([case.category.parent_id] if case.category.parent_id else [])]
     rule = Q(category_id__in=categories, unit_path__in=ancestors) & (Q(place__isnull=True) | Q(place_id__in=places))
     return visible_themes(user).filter(rule | Q(links__case=case)).distinct().order_by("-month")
-
-
-def _prefixes(path: str) -> list[str]:
-    parts = path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)
-    return [PATH_SEPARATOR + PATH_SEPARATOR.join(parts[:end]) + PATH_SEPARATOR for end in range(1, len(parts) + 1)]

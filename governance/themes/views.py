@@ -92,7 +92,11 @@ def _blank(form_class, can_act: bool, user, perm: str):
 
 def render_theme(request: HttpRequest, theme: Theme, **forms) -> HttpResponse:
     effect = selectors.effect(theme)
-    can_act = within(request.user, theme.unit) and theme.status == Theme.Status.ADOPTED
+    own = within(request.user, theme.unit)  # a unit the theme names reads it, only its own unit acts
+    can_act = own and theme.status == Theme.Status.ADOPTED
+    linked = selectors.linked_cases(theme)
+    if not own:
+        linked = linked.filter(pk__in=visible_cases(request.user).values("pk"))
     queue_url = ""
     if theme.category_id:
         first, last = effect.months[0], rates.next_month(effect.months[-1])
@@ -105,7 +109,7 @@ def render_theme(request: HttpRequest, theme: Theme, **forms) -> HttpResponse:
         "effect": effect,
         "rows": list(zip(effect.months, effect.counts)),
         "chart_data": chart_data(effect),
-        "linked": list(selectors.linked_cases(theme)[:50]),
+        "linked": list(linked[:50]),
         "events": selectors.events(theme),
         "queue_url": queue_url,
         "link_form": forms.get("link_form") or _blank(LinkCaseForm, can_act, request.user, "governance.change_theme"),

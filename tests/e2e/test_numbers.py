@@ -10,8 +10,8 @@ from tests.cases.factories import CategoryFactory, new_case, walk
 from .steps import act, handle, log_in, rate_on_phone, table_rows, text_of
 
 # The columns of the ranking table (rank, unit, counted, response, resolution, satisfaction,
-# composite, open, overdue, under supervision).
-RANK, UNIT, COUNTED, RESPONSE, RESOLUTION, SATISFACTION, COMPOSITE, OPEN = range(8)
+# composite, completion, open, overdue, under supervision).
+RANK, UNIT, COUNTED, RESPONSE, RESOLUTION, SATISFACTION, COMPOSITE, COMPLETION, OPEN = range(9)
 
 
 def ranking(page, base, street) -> dict[str, list[str]]:
@@ -56,8 +56,8 @@ def test_routed_handled_and_rated_case_moves_the_dashboard_and_the_street_rankin
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="数据看板").click()
     page.wait_for_url(f"{base}/dashboards/{street.code}/")
     before = ranking(page, base, street)
-    assert [before["星城第七社区"][i] for i in (RANK, COUNTED, RESOLUTION, SATISFACTION, COMPOSITE)] == [
-        "1", "1", "100.0%", "90.0%", "96.00"
+    assert [before["星城第七社区"][i] for i in (RANK, COUNTED, RESOLUTION, SATISFACTION, COMPOSITE, COMPLETION)] == [
+        "1", "1", "100.0%", "90.0%", "96.00", "100.0%"
     ]
     assert [before["星城第三社区"][i] for i in (RANK, COUNTED, COMPOSITE, OPEN)] == ["—", "0", "—", "0"]
     page.get_by_role("link", name="星城第三社区").first.click()

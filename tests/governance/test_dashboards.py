@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -343,7 +344,7 @@ def test_export_contains_the_page_tables_with_masked_phones(client, street, rank
         line = exported[row.unit.name]
         assert line[2] == row.score.dispatched
         assert (line[6] if line[6] != "—" else None) == (float(row.score.composite) if row.score.composite else None)
-        assert (line[7] == "yes") == row.score.lowest
+        assert (line[8] == "yes") == row.score.lowest
     overdue = list(book["Oldest overdue"].iter_rows(values_only=True))
     assert overdue[1][-2:] == ("杨**", "139****5678")
     everything = " ".join(str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row)
@@ -428,3 +429,64 @@ def test_the_months_figures_follow_every_change_made_through_the_services(client
     assert after["own"].score.dispatched == before["own"].score.dispatched + 1
     assert {row.unit.pk: row.score.dispatched for row in after["ranking"]}[grid.pk] == 1
     assert tallies.differences() == []
+
+
+# ------------------------------------------------------------------ 办结率
+
+
+@time_machine.travel(datetime(2026, 10, 15, 10, 0, tzinfo=RATE_TZ), tick=False)
+def test_completion_rate_counts_the_cases_received_in_the_month_now_resolved_or_closed(client, street, community,
+                                                                                      sibling_community, grid):
+    """办结率 = resolved or closed / counted, per unit, live from the tallies the services keep
+    (a resolve, a reopening), shown on the page, the .xlsx and the printed report."""
+    from cases import tallies
+    from tests.cases.factories import new_case, walk
+
+    dispatcher, handler = staff(street, Role.DISPATCHER), staff(grid, Role.CASEWORKER)
+    cases = [new_case(place=grid) for _ in range(4)]
+    walk(cases[0], to="closed", dispatcher=dispatcher, handler=handler)
+    walk(cases[1], to="resolved", dispatcher=dispatcher, handler=handler)
+    walk(cases[2], to="in_progress", dispatcher=dispatcher, handler=handler)
+    services.merge(case=cases[3], into=cases[2], by=dispatcher, note="同一件事")
+    make_case(sibling_community, received=timezone.now(), status=Case.Status.DISPATCHED)
+    client.force_login(staff(street, Role.SECRETARY))
+    month = rates.current_month()
+
+    page = dashboard(client, street, month).context
+    by_unit = {row.unit.pk: row for row in page["ranking"]}
+    assert by_unit[community.pk].score.done == 2
+    assert by_unit[community.pk].completion == "66.7%"  # 2 of the 3 counted (the merged one is not)
+    assert by_unit[sibling_community.pk].completion == "0.0%"
+    assert page["own"].completion == "50.0%"
+    html = dashboard(client, street, month).content.decode()
+    assert "Completion rate" in html and "resolved or closed" in html
+    assert page["trend_rows"][-1].completion == "50.0%"
+
+    book = load_workbook(io.BytesIO(client.get(
+        reverse("dashboards:export", kwargs={"code": street.code}), {"month": month.strftime("%Y-%m")}
+    ).content))
+    assessment = list(book["Assessment"].iter_rows(values_only=True))
+    assert assessment[1][7] == "Completion rate"
+    assert {row[1]: row[7] for row in assessment[2:] if row and len(row) > 7}[community.name] == 0.6667
+    assert list(book["Trend"].iter_rows(values_only=True))[-1][-1] == pytest.approx(0.5)
+    report = client.get(reverse("dashboards:report", kwargs={"code": street.code}), {"month": month.strftime("%Y-%m")})
+    assert "66.7%" in report.content.decode()
+
+    services.rate(case=cases[1], resolved=False, satisfaction="unsatisfied", channel="web")  # reopened: not done
+    page = dashboard(client, street, month).context
+    assert {row.unit.pk: row.completion for row in page["ranking"]}[community.pk] == "50.0%"
+    assert page["own"].completion == "25.0%"
+    assert tallies.differences() == []
+
+
+def test_a_frozen_month_keeps_its_completion_rate(client, street, community):
+    make_case(community, rated=(True, "satisfied"))  # closed
+    make_case(community)  # in progress
+    rates.freeze_month(month=PAST)
+    Case.objects.filter(status=Case.Status.IN_PROGRESS).update(status=Case.Status.CLOSED)  # after the freeze
+    client.force_login(staff(street, Role.SECRETARY))
+
+    own = dashboard(client, street, PAST).context["own"]
+
+    assert own.score.frozen and (own.score.done, own.score.dispatched) == (1, 2)
+    assert own.completion == "50.0%"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -68,11 +69,12 @@ def test_before_and_after_counts(theme, street, community, grid, charging):
     assert effect.months[0] == months_back(ADOPTED, selectors.MONTHS_BEFORE)
     assert effect.months[-1] == rates.current_month()
     assert by_month[months_back(rates.current_month(), 4)] == 8
-    assert effect.before[-2:] == [6, 8] and effect.after == [4, 2, 1, 0]
-    assert effect.baseline == [0, 0, 6, 8]  # as many months before as after
-    assert effect.before_average == Decimal("3.5")
-    assert effect.after_average == Decimal("1.8")  # 7 over four months
-    assert effect.change == Decimal("-0.50")  # 1.75 against 3.5
+    assert effect.before[-2:] == [6, 8]
+    assert effect.after == [2, 1]  # whole months only: not the adoption month (4) nor this one (0)
+    assert effect.baseline == [6, 8]  # as many months before as after
+    assert effect.before_average == Decimal("7.0")
+    assert effect.after_average == Decimal("1.5")
+    assert effect.change == Decimal("-0.79")  # 1.5 against 7
 
 
 def test_linked_cases_count_even_outside_the_rule(theme, street_director, community, charging):
@@ -200,3 +202,62 @@ def test_a_list_item_found_by_a_theme_links_back_to_it_and_a_hidden_theme_is_ref
     with pytest.raises(ValidationError) as refused:
         new_project(sibling_director, sibling_street, title="借用主题", source="theme", source_theme=theme)
     assert "source_theme" in refused.value.message_dict
+
+
+FALLING = {date(2026, 8, 1): 3, date(2026, 9, 1): 3, date(2026, 10, 1): 3,  # before
+           date(2026, 11, 1): 11,  # adopted: the spike that made it the theme
+           date(2026, 12, 1): 7, date(2027, 1, 1): 2,  # after
+           date(2027, 2, 1): 1}  # the month in progress
+
+
+@time_machine.travel(datetime(2027, 2, 10, 12, 0, tzinfo=rates.RATE_TZ), tick=False)
+def test_the_effect_compares_whole_months_before_with_whole_months_after_across_a_year(
+    client, street_director, street, grid, charging
+):
+    """11 → 7 → 2 with the adoption month and the partial month counted as "after" read as a
+    rise; compared month for month (Sep–Oct vs Dec–Jan) it is +50 %, and the page says which months."""
+    for month, count in FALLING.items():
+        cases_in(month, count, place=grid, category=charging, handled_by=street)
+    theme = services.adopt_theme(unit=street, month=date(2026, 11, 1), title="电动自行车充电难", category=charging,
+                                 by=street_director)
+
+    effect = selectors.effect(theme)
+
+    assert effect.after_months == [date(2026, 12, 1), date(2027, 1, 1)] and effect.after == [7, 2]
+    assert effect.baseline_months == [date(2026, 9, 1), date(2026, 10, 1)] and effect.baseline == [3, 3]
+    assert (effect.baseline_span, effect.after_span) == ("2026-09–2026-10", "2026-12–2027-01")
+    assert effect.change == Decimal("0.50")
+    client.force_login(street_director)
+    html = client.get(reverse("proactive:theme", kwargs={"pk": theme.pk})).content.decode()
+    assert "2026-09–2026-10 vs 2026-12–2027-01" in html
+
+
+@time_machine.travel(datetime(2027, 1, 1, 0, 30, tzinfo=rates.RATE_TZ), tick=False)  # still 31 Dec in UTC
+def test_on_new_years_night_the_month_just_over_is_the_first_whole_month_after(street_director, street, grid, charging):
+    for month, count in FALLING.items():
+        if month < date(2027, 1, 1):
+            cases_in(month, count, place=grid, category=charging, handled_by=street)
+    theme = services.adopt_theme(unit=street, month=date(2026, 11, 1), title="电动自行车充电难", category=charging,
+                                 by=street_director)
+
+    effect = selectors.effect(theme)
+
+    assert effect.current == date(2027, 1, 1)
+    assert (effect.baseline_span, effect.after_span) == ("2026-10", "2026-12")
+    assert effect.change == Decimal("1.33")  # 7 against 3
+
+
+@time_machine.travel(datetime(2026, 11, 20, 12, 0, tzinfo=rates.RATE_TZ), tick=False)
+def test_a_theme_of_this_month_has_nothing_to_compare_yet(client, street_director, street, grid, charging):
+    for month, count in FALLING.items():
+        if month <= date(2026, 11, 1):
+            cases_in(month, count, place=grid, category=charging, handled_by=street)
+    theme = services.adopt_theme(unit=street, month=date(2026, 11, 1), title="电动自行车充电难", category=charging,
+                                 by=street_director)
+
+    effect = selectors.effect(theme)
+
+    assert effect.after == [] and effect.change is None
+    client.force_login(street_director)
+    html = client.get(reverse("proactive:theme", kwargs={"pk": theme.pk})).content.decode()
+    assert "No whole month since adoption yet" in html and "2026-12" in html

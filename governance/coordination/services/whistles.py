@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Case, Notification
 from cases.selectors import FINISHED
 from cases.services import IllegalTransition, record
+from communities import names
 from communities.models import Department, PartnerOrganisation, Post, Role, Unit
 from communities.selectors import visible_departments, visible_partners
 
@@ -159,7 +160,7 @@ def report(
         raise ValidationError({"at": _("A report cannot be in the future.")})
     if at < summons.whistle.blown_at:
         raise ValidationError({"at": _("A report cannot come before the whistle.")})
-    reporter_name = (reporter_name or "").strip() or by.get_full_name() or by.get_username()
+    reporter_name = (reporter_name or "").strip() or names.display_name(by)
     updated = Summons.objects.filter(pk=summons.pk, reported_at__isnull=True).update(
         reported_at=at, reported_by=by, reporter_name=reporter_name, presence=presence,
         commitment=(commitment or "").strip(),
