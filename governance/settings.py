@@ -164,8 +164,11 @@ MEDIA_URL = "/media-not-public/"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # How many proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
-# Per-IP limits on public forms read the client address this many hops from the right.
+# Per-IP limits on public forms read the client address this many hops from the right, and only
+# when the request came from one of TRUSTED_PROXIES (addresses or networks, e.g. "10.0.0.2,10.0.1.0/24"):
+# a client that reaches the app directly cannot choose its own address by writing the header.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # If the shared cache is down, residents can still submit (limits pause) rather than be refused.
 RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
@@ -204,6 +207,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 # is the one the rate limits use (TRUSTED_PROXY_COUNT hops into X-Forwarded-For).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# A password spray (a few wrong passwords on each of many accounts) stays under the per-account
+# limit: failed logins and refused API tokens from one address, whatever the account, lock that
+# address for the rest of the window (communities.security.count_address_failure). Not axes'
+# AXES_LOCKOUT_PARAMETERS: axes has one limit for every parameter set, and 5 per address would
+# lock a street's offices behind one NAT address out together.
+AUTH_FAILURES_PER_ADDRESS = env.int("AUTH_FAILURES_PER_ADDRESS", default=30)
+AUTH_FAILURES_WINDOW_SECONDS = env.int("AUTH_FAILURES_WINDOW_SECONDS", default=15 * 60)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "communities.security.client_ip"
 AXES_RESET_ON_SUCCESS = True
@@ -274,7 +284,7 @@ RATE_BASIC_SATISFIED_WEIGHT = env.float("RATE_BASIC_SATISFIED_WEIGHT", default=0
 # CSRF enforced. Rates are counted per user (or per address when anonymous) in the shared cache.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "governance.api.authentication.CountedTokenAuthentication",  # refusals count per address
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
