@@ -7,6 +7,9 @@ class CommunitiesConfig(AppConfig):
     verbose_name = _("Communities and staff")
 
     def ready(self) -> None:
-        from . import security
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import security, twofactor
 
         security.connect_lockout_signal()
+        user_logged_in.connect(twofactor.on_login, dispatch_uid="portal-two-factor-login")

@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "django_filters",
     "rest_framework",
@@ -60,11 +63,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session's second factor
     "governance.middleware.NulCharacterMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "governance.middleware.IdleSessionMiddleware",
     "governance.middleware.SecurityLogMiddleware",
+    "governance.middleware.TwoFactorMiddleware",  # after the idle check: a logged-out session has no step due
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -135,6 +140,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password rules (also for the forced change at first sign-in): length and character classes.
+PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=10)
+PASSWORD_MIN_CHARACTER_CLASSES = env.int("PASSWORD_MIN_CHARACTER_CLASSES", default=3)
+AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"] = {"min_length": PASSWORD_MIN_LENGTH}
+AUTH_PASSWORD_VALIDATORS.append(
+    {"NAME": "communities.passwords.ComplexityValidator", "OPTIONS": {"min_classes": PASSWORD_MIN_CHARACTER_CLASSES}}
+)
+# Two-factor sign-in (等保 2.0 level 3: administrators authenticate with two factors). Roles named
+# here (communities.models.Role values, and "superuser") must use an authenticator app; others may.
+TWO_FACTOR_REQUIRED_ROLES = env.list("TWO_FACTOR_REQUIRED_ROLES", default=["administrator", "superuser"])
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="接诉即办")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # django-otp's own device admin never shows a secret
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "communities:workspace"
 LOGOUT_REDIRECT_URL = "home"
