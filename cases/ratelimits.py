@@ -83,9 +83,12 @@ def _counted(key: str, period: int) -> int:
     for _retry in range(3):
         cache.add(key, 0, period)  # opens the window; add and incr are atomic in Redis and locmem
         try:
-            return cache.incr(key)
+            count = cache.incr(key)
         except ValueError:  # expired between add and incr
             continue
+        if count == 1:  # Redis' INCR recreates a key that expired after the check, without a timeout
+            cache.touch(key, period)
+        return count
     return 0
 
 

@@ -100,9 +100,12 @@ def count_address_failure(request: HttpRequest) -> int:
     for _retry in range(3):
         cache.add(key, 0, _address_window())  # opens the window; atomic in Redis and locmem
         try:
-            return cache.incr(key)
+            count = cache.incr(key)
         except ValueError:  # expired between add and incr
             continue
+        if count == 1:  # Redis' INCR recreates a key that expired after the check, without a timeout
+            cache.touch(key, _address_window())
+        return count
     return 0
 
 
