@@ -163,7 +163,7 @@ class TwoFactorMiddleware:
     """
 
     PUBLIC_NAMESPACES = {"cases_public", "projects_public"}
-    EXEMPT_VIEWS = {"home", "healthz", "login", "logout", "set_language", "javascript-catalog"}
+    EXEMPT_VIEWS = {"home", "healthz", "login", "logout", "admin:logout", "set_language"}
     STEP_VIEWS = {
         twofactor.VERIFY: "communities:two_factor_verify",
         "password": "communities:password_change",

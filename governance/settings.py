@@ -134,19 +134,19 @@ AUTHENTICATION_BACKENDS = [
 ]
 ANONYMOUS_USER_NAME = None  # residents have no account; guardian needs no anonymous user
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
 # Password rules (also for the forced change at first sign-in): length and character classes.
 PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=10)
 PASSWORD_MIN_CHARACTER_CLASSES = env.int("PASSWORD_MIN_CHARACTER_CLASSES", default=3)
-AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"] = {"min_length": PASSWORD_MIN_LENGTH}
-AUTH_PASSWORD_VALIDATORS.append(
-    {"NAME": "communities.passwords.ComplexityValidator", "OPTIONS": {"min_classes": PASSWORD_MIN_CHARACTER_CLASSES}}
-)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "communities.passwords.ComplexityValidator", "OPTIONS": {"min_classes": PASSWORD_MIN_CHARACTER_CLASSES}},
+]
 # Two-factor sign-in (等保 2.0 level 3: administrators authenticate with two factors). Roles named
 # here (communities.models.Role values, and "superuser") must use an authenticator app; others may.
 TWO_FACTOR_REQUIRED_ROLES = env.list("TWO_FACTOR_REQUIRED_ROLES", default=["administrator", "superuser"])
