@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv browser messages bench clean cluster-check
+.PHONY: demo demo-code test venv browser messages bench clean cluster-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ demo: $(STAMP)
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The second-factor code of the demo administrators and superuser (their published key), for the login.
+demo-code: $(STAMP)
+	@$(BIN)/python manage.py demo_code
 
 # Debian's chromium + CJK fonts for the browser journeys (installed when root and missing).
 browser:

@@ -263,15 +263,16 @@ def track(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_track(request, form)
     code = form.cleaned_data["code"]
-    per_code = {
-        "group": "track-code", "rate": ratelimits.rate_for("TRACK_CODE_RATE"), "key": ratelimits.fixed_key(code)
-    }
-    if ratelimits.exhausted(request, **per_code):
+    guess = ratelimits.guess(
+        request, group="track", subject=code, subject_rate=ratelimits.rate_for("TRACK_CODE_RATE"),
+        client_rate=ratelimits.rate_for("TRACK_CLIENT_CODE_RATE"),
+    )
+    if not guess.allowed:
         return _render_track(request, form, error=TRACK_THROTTLED, status=429)
     case = selectors.case_for_resident(code, form.cleaned_data["phone_last4"])
     if case is None:
-        ratelimits.hit(request, **per_code)
         return _render_track(request, form, error=NO_MATCH)
+    guess.succeeded()
     return remember(request, redirect("cases_public:status", code=case.code), case.code)
 
 

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import names, selectors, services
+from . import names, selectors, services, twofactor
 from .admin_scoping import (
     MissingIs404Mixin, ReadOnlyAdminMixin, ScopedAdminMixin, ScopedInlineMixin, administrable_users,
 )
@@ -231,7 +231,7 @@ class UserAdmin(MissingIs404Mixin, DjangoUserAdmin):
 
     list_display = ("username", "full_name", "post_summary", "is_active", "is_staff", "last_login")
     list_filter = ("is_active", "is_staff", "posts__role", "posts__unit__level")
-    actions = ["unlock_login"]
+    actions = ["unlock_login", "reset_two_factor", "require_new_password"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         visible_posts = selectors.scope(
@@ -275,6 +275,48 @@ class UserAdmin(MissingIs404Mixin, DjangoUserAdmin):
             ngettext("%(count)d account unlocked.", "%(count)d accounts unlocked.", len(users)) % {"count": len(users)},
             messages.SUCCESS,
         )
+
+    @admin.action(description=_("Reset two-factor sign-in (lost phone)"), permissions=["change"])
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Each reset is in the security log; one's own, a peer's or a superior's is refused."""
+        done, refused = 0, 0
+        for user in queryset:
+            if not self.has_change_permission(request, user) or not twofactor.may_reset(request.user, user):
+                refused += 1
+                continue
+            twofactor.reset(user=user, by=request.user, request=request)
+            done += 1
+        if done:
+            self.message_user(request, ngettext(
+                "Two-factor sign-in reset for %(count)d account: it sets up a new phone at its next sign-in.",
+                "Two-factor sign-in reset for %(count)d accounts: they set up a new phone at their next sign-in.",
+                done) % {"count": done}, messages.SUCCESS)
+        if refused:
+            self.message_user(request, ngettext(
+                "%(count)d account was left alone: only a higher administrator may reset it.",
+                "%(count)d accounts were left alone: only a higher administrator may reset them.",
+                refused) % {"count": refused}, messages.WARNING)
+
+    @admin.action(description=_("Require a new password at next sign-in"), permissions=["change"])
+    def require_new_password(self, request: HttpRequest, queryset: QuerySet) -> None:
+        users = [user for user in queryset if self.has_change_permission(request, user)]
+        for user in users:
+            twofactor.require_password_change(user)
+        self.message_user(request, ngettext(
+            "%(count)d account will choose a new password at its next sign-in.",
+            "%(count)d accounts will choose a new password at their next sign-in.",
+            len(users)) % {"count": len(users)}, messages.SUCCESS)
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:  # the administrator chose the first password: the person chooses their own
+            twofactor.require_password_change(obj)
+
+    def user_change_password(self, request: HttpRequest, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302 and str(id) != str(request.user.pk):
+            twofactor.require_password_change(self.get_object(request, id))
+        return response
 
     @admin.display(description=_("name"), ordering="last_name")
     def full_name(self, user) -> str:

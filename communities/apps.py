@@ -8,8 +8,10 @@ class CommunitiesConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_in
 
-        from . import names, security
+        from . import names, security, twofactor
 
         security.connect_lockout_signal()
         names.install(get_user_model())
+        user_logged_in.connect(twofactor.on_login, dispatch_uid="portal-two-factor-login")

@@ -7,6 +7,7 @@ their posts through ``communities.services.assign_post`` so their role groups ar
 
 from __future__ import annotations
 
+import base64
 import random
 import unicodedata
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from . import services
 from .models import Building, Department, Household, PartnerOrganisation, Role, Stairwell, Unit
 
 DEMO_PASSWORD = "yanshan-demo-2024"
+# The demo's administrators and superuser sign in with a second factor, as in production; this
+# published key (base32, for an authenticator app) is theirs. `make demo-code` prints its code.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 # (name, code, [(community name, code, number of grids), …]) under 燕山工委.
 STREETS = [
@@ -244,9 +248,34 @@ def _load_staff(units: dict[str, Unit], departments: dict[str, Department]) -> l
     unit_label = f"{units[unit_code].name} · {department.name}"
     logins.append(Login(username, DEMO_PASSWORD, str(Role.DEPARTMENT_LIAISON.label), unit_label))
     username, full_name = SUPERUSER
-    _user(username, full_name, password_hash, is_superuser=True, is_staff=True)
+    superuser = _user(username, full_name, password_hash, is_superuser=True, is_staff=True)
     logins.append(Login(username, DEMO_PASSWORD, str(_("Superuser")), str(_("all units"))))
+    administrators = get_user_model().objects.filter(posts__role=Role.ADMINISTRATOR, posts__active=True)
+    for user in [*administrators.distinct(), superuser]:
+        _enrol_demo_authenticator(user)
     return logins
+
+
+def _enrol_demo_authenticator(user) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from .twofactor import AUTHENTICATOR
+
+    TOTPDevice.objects.update_or_create(
+        user=user, name=AUTHENTICATOR, defaults={"key": demo_totp_key(), "confirmed": True}
+    )
+
+
+def demo_totp_key() -> str:
+    """The published demo key as django-otp stores it (hex)."""
+    return base64.b32decode(DEMO_TOTP_SECRET).hex()
+
+
+def demo_totp_code() -> str:
+    """The code an authenticator app shows for the demo key now."""
+    from django_otp.oath import totp
+
+    return f"{totp(bytes.fromhex(demo_totp_key())):06d}"
 
 
 def _width(text: str) -> int:

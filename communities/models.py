@@ -452,6 +452,9 @@ class SecurityEvent(models.Model):
         DENIED = "denied", _("Access denied")
         NOT_FOUND = "not_found", _("Object outside the user's scope or missing")
         PII_REVEALED = "pii_revealed", _("Personal data revealed")
+        TWO_FACTOR_FAILED = "2fa_failed", _("Wrong two-factor code")
+        TWO_FACTOR_ENROLLED = "2fa_enrolled", _("Two-factor sign-in set up")
+        TWO_FACTOR_RESET = "2fa_reset", _("Two-factor sign-in reset by an administrator")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, editable=False)
@@ -485,3 +488,23 @@ class SecurityEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The security log is append-only: entries cannot be deleted.")
+
+
+class AccountSecurity(models.Model):
+    """What an account must still do at its next sign-in (written by ``communities.twofactor``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="account_security",
+    )
+    must_change_password = models.BooleanField(
+        _("must change password"), default=False,
+        help_text=_("Set for accounts created or reset by an administrator or an import."),
+    )
+    password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("account security")
+        verbose_name_plural = _("account security")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -4,11 +4,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import BadRequest
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from rest_framework.views import APIView
 
+from communities import twofactor
 from communities.security import Kind, log_event, request_scope
 
 LAST_SEEN = "portal_last_seen"
@@ -147,3 +151,59 @@ class SecurityLogMiddleware:
 def _signed_in(request) -> bool:
     user = getattr(request, "user", None)
     return user is not None and user.is_authenticated
+
+
+class TwoFactorMiddleware:
+    """Before any staff page (the Django admin included): verify the second factor if the account
+    has one, choose a new password if an administrator set it, set up a second factor if the role
+    requires it (``communities.twofactor``). Public pages, the sign-in and sign-out pages and the
+    steps themselves are exempt. The API keeps its tokens (they never carry a session); a session
+    that has not finished signing in gets 403 there.
+
+    What is due was decided at sign-in and lives in the session: no query per page.
+    """
+
+    PUBLIC_NAMESPACES = {"cases_public", "projects_public"}
+    EXEMPT_VIEWS = {"home", "healthz", "login", "logout", "admin:logout", "set_language"}
+    STEP_VIEWS = {
+        twofactor.VERIFY: "communities:two_factor_verify",
+        "password": "communities:password_change",
+        twofactor.ENROL: "communities:two_factor_setup",
+    }
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        match = request.resolver_match
+        if match is None or match.namespace in self.PUBLIC_NAMESPACES or match.view_name in self.EXEMPT_VIEWS:
+            return None
+        step = self.step_due(request, user)
+        if step is None or match.view_name == self.STEP_VIEWS[step]:
+            return None
+        if match.route.startswith(("api/", "open311/")):
+            return JsonResponse(
+                {"detail": _("Finish signing in (second factor or new password) first."), "code": "sign_in_incomplete"},
+                status=403,
+            )
+        target = reverse(self.STEP_VIEWS[step])
+        return redirect(f"{target}?next={request.get_full_path()}" if request.method == "GET" else target)
+
+    @staticmethod
+    def step_due(request, user) -> str | None:
+        if twofactor.STEP_KEY not in request.session:  # a session from before two-factor sign-in
+            twofactor.session_state(request, user)
+        step = request.session.get(twofactor.STEP_KEY)
+        if step == twofactor.VERIFY and not user.is_verified():
+            return twofactor.VERIFY
+        if request.session.get(twofactor.PASSWORD_KEY):
+            return "password"
+        if step == twofactor.ENROL:
+            return twofactor.ENROL
+        return None

@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "django_filters",
     "rest_framework",
@@ -60,11 +63,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session's second factor
     "governance.middleware.NulCharacterMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "governance.middleware.IdleSessionMiddleware",
     "governance.middleware.SecurityLogMiddleware",
+    "governance.middleware.TwoFactorMiddleware",  # after the idle check: a logged-out session has no step due
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -129,12 +134,24 @@ AUTHENTICATION_BACKENDS = [
 ]
 ANONYMOUS_USER_NAME = None  # residents have no account; guardian needs no anonymous user
 
+# Password rules (also for the forced change at first sign-in): length and character classes.
+PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=10)
+PASSWORD_MIN_CHARACTER_CLASSES = env.int("PASSWORD_MIN_CHARACTER_CLASSES", default=3)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "communities.passwords.ComplexityValidator", "OPTIONS": {"min_classes": PASSWORD_MIN_CHARACTER_CLASSES}},
 ]
+# Two-factor sign-in (等保 2.0 level 3: administrators authenticate with two factors). Roles named
+# here (communities.models.Role values, and "superuser") must use an authenticator app; others may.
+TWO_FACTOR_REQUIRED_ROLES = env.list("TWO_FACTOR_REQUIRED_ROLES", default=["administrator", "superuser"])
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="接诉即办")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # django-otp's own device admin never shows a secret
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "communities:workspace"
 LOGOUT_REDIRECT_URL = "home"
@@ -164,8 +181,11 @@ MEDIA_URL = "/media-not-public/"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # How many proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
-# Per-IP limits on public forms read the client address this many hops from the right.
+# Per-IP limits on public forms read the client address this many hops from the right, and only
+# when the request came from one of TRUSTED_PROXIES (addresses or networks, e.g. "10.0.0.2,10.0.1.0/24"):
+# a client that reaches the app directly cannot choose its own address by writing the header.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # If the shared cache is down, residents can still submit (limits pause) rather than be refused.
 RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
@@ -204,6 +224,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 # is the one the rate limits use (TRUSTED_PROXY_COUNT hops into X-Forwarded-For).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# A password spray (a few wrong passwords on each of many accounts) stays under the per-account
+# limit: failed logins and refused API tokens from one address, whatever the account, lock that
+# address for the rest of the window (communities.security.count_address_failure). Not axes'
+# AXES_LOCKOUT_PARAMETERS: axes has one limit for every parameter set, and 5 per address would
+# lock a street's offices behind one NAT address out together.
+AUTH_FAILURES_PER_ADDRESS = env.int("AUTH_FAILURES_PER_ADDRESS", default=30)
+AUTH_FAILURES_WINDOW_SECONDS = env.int("AUTH_FAILURES_WINDOW_SECONDS", default=15 * 60)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "communities.security.client_ip"
 AXES_RESET_ON_SUCCESS = True
@@ -279,7 +306,7 @@ RATE_BASIC_SATISFIED_WEIGHT = env.float("RATE_BASIC_SATISFIED_WEIGHT", default=0
 # CSRF enforced. Rates are counted per user (or per address when anonymous) in the shared cache.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "governance.api.authentication.CountedTokenAuthentication",  # refusals count per address
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

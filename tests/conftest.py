@@ -37,7 +37,16 @@ def _migrated_data_in_transactional_tests(request):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_reference_lists():
+def _fresh_cache():
+    """Counters in the local cache (rate limits, failed credentials per address) would outlive a
+    test's rolled-back rows: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_lists(_fresh_cache):
     """The form's shared lists (cases.reference) outlive a test's rolled-back rows in the local cache."""
     from cases import reference
 

@@ -231,6 +231,7 @@ def test_typing_mistakes_do_not_use_up_the_limit(client, report_form_data):
 
 def test_limit_is_per_client_behind_the_trusted_proxy(client, report_form_data, settings):
     settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
     balancer = {"REMOTE_ADDR": "10.0.0.2"}
     for _ in range(5):
         client.post(REPORT, report_form_data, HTTP_X_FORWARDED_FOR="203.0.113.7", **balancer)

@@ -136,11 +136,90 @@ def test_wrong_digits_are_throttled_per_address(client, case):
     assert client.get(status_url(case)).status_code == 302
 
 
-def test_wrong_digits_are_throttled_per_code_from_any_address(case):
+def test_wrong_guesses_from_anywhere_do_not_lock_out_the_resident_on_a_new_client(case):
+    """Ten wrong guesses at one code from ten addresses: the code is guarded, yet the resident with
+    the right digits on another phone or network still gets in (issue 17, item 7)."""
+    for i in range(10):
+        assert verify(Client(REMOTE_ADDR=f"198.51.100.{i}"), case.code, f"{i:04d}").status_code == 200
+    response = verify(Client(REMOTE_ADDR="203.0.113.1"), case.code)
+    assert response.status_code == 302 and response["Location"] == status_url(case)
+
+
+def test_a_guarded_code_gives_each_client_one_try(case):
     for i in range(10):
         verify(Client(REMOTE_ADDR=f"198.51.100.{i}"), case.code, f"{i:04d}")
-    response = verify(Client(REMOTE_ADDR="203.0.113.1"), case.code)
-    assert response.status_code == 429
+    again = verify(Client(REMOTE_ADDR="198.51.100.3"), case.code)  # already guessed wrong: no more tries
+    assert again.status_code == 429 and zh(THROTTLED) in again.content.decode()
+    newcomer = Client(REMOTE_ADDR="203.0.113.2")
+    assert verify(newcomer, case.code, "1111").status_code == 200
+    assert verify(newcomer, case.code).status_code == 429
+
+
+def test_wrong_digits_are_limited_per_client_and_code(case, other_case, settings):
+    settings.PUBLIC_TRACK_CLIENT_CODE_RATE = "5/h"
+    guesser = Client(REMOTE_ADDR="198.51.100.50")
+    assert [verify(guesser, case.code, f"{n:04d}").status_code for n in range(6)] == [200] * 5 + [429]
+    # another code from the same client has its own count (the address's own limit aside)
+    assert verify(guesser, other_case.code, "2222").status_code == 200
+
+
+def test_right_digits_do_not_use_up_the_code(case, settings):
+    settings.PUBLIC_TRACK_CODE_RATE = "3/h"
+    for i in range(5):
+        assert verify(Client(REMOTE_ADDR=f"198.51.100.{i}"), case.code).status_code == 302
+    assert verify(Client(REMOTE_ADDR="198.51.100.9"), case.code, "0000").status_code == 200
+    assert verify(Client(REMOTE_ADDR="198.51.100.9"), case.code, "0001").status_code == 200  # not guarded
+
+
+def test_concurrent_guesses_from_one_client_stay_within_the_limit(case, settings, monkeypatch):
+    """20 guesses at once from one address: exactly the per-client limit reach the digits check.
+    The old check-then-count let every one that arrived before the first was counted through."""
+    import threading
+    import time
+
+    from cases import selectors
+
+    settings.PUBLIC_TRACK_IP_RATE = "100/10m"
+    settings.PUBLIC_TRACK_CODE_RATE = "10/h"
+    settings.PUBLIC_TRACK_CLIENT_CODE_RATE = "5/h"
+    checked, lock = [], threading.Lock()
+
+    def slow_check(code, last4):
+        with lock:
+            checked.append(last4)
+        time.sleep(0.3)  # every other request arrives while this one is being checked
+        return None
+
+    monkeypatch.setattr(selectors, "case_for_resident", slow_check)
+    start = threading.Barrier(20)
+    statuses = []
+
+    def one_guess(n):
+        start.wait()
+        statuses.append(verify(Client(REMOTE_ADDR="198.51.100.77"), case.code, f"{n:04d}").status_code)
+
+    threads = [threading.Thread(target=one_guess, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checked) == 5
+    assert sorted(statuses) == [200] * 5 + [429] * 15
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_address_limit(case, settings):
+    """A client reaching the app directly, not through the proxy, cannot pick a fresh address per
+    request with X-Forwarded-For (issue 17, item 10)."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
+    direct = Client(REMOTE_ADDR="203.0.113.9")
+    statuses = [
+        direct.post(TRACK, {"code": f"ZZZZZZZ{n:03d}", "phone_last4": "0000"}, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").status_code
+        for n in range(11)
+    ]
+    assert statuses == [200] * 10 + [429]
+    via_proxy = Client(REMOTE_ADDR="10.0.0.2")
+    assert verify(via_proxy, case.code, HTTP_X_FORWARDED_FOR="192.0.2.200").status_code == 302
 
 
 def test_right_digits_after_a_typo_work(client, case):

@@ -122,3 +122,15 @@ def test_demo_community_worker_logs_in_to_their_workspace(client, db, debug):
     assert response.status_code == 302
     assert response.url == "/workspace/"
     assert "星城第三社区" in client.get(response.url).content.decode()
+
+
+def test_demo_administrators_sign_in_with_the_published_second_factor(client, db, debug, settings):
+    settings.TWO_FACTOR_REQUIRED_ROLES = ["administrator", "superuser"]  # the production rule
+    load_demo()
+    client.post("/accounts/login/", {"username": "street_administrator", "password": demo.DEMO_PASSWORD})
+    assert client.get("/admin/")["Location"].startswith("/account/two-factor/verify/")
+    assert client.post("/account/two-factor/verify/", {"code": demo.demo_totp_code()}).status_code == 302
+    assert client.get("/admin/").status_code == 200
+    out = StringIO()
+    call_command("demo_code", stdout=out)
+    assert out.getvalue().strip().isdigit() and len(out.getvalue().strip()) == 6

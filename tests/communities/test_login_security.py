@@ -46,6 +46,7 @@ def test_the_lockout_counts_the_client_behind_the_proxy_not_the_proxy(client, wo
     X-Forwarded-For entry. A lockout from one office does not lock the same account elsewhere,
     and a forged leftmost entry does not dodge the count."""
     settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
     settings.AXES_FAILURE_LIMIT = 3
     for forged in ("1.1.1.1", "2.2.2.2", "3.3.3.3"):
         response = attempt(client, worker.username, "wrong", HTTP_X_FORWARDED_FOR=f"{forged}, 10.1.1.7", REMOTE_ADDR="10.0.0.1")
@@ -127,3 +128,41 @@ def test_session_cookie_is_http_only_same_site_and_ends_with_the_browser(client,
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
     assert not cookie["expires"] and not cookie["max-age"]
+
+
+# --- password spraying: failures per address, whatever the account (issue 17, item 8) --------
+
+
+def test_a_password_spray_from_one_address_is_locked(client, community, settings):
+    """80 wrong passwords over 20 accounts (4 each, under the per-account limit of 5) from one
+    address: the address is locked once it has used up AUTH_FAILURES_PER_ADDRESS, for every
+    account, the right password included; another address is not affected."""
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.AUTH_FAILURES_PER_ADDRESS = 30
+    accounts = [f.staff(community, Role.CASEWORKER) for _ in range(20)]
+    statuses = [
+        attempt(client, account.username, f"guess-{n}", REMOTE_ADDR="198.51.100.66").status_code
+        for n in range(4) for account in accounts
+    ]
+    assert statuses[:30] == [200] * 30
+    assert set(statuses[30:]) == {429}
+    spared = f.staff(community, Role.CASEWORKER)
+    refused = attempt(client, spared.username, PASSWORD, REMOTE_ADDR="198.51.100.66")
+    assert refused.status_code == 429
+    assert "登录" in refused.content.decode() and "网络" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    elsewhere = attempt(type(client)(), spared.username, PASSWORD, REMOTE_ADDR="198.51.100.67")
+    assert elsewhere.status_code == 302
+    assert SecurityEvent.objects.filter(kind=Kind.LOCKED_OUT, detail__address="198.51.100.66").exists()
+
+
+def test_the_address_lock_ends_with_its_window(client, worker, settings):
+    settings.AUTH_FAILURES_PER_ADDRESS = 2
+    settings.AUTH_FAILURES_WINDOW_SECONDS = 60
+    for name in ("a", "b"):
+        attempt(client, name, "wrong")
+    assert attempt(client, worker.username, PASSWORD).status_code == 429
+    from django.core.cache import cache
+
+    cache.clear()  # what the window's expiry does in the cache
+    assert attempt(client, worker.username, PASSWORD).status_code == 302

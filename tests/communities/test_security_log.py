@@ -25,6 +25,7 @@ def worker(community):
 
 def test_client_ip_reads_the_trusted_hop_from_the_right(settings):
     request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.1.1.7, 10.9.9.9", REMOTE_ADDR="10.0.0.1")
+    settings.TRUSTED_PROXIES = ["10.0.0.1", "10.9.9.9"]
     settings.TRUSTED_PROXY_COUNT = 0
     assert client_ip(request) == "10.0.0.1"
     settings.TRUSTED_PROXY_COUNT = 2
@@ -160,3 +161,25 @@ def test_a_sibling_entry_is_404_and_nothing_is_editable(client, community, event
 def test_a_caseworker_cannot_open_the_log(client, community, events):
     client.force_login(f.staff(community, Role.CASEWORKER))
     assert client.get(reverse("admin:communities_securityevent_changelist")).status_code in (302, 403)
+
+
+def test_forwarded_for_is_read_only_from_a_trusted_proxy(settings):
+    """A client that reaches gunicorn directly cannot choose its address with X-Forwarded-For
+    (issue 17, item 10): the header counts only when REMOTE_ADDR is in TRUSTED_PROXIES."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    direct = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="6.6.6.6", REMOTE_ADDR="203.0.113.50")
+    assert client_ip(direct) == "203.0.113.50"
+    proxied = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.4", REMOTE_ADDR="10.0.0.2")
+    assert client_ip(proxied) == "198.51.100.4"
+    settings.TRUSTED_PROXIES = []
+    assert client_ip(proxied) == "10.0.0.2"
+
+
+def test_each_hop_is_passed_only_while_its_writer_is_trusted(settings):
+    settings.TRUSTED_PROXY_COUNT = 2
+    settings.TRUSTED_PROXIES = ["10.0.0.1", "10.9.9.9"]
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.1.1.7, 10.9.9.9", REMOTE_ADDR="10.0.0.1")
+    assert client_ip(request) == "10.1.1.7"
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]  # the second proxy is not ours: what it says is not believed
+    assert client_ip(request) == "10.9.9.9"

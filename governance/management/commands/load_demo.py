@@ -43,3 +43,10 @@ class Command(BaseCommand):
             _("API token of the 12345 system account %(user)s: %(token)s")
             % {"user": account.username, "token": account.token}
         )
+        self.stderr.write(
+            _(
+                "Administrators and the superuser sign in with a second factor: add the key %(secret)s to an "
+                "authenticator app, or run `make demo-code` for the current code."
+            )
+            % {"secret": demo.DEMO_TOTP_SECRET}
+        )
