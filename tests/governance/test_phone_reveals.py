@@ -140,7 +140,7 @@ def test_one_rule_cleans_and_masks_every_number(typed, stored, shown):
 
 
 def test_a_case_reveal_is_logged_with_the_address_method_and_path(client, handled, grid_worker, settings):
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_COUNT, settings.TRUSTED_PROXIES = 1, ["10.0.0.2"]
     client.force_login(grid_worker)
     response = client.post(reveal_url(handled), HTTP_X_FORWARDED_FOR="203.0.113.9", REMOTE_ADDR="10.0.0.2")
     assert FULL in response.content.decode()
