@@ -110,7 +110,7 @@ def read_keyed_table(
     if name.endswith(".xls") and not data.startswith(b"PK"):
         raise ImportFileError(str(_("Old .xls files cannot be read: save the sheet as .xlsx or CSV.")))
     if data.startswith(b"PK\x03\x04"):
-        workbook = open_workbook(io.BytesIO(data))
+        workbook = _openpyxl_workbook(io.BytesIO(data))
         try:
             table = _limited(_sheet_table(workbook.worksheets[0]), max_rows + HEADER_SEARCH_ROWS + 1)
         finally:
@@ -127,6 +127,20 @@ def read_keyed_table(
     if not result:
         raise ImportFileError(str(_("The file has a header but no rows.")))
     return result
+
+
+def _openpyxl_workbook(source):
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(source, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
+        raise ImportFileError(str(_("The .xlsx file cannot be opened."))) from error
+
+
+def _sheet_table(sheet) -> Iterator[tuple[int, list[Any]]]:
+    for index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        yield index, list(row)
 
 
 def _limited(rows: Iterable, count: int) -> list:
@@ -163,19 +177,126 @@ def _decode(data: bytes) -> str:
 # ---------------------------------------------------------------- workbooks of several sheets
 
 
-def open_workbook(source):
-    """A read-only (streaming) openpyxl workbook; ``source`` is a path or a binary file object."""
-    from openpyxl import load_workbook
-
-    try:
-        return load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
-        raise ImportFileError(str(_("The .xlsx file cannot be opened."))) from error
+SPREADSHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+RELATIONSHIP_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PACKAGE_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
-def _sheet_table(sheet) -> Iterator[tuple[int, list[Any]]]:
-    for index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        yield index, list(row)
+class Workbook:
+    """An .xlsx read sheet by sheet, row by row, straight from its XML.
+
+    For big workbooks of text and numbers (the area workbook): openpyxl's read-only mode first
+    scans every sheet without a ``<dimension>`` (as openpyxl's own write-only mode saves them)
+    and types every cell against its style, which triples the time for 100,000 rows. Dates come
+    out as numbers here; files with date columns go through ``read_keyed_table`` (openpyxl).
+    """
+
+    def __init__(self, source) -> None:
+        from xml.etree.ElementTree import ParseError
+
+        try:
+            self._archive = zipfile.ZipFile(source)
+            self._targets = self._sheet_targets()
+            self._strings = self._shared_strings()
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError) as error:
+            raise ImportFileError(str(_("The .xlsx file cannot be opened."))) from error
+        self.sheetnames = list(self._targets)
+
+    def _sheet_targets(self) -> dict[str, str]:
+        from xml.etree.ElementTree import fromstring
+
+        relations = fromstring(self._archive.read("xl/_rels/workbook.xml.rels"))
+        targets = {rel.get("Id"): rel.get("Target", "") for rel in relations.iter(f"{PACKAGE_NS}Relationship")}
+        book = fromstring(self._archive.read("xl/workbook.xml"))
+        result = {}
+        for sheet in book.iter(f"{SPREADSHEET_NS}sheet"):
+            target = targets.get(sheet.get(f"{RELATIONSHIP_NS}id"), "")
+            result[sheet.get("name")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        return result
+
+    def _shared_strings(self) -> list[str]:
+        from xml.etree.ElementTree import iterparse
+
+        if "xl/sharedStrings.xml" not in self._archive.namelist():
+            return []
+        strings = []
+        with self._archive.open("xl/sharedStrings.xml") as source:
+            for _event, element in iterparse(source):
+                if element.tag == f"{SPREADSHEET_NS}si":
+                    strings.append(_inline_text(element))
+                    element.clear()
+        return strings
+
+    def rows(self, name: str) -> Iterator[tuple[int, list[Any]]]:
+        from xml.etree.ElementTree import iterparse
+
+        with self._archive.open(self._targets[name]) as source:
+            sheet_data, counter = None, 0
+            for event, element in iterparse(source, events=("start", "end")):
+                if event == "start":
+                    if element.tag == f"{SPREADSHEET_NS}sheetData":
+                        sheet_data = element
+                    continue
+                if element.tag != f"{SPREADSHEET_NS}row":
+                    continue
+                counter = int(element.get("r") or counter + 1)
+                yield counter, self._row_values(element)
+                if sheet_data is not None:
+                    sheet_data.clear()  # rows read are dropped: memory stays flat
+
+    def _row_values(self, row) -> list[Any]:
+        values: list[Any] = []
+        for cell in row.iter(f"{SPREADSHEET_NS}c"):
+            reference = cell.get("r")
+            if reference:
+                column = _column_index(reference)
+                values.extend([None] * (column - 1 - len(values)))
+            kind = cell.get("t", "n")
+            if kind == "inlineStr":
+                values.append(_inline_text(cell))
+                continue
+            raw = cell.findtext(f"{SPREADSHEET_NS}v")
+            if raw is None:
+                values.append(None)
+            elif kind == "s":
+                values.append(self._strings[int(raw)])
+            elif kind == "n":
+                values.append(float(raw) if any(mark in raw for mark in ".eE") else int(raw))
+            elif kind == "b":
+                values.append(raw == "1")
+            else:  # "str" (a formula's text) or "e" (an error value)
+                values.append(raw)
+        return values
+
+    def close(self) -> None:
+        self._archive.close()
+
+
+def _inline_text(element) -> str:
+    # Phonetic runs (<rPh>) are pronunciation hints, not part of the text.
+    parts = []
+    for child in element:
+        if child.tag == f"{SPREADSHEET_NS}t":
+            parts.append(child.text or "")
+        elif child.tag == f"{SPREADSHEET_NS}r":
+            parts.extend(t.text or "" for t in child.iter(f"{SPREADSHEET_NS}t"))
+        elif child.tag == f"{SPREADSHEET_NS}is":
+            parts.append(_inline_text(child))
+    return "".join(parts)
+
+
+def _column_index(reference: str) -> int:
+    index = 0
+    for char in reference:
+        if not char.isalpha():
+            break
+        index = index * 26 + ord(char.upper()) - 64
+    return index
+
+
+def open_workbook(source) -> Workbook:
+    """A workbook of several sheets, streamed; ``source`` is a path or a binary file object."""
+    return Workbook(source)
 
 
 def sheet_rows(workbook, name: str, columns: Sequence[Column], aliases: dict[str, str] | None = None, *,
@@ -187,7 +308,7 @@ def sheet_rows(workbook, name: str, columns: Sequence[Column], aliases: dict[str
     if name not in workbook.sheetnames:
         return None
     try:
-        return keyed_rows(_sheet_table(workbook[name]), columns, aliases or {}, anchors=anchors)
+        return keyed_rows(workbook.rows(name), columns, aliases or {}, anchors=anchors)
     except ImportFileError as error:
         raise ImportFileError(f"{name}: {error.message}") from error
 
