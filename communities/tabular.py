@@ -16,6 +16,7 @@ resources, with no all-or-nothing across the seven related sheets of an area, no
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import zipfile
@@ -230,19 +231,14 @@ class Workbook:
     def rows(self, name: str) -> Iterator[tuple[int, list[Any]]]:
         from xml.etree.ElementTree import iterparse
 
+        row_tag, counter = f"{SPREADSHEET_NS}row", 0
         with self._archive.open(self._targets[name]) as source:
-            sheet_data, counter = None, 0
-            for event, element in iterparse(source, events=("start", "end")):
-                if event == "start":
-                    if element.tag == f"{SPREADSHEET_NS}sheetData":
-                        sheet_data = element
-                    continue
-                if element.tag != f"{SPREADSHEET_NS}row":
+            for _event, element in iterparse(source):
+                if element.tag != row_tag:
                     continue
                 counter = int(element.get("r") or counter + 1)
                 yield counter, self._row_values(element)
-                if sheet_data is not None:
-                    sheet_data.clear()  # rows read are dropped: memory stays flat
+                element.clear()  # what stays of a row read is an empty element: memory stays small
 
     def _row_values(self, row) -> list[Any]:
         values: list[Any] = []
@@ -285,13 +281,16 @@ def _inline_text(element) -> str:
     return "".join(parts)
 
 
-def _column_index(reference: str) -> int:
+@functools.lru_cache(maxsize=1024)
+def _letters_index(letters: str) -> int:
     index = 0
-    for char in reference:
-        if not char.isalpha():
-            break
-        index = index * 26 + ord(char.upper()) - 64
+    for char in letters.upper():
+        index = index * 26 + ord(char) - 64
     return index
+
+
+def _column_index(reference: str) -> int:
+    return _letters_index(reference.rstrip("0123456789"))
 
 
 def open_workbook(source) -> Workbook:
@@ -347,7 +346,7 @@ def keyed_rows(
 def _data_rows(rows: Iterator[tuple[int, list[Any]]], positions: dict[str, int]) -> Iterator[RawRow]:
     for index, row in rows:
         cells = {key: row[pos] if pos < len(row) else None for key, pos in positions.items()}
-        if all(text(value) == "" for value in cells.values()):
+        if all(value is None or (isinstance(value, str) and not value.strip()) for value in cells.values()):
             continue
         yield RawRow(number=index, cells=cells)
 

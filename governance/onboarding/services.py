@@ -209,6 +209,7 @@ class _AreaImport:
         self.buildings: dict[str, _Building] = {}
         self.stairwells: dict[tuple[str, int], int | None] = {}
         self._actor = None
+        self._shown: dict[str, int] = {}
 
     # ------------------------------------------------------------ bookkeeping
 
@@ -229,7 +230,8 @@ class _AreaImport:
     def count(self, sheet: str, raw: RawRow, action: str, summary: str = "") -> None:
         counts = self.report.counts.setdefault(sheet, SheetCounts())
         setattr(counts, action, getattr(counts, action) + 1)
-        if action != UNCHANGED and sum(1 for c in self.report.changes if c.sheet == sheet) < MAX_CHANGES_SHOWN:
+        if action != UNCHANGED and self._shown.get(sheet, 0) < MAX_CHANGES_SHOWN:
+            self._shown[sheet] = self._shown.get(sheet, 0) + 1
             self.report.changes.append(Change(sheet, raw.number, action, summary))
 
     def seen(self, sheet: str, count: int) -> None:
@@ -802,13 +804,16 @@ class _AreaImport:
                     continue
                 phone = post.phone
             label = f"{name} {values['name']} · {LEVEL_NAMES.get(unit.level, '')} {values['unit']}"
+            if user is None and not values["name"]:
+                self.error(sheet, raw, "name", _("A new account needs the person's name."))
+                continue
             if user is None:
                 user = new_users.get(name)
                 if user is None:
                     user = User(username=name, first_name=values["name"], is_active=True)
                     user.set_unusable_password()
                     new_users[name] = user
-            elif user.first_name != values["name"]:
+            elif values["name"] and user.first_name != values["name"]:
                 user.first_name = values["name"]
                 renamed[name] = user
             if post is None:

@@ -104,7 +104,7 @@ COLUMNS: dict[str, list[Column]] = {
     POSTS: [
         Column("username", "用户名", True, _("Login name; new names get an account and a one-time sign-in link."),
                "xc3-wang"),
-        Column("name", "姓名", True, _("The person's name."), "王芳"),
+        Column("name", "姓名", False, _("The person's name (required for a new account)."), "王芳"),
         Column("phone", "手机", False, _("Work mobile number."), "13900001111"),
         Column("unit", "单位编码", True, _("Code of the unit of the post."), "xc-3"),
         Column("role", "岗位", True, _("书记, 主任, 副主任, 派单员, 社工, 网格员, 督查 or 管理员."), "社工"),
