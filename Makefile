@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv browser messages bench clean
+.PHONY: demo test venv browser messages bench bench-import clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ bench: $(STAMP)
 	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py seed_benchmark --cases $(CASES) --reset
 	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py measure_benchmark --json $(BENCH_OUT)/pages-$(CASES).json
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(BIN)/python manage.py load_benchmark --json $(BENCH_OUT)/load-$(CASES).json
+
+# Build the 莲湖-size area workbook (100,000 households) and time import_area on it, twice
+# (the second run changes nothing). Use a fresh PostgreSQL database (see README "Onboarding an area"):
+#   make bench-import DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_area
+bench-import: $(STAMP)
+	@test -n "$(DATABASE_URL)" || { echo "set DATABASE_URL to an empty benchmark database"; exit 2; }
+	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py migrate --no-input -v0
+	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py bench_area_import --again --out $(BENCH_OUT)/lianhu-area.xlsx
 
 clean:
 	rm -rf $(VENV) staticfiles
