@@ -10,7 +10,7 @@ from pathlib import Path
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
@@ -129,6 +129,8 @@ def template(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     _check(request)
     form = ExportForm(request.GET or None, user=request.user)
+    if form.is_bound and "unit" in form.errors and request.GET.get("unit"):
+        raise Http404  # a unit outside the subtree, as everywhere else
     if not form.is_valid():
         return render(request, "admin/onboarding/import.html", _context(
             request, form=UploadForm(), export_form=form, report=None,
