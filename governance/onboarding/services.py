@@ -210,6 +210,7 @@ class _AreaImport:
         self.stairwells: dict[tuple[str, int], int | None] = {}
         self._actor = None
         self._shown: dict[str, int] = {}
+        self._stairwells_loaded: set[int] = set()
 
     # ------------------------------------------------------------ bookkeeping
 
@@ -629,7 +630,7 @@ class _AreaImport:
             self.seen(sheet, done)
 
     def _load_stairwells(self, building_pks: set[int]) -> None:
-        wanted = building_pks - getattr(self, "_stairwells_loaded", set())
+        wanted = building_pks - self._stairwells_loaded
         if not wanted:
             return
         code_of = {b.pk: code for code, b in self.buildings.items() if b.pk in wanted}
@@ -637,7 +638,7 @@ class _AreaImport:
             "pk", "building_id", "number"
         ):
             self.stairwells[(code_of[building], number)] = pk
-        self._stairwells_loaded = getattr(self, "_stairwells_loaded", set()) | wanted
+        self._stairwells_loaded |= wanted
 
     # ------------------------------------------------------------ 住户
 
