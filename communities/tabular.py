@@ -181,6 +181,7 @@ def _decode(data: bytes) -> str:
 SPREADSHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 RELATIONSHIP_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PACKAGE_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+CELL_TAG, VALUE_TAG, TEXT_TAG = f"{SPREADSHEET_NS}c", f"{SPREADSHEET_NS}v", f"{SPREADSHEET_NS}t"
 
 
 class Workbook:
@@ -242,22 +243,26 @@ class Workbook:
 
     def _row_values(self, row) -> list[Any]:
         values: list[Any] = []
-        for cell in row.iter(f"{SPREADSHEET_NS}c"):
+        strings = self._strings
+        for cell in row:
+            if cell.tag != CELL_TAG:
+                continue
             reference = cell.get("r")
             if reference:
                 column = _column_index(reference)
-                values.extend([None] * (column - 1 - len(values)))
-            kind = cell.get("t", "n")
+                if column - 1 > len(values):
+                    values.extend([None] * (column - 1 - len(values)))
+            kind = cell.get("t")
             if kind == "inlineStr":
                 values.append(_inline_text(cell))
                 continue
-            raw = cell.findtext(f"{SPREADSHEET_NS}v")
+            raw = next((child.text for child in cell if child.tag == VALUE_TAG), None)
             if raw is None:
                 values.append(None)
             elif kind == "s":
-                values.append(self._strings[int(raw)])
-            elif kind == "n":
-                values.append(float(raw) if any(mark in raw for mark in ".eE") else int(raw))
+                values.append(strings[int(raw)])
+            elif kind is None or kind == "n":
+                values.append(float(raw) if "." in raw or "E" in raw or "e" in raw else int(raw))
             elif kind == "b":
                 values.append(raw == "1")
             else:  # "str" (a formula's text) or "e" (an error value)
@@ -269,7 +274,9 @@ class Workbook:
 
 
 def _inline_text(element) -> str:
-    # Phonetic runs (<rPh>) are pronunciation hints, not part of the text.
+    if len(element) == 1 and element[0].tag == TEXT_TAG:  # the usual <si><t>…</t></si>
+        return element[0].text or ""
+    # Rich text runs are joined; phonetic runs (<rPh>) are pronunciation hints, not part of the text.
     parts = []
     for child in element:
         if child.tag == f"{SPREADSHEET_NS}t":
