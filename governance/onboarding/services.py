@@ -30,8 +30,6 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from cases.forms_public import MOBILE_RE, normalise_mobile
-from cases.imports import normalise_phone
 from communities import services as community_services
 from communities.admin_scoping import administrable_users
 from communities.models import (
@@ -39,12 +37,12 @@ from communities.models import (
 )
 from communities.selectors import EVERYWHERE, subtree_paths
 from communities.tabular import ImportFileError, Invalid, RawRow, RowError, open_workbook, sheet_rows, text
-from volunteers.models import mask_phone
 
 from ..models import CareNeed
 from .workbook import (
-    BUILDINGS, CARE_TAGS, COLUMNS, DEPARTMENTS, HOUSEHOLDS, LEVEL_NAMES, LEVELS, PARTNERS, POSTS, ROLES,
-    PARTNER_KINDS, SHEET_ORDER, STAIRWELLS, TAG_ALIASES, TAG_SEPARATORS, UNITS, building_code,
+    BUILDINGS, CARE_TAGS, COLUMNS, DEPARTMENTS, HOUSEHOLDS, LANDLINE_RE, LEVEL_NAMES, LEVELS, MOBILE_RE, PARTNER_KINDS,
+    PARTNERS, POSTS, ROLES, SHEET_ORDER, STAIRWELLS, TAG_ALIASES, TAG_SEPARATORS, UNITS, building_code, mask_phone,
+    normalise_phone,
 )
 
 BATCH = 2000
@@ -188,6 +186,15 @@ def _tags(value: str) -> list[str]:
         if CARE_TAGS[name] not in kinds:
             kinds.append(CARE_TAGS[name])
     return kinds
+
+
+def _household_phone(value: str) -> str:
+    if MASKED.match(value):
+        return value  # checked against the stored number when the row is written
+    digits = normalise_phone(value)
+    if not (MOBILE_RE.match(digits) or LANDLINE_RE.match(digits)):
+        raise Invalid(_("Not a phone number: 11 digits for a mobile, or a landline with its area code."))
+    return digits
 
 
 def _choice(value: str, choices: dict[str, str]) -> str:
@@ -651,7 +658,7 @@ class _AreaImport:
             for raw in batch:
                 values = self.parse(sheet, raw, {
                     "building": str.lower, "stairwell": _number, "room": lambda v: _limited(v, 20),
-                    "head_name": lambda v: _limited(v, 50), "phone": lambda v: v if MASKED.match(v) else normalise_phone(v),
+                    "head_name": lambda v: _limited(v, 50), "phone": _household_phone,
                     "area": _area, "residents": lambda v: _number(v, low=0), "tags": _tags,
                 })
                 if values is None:
@@ -749,7 +756,7 @@ class _AreaImport:
         def phone(value: str) -> str:
             if MASKED.match(value):
                 return value
-            number = normalise_mobile(value)
+            number = normalise_phone(value)
             if not MOBILE_RE.match(number):
                 raise Invalid(_("Not a mainland mobile number (11 digits starting with 1)."))
             return number
