@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-code test venv browser messages bench clean cluster-check
+.PHONY: demo demo-code test venv browser messages bench bench-import clean cluster-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ bench: $(STAMP)
 # load, losing a host and the replica (see deploy/README.md). Installs haproxy/pgbouncer when root.
 cluster-check: $(STAMP)
 	$(BIN)/python -m governance.cluster.check
+
+# Build the 莲湖-size area workbook (100,000 households) and time import_area on it, twice
+# (the second run changes nothing). Use a fresh PostgreSQL database (see README "Onboarding an area"):
+#   make bench-import DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_area
+bench-import: $(STAMP)
+	@test -n "$(DATABASE_URL)" || { echo "set DATABASE_URL to an empty benchmark database"; exit 2; }
+	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py migrate --no-input -v0
+	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py bench_area_import --again --out $(BENCH_OUT)/lianhu-area.xlsx
 
 clean:
 	rm -rf $(VENV) staticfiles

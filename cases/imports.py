@@ -12,39 +12,31 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Unit
 from communities.phones import LANDLINE_RE, MOBILE_RE, normalise_phone
 from communities.selectors import EVERYWHERE, subtree_paths
+from communities.tabular import (  # noqa: F401  (re-exported: the shared reader, as the imports used it)
+    HEADER_SEARCH_ROWS, MAX_FILE_SIZE, Column, ImportFileError, RawRow, RowError, read_keyed_table,
+)
+from communities.tabular import Invalid as _Invalid
+from communities.tabular import text as _text
 
 from .models import Case, Category, Urgency
 
 # The hotline's clock: times in the file without an offset are Beijing time.
 HOTLINE_TZ = ZoneInfo("Asia/Shanghai")
-MAX_FILE_SIZE = 5 * 1024 * 1024
 MAX_ROWS = 1000  # intake costs ~10 queries a row: keep a web request well under a minute
-HEADER_SEARCH_ROWS = 5  # exports sometimes put a title line above the header
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str  # exactly as the hotline exports it: a file format, never translated
-    required: bool
-    help: Promise
-    example: str
 
 
 COLUMNS: list[Column] = [
@@ -100,28 +92,6 @@ DATETIME_FORMATS = [
 ORDER_NO = re.compile(r"^\S{1,40}$")
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong type, no header, missing column …)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str  # the header as in the file, or "" for the whole row
-    message: str
-    value: str = ""
-
-
-@dataclass
-class RawRow:
-    number: int  # the row number as a spreadsheet shows it (the header is row 1 unless titled)
-    cells: dict[str, Any]
-
-
 @dataclass
 class ValidRow:
     number: int
@@ -161,124 +131,7 @@ def read_table(upload, *, max_rows: int = MAX_ROWS, max_size: int = MAX_FILE_SIZ
     return read_keyed_table(upload, COLUMNS, HEADER_ALIASES, max_rows=max_rows, max_size=max_size)
 
 
-def read_keyed_table(
-    upload, columns: Sequence[Column], aliases: dict[str, str], *, max_rows: int, max_size: int = MAX_FILE_SIZE,
-    anchors: int = 1,
-) -> list[RawRow]:
-    """The data rows of an uploaded CSV (UTF-8 or GBK) or .xlsx file, keyed by the columns' keys.
-
-    Shared by every import. The header row is the first of the top rows that holds the first
-    ``anchors`` columns' headers (after ``aliases``); required columns must all be there.
-    """
-    if upload.size > max_size:
-        raise ImportFileError(str(_("The file is larger than 5 MB.")))
-    data = upload.read()
-    name = (getattr(upload, "name", "") or "").lower()
-    if name.endswith(".xls") and not data.startswith(b"PK"):
-        raise ImportFileError(str(_("Old .xls files cannot be read: save the sheet as .xlsx or CSV.")))
-    table = _xlsx_rows(data, max_rows) if data.startswith(b"PK\x03\x04") else _csv_rows(data)
-    return _keyed_rows(table, columns, aliases, max_rows=max_rows, anchors=anchors)
-
-
-def _csv_rows(data: bytes) -> Iterable[tuple[int, list[Any]]]:
-    text = _decode(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        rows = [(index, row) for index, row in enumerate(reader, start=1)]
-    except csv.Error as error:
-        raise ImportFileError(str(_("The CSV file is malformed: %(error)s") % {"error": error})) from error
-    return rows
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(str(_("The file is neither UTF-8 nor GBK text, nor an .xlsx workbook.")))
-
-
-def _xlsx_rows(data: bytes, max_rows: int) -> Iterable[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise ImportFileError(str(_("The .xlsx file cannot be opened."))) from error
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append((index, list(row)))
-            if len(rows) > max_rows + HEADER_SEARCH_ROWS:
-                break
-        return rows
-    finally:
-        workbook.close()
-
-
-def _normalise_header(cell: Any, aliases: dict[str, str]) -> str:
-    text = re.sub(r"\s+", "", str(cell or "")).replace("\ufeff", "").rstrip("*＊")
-    return aliases.get(text, text)
-
-
-def _keyed_rows(
-    table: Iterable[tuple[int, list[Any]]], columns: Sequence[Column], aliases: dict[str, str], *, max_rows: int,
-    anchors: int,
-) -> list[RawRow]:
-    rows = iter(table)
-    positions = None
-    for index, row in rows:
-        headers = [_normalise_header(cell, aliases) for cell in row]
-        if all(col.header in headers for col in columns[:anchors]):
-            positions = {col.key: headers.index(col.header) for col in columns if col.header in headers}
-            break
-        if index >= HEADER_SEARCH_ROWS:
-            break
-    if positions is None:
-        raise ImportFileError(
-            str(_("No header row with “%(header)s” found in the first rows.") % {"header": columns[0].header})
-        )
-    missing = [col.header for col in columns if col.required and col.key not in positions]
-    if missing:
-        raise ImportFileError(str(_("Required columns are missing: %(columns)s") % {"columns": "、".join(missing)}))
-    result = []
-    for index, row in rows:
-        cells = {key: row[pos] if pos < len(row) else None for key, pos in positions.items()}
-        if all(_text(value) == "" for value in cells.values()):
-            continue
-        result.append(RawRow(number=index, cells=cells))
-        if len(result) > max_rows:
-            raise ImportFileError(
-                str(_("A file may hold at most %(count)d rows: split it in parts.") % {"count": max_rows})
-            )
-    if not result:
-        raise ImportFileError(str(_("The file has a header but no rows.")))
-    return result
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a spreadsheet turns order and phone numbers into numbers
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return str(value).strip()
-
-
 # ---------------------------------------------------------------- validating
-
-
-class _Invalid(Exception):
-    def __init__(self, message) -> None:
-        super().__init__(message)
-        self.message = str(message)
 
 
 def parse_datetime(value: Any, *, end_of_day: bool = False) -> datetime:

@@ -81,9 +81,9 @@ class StairwellInline(ScopedInlineMixin, admin.TabularInline):
 @admin.register(Building)
 class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     scope_path_field = "unit__path"
-    list_display = ("name", "unit", "floors", "has_elevator", "year_built", "property_manager")
+    list_display = ("name", "code", "unit", "floors", "has_elevator", "year_built", "property_manager")
     list_filter = ("has_elevator", "unit__level")
-    search_fields = ("name", "address", "unit__name")
+    search_fields = ("name", "code", "address", "unit__name")
     list_select_related = ("unit", "property_manager")
     inlines = [StairwellInline]
 
@@ -128,6 +128,9 @@ class HouseholdAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("room", "stairwell__building__name")
     list_select_related = ("stairwell__building",)
     autocomplete_fields = ("stairwell",)
+    # The head's phone is personal data: it comes in and goes out through the area workbook
+    # (masked unless revealed, and logged), never shown in full on a form.
+    exclude = ("phone",)
 
 
 @admin.register(Department)

@@ -162,6 +162,11 @@ class Building(models.Model):
     unit = models.ForeignKey(
         Unit, verbose_name=_("grid or community"), on_delete=models.PROTECT, related_name="buildings"
     )
+    # Empty for buildings typed in by hand; an area workbook keys its buildings by it.
+    code = models.CharField(
+        _("code"), max_length=40, blank=True, default="", validators=[code_validator],
+        help_text=_("Stable code from the area workbook, e.g. xc-3-b41."),
+    )
     name = models.CharField(_("name"), max_length=100, help_text=_("e.g. Xingcheng Erli building 41"))
     address = models.CharField(_("address"), max_length=200, blank=True)
     floors = models.PositiveSmallIntegerField(_("floors"), default=6, validators=[MinValueValidator(1)])
@@ -181,7 +186,10 @@ class Building(models.Model):
         verbose_name = _("building")
         verbose_name_plural = _("buildings")
         ordering = ["unit__path", "name"]
-        constraints = [models.UniqueConstraint(fields=["unit", "name"], name="building_unique_name_in_unit")]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "name"], name="building_unique_name_in_unit"),
+            models.UniqueConstraint(fields=["code"], condition=~models.Q(code=""), name="building_unique_code"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -227,6 +235,9 @@ class Household(models.Model):
         _("floor area (m²)"), max_digits=7, decimal_places=2, validators=[MinValueValidator(0)]
     )
     occupied = models.BooleanField(_("occupied"), default=True)
+    head_name = models.CharField(_("head of household"), max_length=50, blank=True)
+    phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    residents = models.PositiveSmallIntegerField(_("residents"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("household")
@@ -382,6 +393,7 @@ class Post(models.Model):
         help_text=_("For department liaisons: the department they speak for."),
     )
     title = models.CharField(_("title"), max_length=100, blank=True)
+    phone = models.CharField(_("work mobile"), max_length=20, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -69,6 +69,33 @@ def sync_role_groups(user) -> None:
         user.__dict__.pop(attr, None)
 
 
+def sync_role_groups_bulk(user_ids: list[int]) -> None:
+    """``sync_role_groups`` for many users at once (an area import), in a fixed number of queries."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    Membership = User.groups.through
+    role_groups = {group.name: group.pk for group in Group.objects.filter(name__in=Role.values)}
+    held: dict[int, set[str]] = {pk: set() for pk in user_ids}
+    for user_id, role in Post.objects.active().filter(user_id__in=user_ids).values_list("user_id", "role"):
+        held[user_id].add(role)
+    wanted = {(user_id, role_groups[role]) for user_id, roles in held.items() for role in roles if role in role_groups}
+    current = set(
+        Membership.objects.filter(user_id__in=user_ids, group_id__in=role_groups.values())
+        .values_list("user_id", "group_id")
+    )
+    for user_id, group_id in current - wanted:
+        Membership.objects.filter(user_id=user_id, group_id=group_id).delete()
+    Membership.objects.bulk_create(
+        [Membership(user_id=user_id, group_id=group_id) for user_id, group_id in wanted - current], batch_size=1000
+    )
+    administrators = [pk for pk, roles in held.items() if Role.ADMINISTRATOR in roles]
+    User.objects.filter(pk__in=administrators, is_staff=False).update(is_staff=True)
+    User.objects.filter(pk__in=user_ids, is_staff=True, is_superuser=False).exclude(pk__in=administrators).update(
+        is_staff=False
+    )
+
+
 def grant_object(*, obj: Model, to, perm: str) -> None:
     """Let one user or group (outside the object's subtree) see or act on one object.
 

@@ -1,7 +1,7 @@
 """Roster import: a community's volunteer list from a spreadsheet, read → validate → commit.
 
 The file is CSV (UTF-8 or GBK) or .xlsx with the Chinese headers in ``COLUMNS`` (their order
-does not matter). Files are read with the 12345 import's readers (``cases.imports``); every
+does not matter). Files are read with the shared reader (``communities.tabular``); every
 row is validated before anything is written, and one bad row imports nothing. A mobile
 number already on a roster is skipped as "already registered", so the same file can be
 uploaded twice safely.
@@ -17,14 +17,14 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.imports import ImportFileError  # noqa: F401  (re-exported: the roster views catch it)
-from cases.imports import (
-    MAX_FILE_SIZE, Column, RawRow, RowError, _Invalid, _text, parse_datetime, read_keyed_table,
-)
+from cases.imports import parse_datetime
+from communities.tabular import ImportFileError  # noqa: F401  (re-exported: the roster views catch it)
+from communities.tabular import MAX_FILE_SIZE, Column, RawRow, RowError, RowRejected, commit_all, read_keyed_table
+from communities.tabular import Invalid as _Invalid
+from communities.tabular import text as _text
 from communities.models import Building, Unit
 from communities.phones import MOBILE_RE, mask_phone, normalise_phone
 from communities.selectors import EVERYWHERE, subtree_paths
@@ -255,26 +255,21 @@ def validate(rows: list[RawRow], *, user) -> ImportResult:
 # ---------------------------------------------------------------- committing
 
 
-class _RowRejected(Exception):
-    def __init__(self, error: RowError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
 def commit(result: ImportResult, *, by) -> ImportResult:
     """Add every valid row's volunteer in one transaction; on any failure nothing is kept."""
     from . import services
 
     if result.errors:
         raise ValueError("A result with errors cannot be committed.")
-    try:
-        with transaction.atomic():
-            for row in result.rows:
-                row.volunteer = _add(services, row, by=by)
-    except _RowRejected as rejected:
+
+    def write(row: ValidRow) -> None:
+        row.volunteer = _add(services, row, by=by)
+
+    error = commit_all(result.rows, write)
+    if error is not None:
         for row in result.rows:
             row.volunteer = None
-        result.errors.append(rejected.error)
+        result.errors.append(error)
         return result
     result.committed = True
     return result
@@ -286,9 +281,9 @@ def _add(services, row: ValidRow, *, by) -> Volunteer:
             by=by, source=Volunteer.Source.IMPORT, skills=row.skills, teams=row.teams, **row.fields
         )
     except ValidationError as error:
-        raise _RowRejected(RowError(row.number, "", " ".join(error.messages), row.name)) from error
+        raise RowRejected(RowError(row.number, "", " ".join(error.messages), row.name)) from error
     except services.IllegalTransition as error:
-        raise _RowRejected(RowError(row.number, "", str(error.message), row.name)) from error
+        raise RowRejected(RowError(row.number, "", str(error.message), row.name)) from error
 
 
 def import_file(upload, *, user, dry_run: bool = False) -> ImportResult:
