@@ -18,18 +18,9 @@ from cases import rates
 from cases.rates import Score
 from communities.models import Unit
 
-from . import links
+from ..formats import DASH, percent
+from .. import links
 from .selectors import Dashboard, WorkCounts
-
-DASH = "—"
-
-
-def percent(value: Decimal | None) -> str:
-    """0.92345 → "92.3%"; no value → a dash (a rate with nothing to count)."""
-    if value is None:
-        return DASH
-    return f"{(value * 100).quantize(Decimal('0.1'))}%"
-
 
 def points(value: Decimal | None) -> str:
     return DASH if value is None else f"{value.quantize(Decimal('0.01'))}"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from cases.models import Case
 from communities import panels
 
-from ..dashboards import links
+from .. import links
 from ..models import Theme
 from ..themes.selectors import themes_of_case
 from . import selectors
