@@ -34,6 +34,10 @@ def add_indexes(apps, schema_editor):
         return
     for model_name, index in _indexes():
         schema_editor.add_index(apps.get_model("cases", model_name), index)
+    # Statistics of the new expressions: without them the planner guesses 100 matches for any
+    # term and reads every match through the index, even for a term in one case in fifty where
+    # walking the newest cases first finds a page of them at once (0.5 s against 10 ms at 1 M).
+    schema_editor.execute("ANALYZE cases_case")
 
 
 def remove_indexes(apps, schema_editor):

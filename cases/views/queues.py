@@ -44,7 +44,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        # Unordered: the database stops at the cap in whatever order it finds rows (sorting
+        # first would read every match).
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     def page(self, number):
         # A page past a capped count is still full (Paginator would cut it at the count).
