@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from communities.selectors import posts_of, subtree_paths
@@ -208,10 +209,37 @@ def allowed_actions(case: Case, user) -> set[str]:
         allowed.add(action)
     if "reveal_phone" in allowed and not (user.is_superuser or case.handler_id == user.pk):
         allowed.discard("reveal_phone")
-    if "decide_extension" in allowed and not case.extensions.filter(decision=ExtensionRequest.Decision.PENDING).exists():
+    if "decide_extension" in allowed and not _has_pending_extension(case):
         allowed.discard("decide_extension")
-    if "lift_supervision" in allowed and not case.supervisions.filter(lifted_at__isnull=True).exists():
+    if "lift_supervision" in allowed and not _has_open_supervision(case):
         allowed.discard("lift_supervision")
-    if "request_extension" in allowed and case.extensions.filter(decision=ExtensionRequest.Decision.PENDING).exists():
+    if "request_extension" in allowed and _has_pending_extension(case):
         allowed.discard("request_extension")
     return allowed
+
+
+def pending_extension_q() -> Q:
+    return Q(decision=ExtensionRequest.Decision.PENDING)
+
+
+def open_supervision_q() -> Q:
+    return Q(lifted_at__isnull=True)
+
+
+def _has_pending_extension(case: Case) -> bool:
+    # Read with the case where the case page annotated it (``cases.views.case``).
+    if "has_pending_extension" not in case.__dict__:
+        case.has_pending_extension = case.extensions.filter(pending_extension_q()).exists()
+    return case.has_pending_extension
+
+
+def _has_open_supervision(case: Case) -> bool:
+    if "has_open_supervision" not in case.__dict__:
+        case.has_open_supervision = case.supervisions.filter(open_supervision_q()).exists()
+    return case.has_open_supervision
+
+
+def known_visible(case: Case, user) -> Case:
+    """``case`` was just read through ``visible_cases(user)``: its "visible" reach needs no query."""
+    case.__dict__.setdefault("_visible_to", {})[user.pk] = True
+    return case
