@@ -9,14 +9,15 @@ On PostgreSQL the case's text is one expression (``SEARCH_TEXT``) under a pg_trg
 and so is the note of a public timeline line (migration ``cases/0008``): a term of three or
 more characters is looked up in the index, whatever the script (Chinese included: pg_trgm
 takes each CJK character as a word character under a UTF-8 locale). A one- or two-character
-term has no trigram to look up: it is still matched exactly, by a scan. SQLite scans too.
+term has no trigram to look up: it is still matched exactly, by walking the cases newest first
+(quick for a common term, a scan of the scope for a rare one). SQLite scans too.
 """
 
 from __future__ import annotations
 
 import re
 
-from django.db.models import Q, QuerySet, TextField, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat, Upper
 
 from communities.models import Building
@@ -33,6 +34,7 @@ SEARCH_TEXT = Concat(
 CASE_SEARCH_INDEXED = Upper(SEARCH_TEXT)
 NOTE_SEARCH_INDEXED = Upper("note")
 
+TRIGRAM = 3  # pg_trgm looks up terms of at least three characters
 # A term that could be a whole tracking code or 12345 order number.
 CODE_LIKE = re.compile(r"[0-9A-Za-z-]{4,40}")
 
@@ -45,9 +47,18 @@ def search(cases: QuerySet[Case], term: str) -> QuerySet[Case]:
     exact = _exact(cases, term)
     if exact is not None:
         return exact
-    buildings, noted = _keys_outside_the_case(term)
+    if len(term) < TRIGRAM:
+        # No trigram to look up: the notes are tested only for the cases the page walks through
+        # (newest first, stopping at a page), not all read first (a scan of every public line).
+        buildings, noted = _keys_outside_the_case(term, with_notes=False)
+        # (The second, redundant condition keeps PostgreSQL from hashing the subquery, which
+        # would read every public line for a term its index cannot narrow.)
+        in_notes = Q(Exists(_public_lines(term).filter(case_id=OuterRef("pk"), case_id__gte=OuterRef("pk"))))
+    else:
+        buildings, noted = _keys_outside_the_case(term)
+        in_notes = Q(pk__in=noted)
     found = cases.alias(search_text=SEARCH_TEXT).filter(
-        Q(search_text__icontains=term) | Q(building_id__in=buildings) | Q(pk__in=noted)
+        Q(search_text__icontains=term) | Q(building_id__in=buildings) | in_notes
     )
     return found.order_by("-received_at", "-pk")
 
@@ -60,19 +71,25 @@ def _exact(cases: QuerySet[Case], term: str) -> QuerySet[Case] | None:
     return cases.filter(pk__in=keys).order_by("-received_at", "-pk") if keys else None
 
 
-def _keys_outside_the_case(term: str) -> tuple[list[int], list[int]]:
-    """Buildings whose name contains ``term``, and cases with a timeline line the resident sees
-    whose note contains it, in one query.
+def _public_lines(term: str) -> QuerySet[TimelineEvent]:
+    """Timeline lines the resident sees whose note contains ``term``."""
+    return (
+        TimelineEvent.objects.filter(public=True, note__icontains=term)
+        .exclude(action__in=INTERNAL_NOTE_ACTIONS).order_by()
+    )
+
+
+def _keys_outside_the_case(term: str, *, with_notes: bool = True) -> tuple[list[int], list[int]]:
+    """Buildings whose name contains ``term``, and cases with a line the resident sees whose
+    note contains it, in one query.
 
     Read first, so the case filter stays lists of keys that each index can answer: a subquery
     inside the OR would make PostgreSQL test every case in scope.
     """
-    buildings = Building.objects.filter(name__icontains=term).order_by().annotate(kind=Value(0))
-    lines = (
-        TimelineEvent.objects.filter(public=True, note__icontains=term)
-        .exclude(action__in=INTERNAL_NOTE_ACTIONS).order_by().annotate(kind=Value(1))
-    )
+    keys = Building.objects.filter(name__icontains=term).order_by().annotate(kind=Value(0)).values_list("kind", "pk")
+    if with_notes:
+        keys = keys.union(_public_lines(term).annotate(kind=Value(1)).values_list("kind", "case_id"))
     found: tuple[set[int], set[int]] = (set(), set())
-    for kind, key in buildings.values_list("kind", "pk").union(lines.values_list("kind", "case_id")):
+    for kind, key in keys:
         found[kind].add(key)
     return sorted(found[0]), sorted(found[1])
