@@ -227,16 +227,15 @@ def open_supervision_q() -> Q:
 
 
 def _has_pending_extension(case: Case) -> bool:
-    # Read with the case where the case page annotated it (``cases.views.case``).
-    if "has_pending_extension" not in case.__dict__:
-        case.has_pending_extension = case.extensions.filter(pending_extension_q()).exists()
-    return case.has_pending_extension
+    # Read with the case where the case page annotated it (``cases.views.case``); never kept on
+    # the instance otherwise, as a later request or decision changes it.
+    flag = case.__dict__.get("has_pending_extension")
+    return case.extensions.filter(pending_extension_q()).exists() if flag is None else flag
 
 
 def _has_open_supervision(case: Case) -> bool:
-    if "has_open_supervision" not in case.__dict__:
-        case.has_open_supervision = case.supervisions.filter(open_supervision_q()).exists()
-    return case.has_open_supervision
+    flag = case.__dict__.get("has_open_supervision")
+    return case.supervisions.filter(open_supervision_q()).exists() if flag is None else flag
 
 
 def known_visible(case: Case, user) -> Case:
