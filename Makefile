@@ -37,7 +37,8 @@ messages: $(STAMP)
 	$(BIN)/python manage.py makemessages -l zh_Hans --no-location --ignore '.venv/*' --ignore 'node_modules/*'
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore '.venv/*'
 
-# Seed, measure and load one benchmark database (PostgreSQL; see README "Benchmark"):
+# Seed, measure and load one benchmark database (PostgreSQL; see README "Benchmark"). The commands
+# live in the benchmarks app, installed only by benchmarks.settings (never in production):
 #   make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_100k CASES=100000
 CASES ?= 100000
 REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -46,9 +47,9 @@ bench: $(STAMP)
 	@test -n "$(DATABASE_URL)" || { echo "set DATABASE_URL to the benchmark database"; exit 2; }
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 2; }
 	mkdir -p $(BENCH_OUT)
-	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py seed_benchmark --cases $(CASES) --reset
-	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py measure_benchmark --json $(BENCH_OUT)/pages-$(CASES).json
-	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(BIN)/python manage.py load_benchmark --json $(BENCH_OUT)/load-$(CASES).json
+	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py seed_benchmark --settings benchmarks.settings --cases $(CASES) --reset
+	DATABASE_URL=$(DATABASE_URL) $(BIN)/python manage.py measure_benchmark --settings benchmarks.settings --json $(BENCH_OUT)/pages-$(CASES).json
+	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(BIN)/python manage.py load_benchmark --settings benchmarks.settings --json $(BENCH_OUT)/load-$(CASES).json
 
 # Primary + streaming replica, PgBouncer, Redis, two gunicorn hosts and HAProxy on loopback, under
 # load, losing a host and the replica (see deploy/README.md). Installs haproxy/pgbouncer when root.

@@ -11,7 +11,7 @@ from django_filters.widgets import DateRangeWidget
 from communities.models import Unit
 from communities.selectors import visible_units
 
-from . import selectors
+from . import search, selectors
 from .forms_staff import DateInput, unit_label
 from .models import Case, Category, Urgency
 
@@ -40,7 +40,7 @@ def _units(request):
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search", label=_("Search"),
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Code, 12345 number, summary, address")}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Code, 12345 number, words of the request or its timeline")}),
     )
     status = django_filters.ChoiceFilter(choices=Case.Status.choices, label=_("Status"), empty_label=_("Any status"))
     category = django_filters.ModelChoiceFilter(
@@ -66,16 +66,7 @@ class CaseFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(code__iexact=value)
-            | Q(hotline_order_no__icontains=value)
-            | Q(title__icontains=value)
-            | Q(address__icontains=value)
-            | Q(building__name__icontains=value)
-        )
+        return search.search(queryset, value)
 
     def in_unit(self, queryset: QuerySet[Case], name: str, unit) -> QuerySet[Case]:
         """Cases handled in, or located in, the chosen grid or community."""

@@ -174,6 +174,19 @@ def timeline(case: Case, *, public_only: bool = False) -> list[TimelineEvent]:
     return result
 
 
+def timeline_with_photos(case: Case) -> tuple[list[TimelineEvent], list[Attachment]]:
+    """Staff's timeline (each line with its ``photos``) and every photo of the case: two queries."""
+    photos = list(Attachment.objects.filter(case=case).order_by("pk"))
+    by_line: dict[int, list[Attachment]] = {}
+    for photo in photos:
+        if photo.event_id is not None:
+            by_line.setdefault(photo.event_id, []).append(photo)
+    events = list(case.events.select_related("actor"))
+    for event in events:
+        event.photos = by_line.get(event.pk, [])
+    return events, photos
+
+
 # Events the resident sees happen, whose note is for staff only (dispatch instructions,
 # what was said on the phone).
 INTERNAL_NOTE_ACTIONS = {"dispatched", "contacted"}

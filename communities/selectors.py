@@ -33,12 +33,8 @@ def subtree_paths(user: User) -> list[str] | None:
         return EVERYWHERE
     cached = getattr(user, "_subtree_paths", None)
     if cached is None:
-        paths = sorted(
-            Post.objects.active()
-            .filter(user=user)
-            .exclude(role__in=GRANTS_ONLY_ROLES)
-            .values_list("unit__path", flat=True)
-        )
+        # From the user's posts (read once per request, and needed by most pages anyway).
+        paths = sorted(post.unit.path for post in posts_of(user) if post.role not in GRANTS_ONLY_ROLES)
         cached = []
         for path in paths:
             if not any(path.startswith(root) for root in cached):
@@ -105,15 +101,26 @@ def granted_q(user: User, model: type[Model], perm: str) -> Q:
 
 
 def granted_keys(user: User, model: type[Model], perm: str) -> list:
-    codename = perm.rsplit(".", 1)[-1]
-    memo = user.__dict__.setdefault("_granted_keys", {})
-    key = (model._meta.label, codename)
-    if key not in memo:
-        common = {"content_type": ContentType.objects.get_for_model(model), "permission__codename": codename}
-        by_user = UserObjectPermission.objects.filter(user=user, **common).values_list("object_pk")
-        by_group = GroupObjectPermission.objects.filter(group__user=user, **common).values_list("object_pk")
-        memo[key] = sorted({model._meta.pk.to_python(pk) for (pk,) in by_user.union(by_group)})
-    return memo[key]
+    """Keys of ``model`` granted to the user with ``perm``. Every grant of the user, whatever the
+    model, is read by the first call of the request (one query), so a page that scopes cases,
+    units and meetings pays once."""
+    grants = _all_grants(user)
+    content_type = ContentType.objects.get_for_model(model)
+    found = grants.get((content_type.pk, perm.rsplit(".", 1)[-1]), ())
+    return sorted({model._meta.pk.to_python(pk) for pk in found})
+
+
+def _all_grants(user: User) -> dict[tuple[int, str], list[str]]:
+    memo = user.__dict__.get("_all_grants")
+    if memo is None:
+        columns = ("content_type_id", "permission__codename", "object_pk")
+        by_user = UserObjectPermission.objects.filter(user=user).order_by().values_list(*columns)
+        by_group = GroupObjectPermission.objects.filter(group__user=user).order_by().values_list(*columns)
+        memo = {}
+        for content_type_id, codename, pk in by_user.union(by_group):
+            memo.setdefault((content_type_id, codename), []).append(pk)
+        user.__dict__["_all_grants"] = memo
+    return memo
 
 
 def visible_units(user: User) -> QuerySet[Unit]:

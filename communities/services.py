@@ -65,7 +65,7 @@ def sync_role_groups(user) -> None:
     if user.is_staff != should_be_staff:
         user.is_staff = should_be_staff
         user.save(update_fields=["is_staff"])
-    for attr in ("_subtree_paths", "_own_posts", "_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+    for attr in ("_subtree_paths", "_own_posts", "_all_grants", "_perm_cache", "_group_perm_cache", "_user_perm_cache"):
         user.__dict__.pop(attr, None)
 
 
@@ -102,10 +102,12 @@ def grant_object(*, obj: Model, to, perm: str) -> None:
     ``perm`` is a codename such as ``"view_case"``; ``to`` a user or a Group.
     """
     assign_perm(perm, to, obj)
+    to.__dict__.pop("_all_grants", None)  # the grants read for this request (communities.selectors)
 
 
 def revoke_object(*, obj: Model, to, perm: str) -> None:
     remove_perm(perm, to, obj)
+    to.__dict__.pop("_all_grants", None)
 
 
 @transaction.atomic

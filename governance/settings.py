@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # OpClass in index expressions (the search's trigram indexes); inert on SQLite
     "guardian",
     "axes",
     "django_otp",

@@ -2,6 +2,9 @@
 
 from .settings import *  # noqa: F403
 
+# The benchmark app is tested, though no deployment installs it (see benchmarks.settings).
+INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from communities import names
@@ -259,15 +260,40 @@ def allowed_actions(case: Case, user) -> set[str]:
         allowed.add(action)
     if "reveal_phone" in allowed and not (user.is_superuser or case.handler_id == user.pk):
         allowed.discard("reveal_phone")
-    if "decide_extension" in allowed:
-        pending = case.extensions.filter(decision=ExtensionRequest.Decision.PENDING)
-        requester = pending.values_list("requested_by_id", flat=True).first()
-        if requester is None or requester == user.pk:  # nothing to decide, or one's own request
-            allowed.discard("decide_extension")
-    if "lift_supervision" in allowed and not case.supervisions.filter(lifted_at__isnull=True).exists():
+    if "decide_extension" in allowed and not _has_pending_extension(case):
+        allowed.discard("decide_extension")
+    elif "decide_extension" in allowed and case.extensions.filter(pending_extension_q(), requested_by=user).exists():
+        allowed.discard("decide_extension")  # nobody decides their own request, whatever posts they hold
+    if "lift_supervision" in allowed and not _has_open_supervision(case):
         allowed.discard("lift_supervision")
-    if "request_extension" in allowed and case.extensions.filter(decision=ExtensionRequest.Decision.PENDING).exists():
+    if "request_extension" in allowed and _has_pending_extension(case):
         allowed.discard("request_extension")
     if "finish_co_handling" in allowed and not own_co_handlings(case, user):
         allowed.discard("finish_co_handling")  # a superuser passes every reach, but has no part of their own
     return allowed
+
+
+def pending_extension_q() -> Q:
+    return Q(decision=ExtensionRequest.Decision.PENDING)
+
+
+def open_supervision_q() -> Q:
+    return Q(lifted_at__isnull=True)
+
+
+def _has_pending_extension(case: Case) -> bool:
+    # Read with the case where the case page annotated it (``cases.views.case``); never kept on
+    # the instance otherwise, as a later request or decision changes it.
+    flag = case.__dict__.get("has_pending_extension")
+    return case.extensions.filter(pending_extension_q()).exists() if flag is None else flag
+
+
+def _has_open_supervision(case: Case) -> bool:
+    flag = case.__dict__.get("has_open_supervision")
+    return case.supervisions.filter(open_supervision_q()).exists() if flag is None else flag
+
+
+def known_visible(case: Case, user) -> Case:
+    """``case`` was just read through ``visible_cases(user)``: its "visible" reach needs no query."""
+    case.__dict__.setdefault("_visible_to", {})[user.pk] = True
+    return case

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
@@ -18,23 +18,27 @@ from communities.selectors import visible_units
 from .. import selectors, services
 from ..models import Attachment, Case, ContactRecord, ExtensionRequest, ReturnVisit, Supervision
 from ..queries_staff import deadline_of, labelled, with_deadlines
-from ..services import IllegalTransition
+from ..services import IllegalTransition, rules
 from ..uploads import private_file_response
 from .actions import ACTION_LIST, ACTIONS, UNIT_ACTIONS
 
 
-def _cases(user) -> QuerySet[Case]:
-    return selectors.visible_cases(user).select_related(
-        "category", "unit", "location_unit", "building", "dispatching_unit", "handler", "merged_into"
+def _case(user, code: str) -> Case:
+    """The case, its related rows and what the action menu asks about, in one query."""
+    cases = selectors.visible_cases(user).select_related(
+        "category", "unit", "location_unit", "building__unit", "dispatching_unit", "handler", "merged_into"
+    ).annotate(
+        has_pending_extension=Exists(ExtensionRequest.objects.filter(rules.pending_extension_q(), case=OuterRef("pk"))),
+        has_open_supervision=Exists(Supervision.objects.filter(rules.open_supervision_q(), case=OuterRef("pk"))),
     )
+    return rules.known_visible(get_object_or_404(cases, code=code), user)
 
 
 @require_safe
 @login_required
 @permission_required("cases.view_case", raise_exception=True)
 def detail(request: HttpRequest, code: str) -> HttpResponse:
-    case = get_object_or_404(_cases(request.user), code=code)
-    return render_case(request, case)
+    return render_case(request, _case(request.user, code))
 
 
 def _action_forms(request: HttpRequest, case: Case, allowed: set[str]) -> dict[str, forms.Form]:
@@ -47,15 +51,17 @@ def _action_forms(request: HttpRequest, case: Case, allowed: set[str]) -> dict[s
 
 
 def _history(case: Case) -> dict:
+    events, photos = selectors.timeline_with_photos(case)
     return {
-        "events": labelled(selectors.timeline(case)),
+        "events": labelled(events),
         "co_handlings": case.co_handlings.select_related("unit").order_by("added_at"),
         "contacts": ContactRecord.objects.filter(case=case).select_related("by"),
         "supervisions": Supervision.objects.filter(case=case).select_related("unit", "by"),
         "extensions": ExtensionRequest.objects.filter(case=case).select_related("requested_by", "decided_by"),
         "return_visits": ReturnVisit.objects.filter(case=case).select_related("by"),
-        "attachments": Attachment.objects.filter(case=case).order_by("pk"),
-        "merged_cases": case.merged_cases.only("code", "title", "status", "received_at"),
+        "attachments": photos,
+        # merged_into too: the rows are known to point at ``case``, and Django reads the key to say so.
+        "merged_cases": case.merged_cases.only("code", "title", "status", "received_at", "merged_into"),
     }
 
 
@@ -87,7 +93,7 @@ def render_case(
 def case_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
     """One action: look up in scope, validate, call one service, message, back to the case."""
     spec = ACTIONS[action]
-    case = get_object_or_404(_cases(request.user), code=code)
+    case = _case(request.user, code)
     perm = services.TRANSITIONS[spec.name].perm
     if perm and not request.user.has_perm(perm):
         raise PermissionDenied

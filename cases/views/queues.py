@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.functional import cached_property
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from communities.pages import page_of
+from communities.pages import PAGE_SIZE, page_of
 
 from .. import selectors
 from ..filters import CaseFilter
@@ -28,12 +30,49 @@ def filtered_queue(request: HttpRequest) -> tuple[str, CaseFilter]:
     return name, CaseFilter(request.GET or None, queryset=selectors.queue(request.user, name), request=request)
 
 
+# A search counts its hits up to here and then says "1,000+": a term found in half the cases
+# must not cost a count of them all.
+SEARCH_COUNT_CAP = 1000
+
+
+class CappedPaginator(Paginator):
+    """Pages whose count stops at ``cap`` + 1 rows (``capped`` then says there are more)."""
+
+    def __init__(self, rows, per_page: int, cap: int) -> None:
+        super().__init__(rows, per_page)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        # Unordered: the database stops at the cap in whatever order it finds rows (sorting
+        # first would read every match).
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    def page(self, number):
+        # A page past a capped count is still full (Paginator would cut it at the count).
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom:bottom + self.per_page], number, self)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @property
+    def cap_label(self) -> str:
+        return f"{self.cap:,}"
+
+
 @require_safe
 @login_required
 @permission_required("cases.view_case", raise_exception=True)
 def queue(request: HttpRequest) -> HttpResponse:
     name, case_filter = filtered_queue(request)
-    page = page_of(request, queue_rows(case_filter.qs))
+    rows = queue_rows(case_filter.qs)
+    if request.GET.get("q", "").strip():
+        page = CappedPaginator(rows, PAGE_SIZE, SEARCH_COUNT_CAP).get_page(request.GET.get("page"))
+    else:
+        page = page_of(request, rows)
     context = {
         "queues": selectors.QUEUES,
         "current": name,

@@ -18,21 +18,14 @@ from cases import rates
 from cases.rates import Score
 from communities.models import Unit
 
-from . import links
+from ..formats import DASH, percent
+from .. import links
 from .selectors import Dashboard, WorkCounts
 
-DASH = "—"
 COMPLETION_HELP = _(
     "Completion rate: of the cases counted for the month (received in it, not excluded or merged),"
     " those resolved or closed, as of now (as of the freeze for a frozen month). Not part of the composite score."
 )
-
-
-def percent(value: Decimal | None) -> str:
-    """0.92345 → "92.3%"; no value → a dash (a rate with nothing to count)."""
-    if value is None:
-        return DASH
-    return f"{(value * 100).quantize(Decimal('0.1'))}%"
 
 
 def points(value: Decimal | None) -> str:

@@ -26,7 +26,7 @@ from governance.models import Meeting, Project, Whistle
 from governance.projects import selectors as projects
 from volunteers import selectors as volunteers
 
-from .presentation import percent
+from ..formats import percent
 from .selectors import WORKER_LEVELS
 
 

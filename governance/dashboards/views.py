@@ -16,7 +16,7 @@ from communities.models import Unit
 from communities.selectors import breadcrumbs
 
 from . import exports, presentation, sections, selectors
-from .forms import chosen_month
+from ..months import chosen_month
 
 
 def _board(request: HttpRequest, code: str):

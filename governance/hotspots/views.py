@@ -18,8 +18,8 @@ from django.views.decorators.http import require_safe
 from cases import rates
 from communities.selectors import breadcrumbs
 
-from ..dashboards import links
-from ..dashboards.forms import chosen_month
+from .. import links
+from ..months import chosen_month
 from ..dashboards.selectors import dashboard_units, top_unit
 from . import selectors
 from .selectors import Cluster

@@ -10,7 +10,7 @@ from cases.models import Case
 from communities import panels
 from communities.models import Unit
 
-from ..dashboards.presentation import percent
+from ..formats import percent
 from . import selectors
 
 

@@ -11,7 +11,7 @@ from communities.models import Unit
 from communities.selectors import visible_departments
 
 from ..coordination.forms import own_units
-from ..dashboards.forms import MonthForm
+from ..months import MonthForm
 from ..models import Theme
 from .services import TIERS
 

@@ -18,7 +18,7 @@ from communities.models import Unit
 
 from ..coordination.selectors import within
 from ..coordination.views.common import add_service_errors, page_of
-from ..dashboards import links
+from .. import links
 from ..models import Theme
 from . import selectors, services
 from .forms import CloseThemeForm, LinkCaseForm, ThemeForm

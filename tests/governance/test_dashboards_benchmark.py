@@ -15,8 +15,8 @@ from django.urls import Resolver404, resolve, reverse
 from cases import rates
 from cases.models import Case, ContactRecord, MonthlyScore, ReturnVisit, TimelineEvent
 from communities.models import Post, Role, Unit
-from governance import benchmark
-from governance.benchmark import volunteers as corps
+from benchmarks import seed as benchmark
+from benchmarks.seed import volunteers as corps
 from governance.models import ActionItem, AgendaItem, Meeting, Summons, Whistle
 from volunteers.models import Activity, HoursEntry, SignUp, Team, Volunteer
 
@@ -141,16 +141,16 @@ def test_the_bare_view_exists_only_in_the_loadtest_configuration(client, setting
     with pytest.raises(Resolver404):
         resolve("/bench/bare/")
     assert client.get("/bench/bare/").status_code == 404
-    settings.ROOT_URLCONF = "governance.loadtest.urls"
+    settings.ROOT_URLCONF = "benchmarks.loadtest.urls"
     assert client.get("/bench/bare/").content == b"ok"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_accept_only_reference_checks_the_form_and_stores_one_row(client, settings, street, community):
-    from governance.loadtest import load
+    from benchmarks.loadtest import load
     from tests.cases.factories import CategoryFactory
 
-    settings.ROOT_URLCONF = "governance.loadtest.urls"
+    settings.ROOT_URLCONF = "benchmarks.loadtest.urls"
     category = CategoryFactory(code="t-light", name="路灯")
     data = {"category": category.pk, "street": street.pk, "community": community.pk, "building": "", "website": "",
             "description": "楼道灯坏了", "resident_name": "杨女士", "resident_phone": "13912345678", "consent": "on"}

@@ -1,7 +1,7 @@
 """Throughput of the public form under concurrent load, beside a bare Django view, in one run.
 
 The portal runs under gunicorn (the production server, see README) with the loadtest
-settings (``governance.loadtest.settings``: the bare view added, rate limits off, DEBUG off
+settings (``benchmarks.loadtest.settings``: the bare view added, rate limits off, DEBUG off
 as in production). The load comes from ``wrk`` (Debian package ``wrk``): a C event loop that
 keeps many connections busy from one thread, so on a small machine the load generator
 takes little of the CPU the server needs; its Lua hook gives each POST a fresh
@@ -128,7 +128,7 @@ def free_port() -> int:
 def server_environment(static_root: str) -> dict[str, str]:
     """Production-like settings for the server, on the same database as this process."""
     database = settings.DATABASES["default"]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "governance.loadtest.settings", "DEBUG": "False",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.loadtest.settings", "DEBUG": "False",
            "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1",
            "SECURE_SSL_REDIRECT": "False", "LOG_LEVEL": "WARNING", "LOADTEST_STATIC_ROOT": static_root}
     if "DATABASE_URL" not in os.environ:

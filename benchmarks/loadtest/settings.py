@@ -8,13 +8,13 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from governance.settings import *  # noqa: F403
-from governance.settings import STORAGES
+from benchmarks.settings import *  # noqa: F403
+from benchmarks.settings import STORAGES
 
 if "LOADTEST_STATIC_ROOT" not in os.environ:
-    raise ImproperlyConfigured("governance.loadtest.settings is for manage.py load_benchmark only.")
+    raise ImproperlyConfigured("benchmarks.loadtest.settings is for manage.py load_benchmark only.")
 
-ROOT_URLCONF = "governance.loadtest.urls"
+ROOT_URLCONF = "benchmarks.loadtest.urls"
 # One address sends every request of the load: the per-address limits would refuse almost all.
 RATELIMIT_ENABLE = False
 # Static files hashed into a throwaway folder by the command (production's storage also compresses;

@@ -15,6 +15,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -26,7 +27,7 @@ from rest_framework.authtoken.models import Token
 
 from cases.models import Case, Category
 from communities.models import Role, Unit
-from governance.benchmark import username
+from benchmarks.seed import username
 
 
 @dataclass
@@ -90,12 +91,22 @@ def targets(area: Unit, *, dashboards_only: bool = False) -> list[Target]:
         Target("case queue (社区, overdue)",
                get(logged_in(username(community, Role.CASEWORKER)), f"{queue}?queue=overdue")),
     ]
+    searcher = logged_in(username(area, Role.DISPATCHER))
+    found += [
+        Target(f"search {label} (工委)", get(searcher, f"{queue}?{urlencode({'queue': 'all', 'q': term})}"))
+        for label, term in SEARCHES
+    ]
     case = Case.objects.filter(unit_path__startswith=community.path).order_by("-received_at").first()
     if case is not None:
         found.append(Target("case page", get(logged_in(username(community, Role.SECRETARY)), case.get_absolute_url())))
     found.append(ReportForm(community).target())
     found.append(Target("API case list", get(Client(), reverse("api:case-list"), Authorization=_token(area))))
     return found
+
+
+# The 工委 dispatcher's search box over all cases: a term with hits (in titles and descriptions),
+# one without, and a two-character one (too short for a trigram index).
+SEARCHES = [("hits", "暖气漏水"), ("no hits", "玻璃幕墙"), ("2 chars", "暖气")]
 
 
 def _dashboard(unit: Unit) -> str:

@@ -1,4 +1,4 @@
-"""The month picker."""
+"""The month picker of the dashboards, hotspots and themes (what month the figures are for)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ database each):
 
 Measures the 工委, 街道 and 社区 dashboards, two case queues, a case page, the public form
 POST (real submissions: each creates a case in the benchmark area; the rate limits are off
-for the run) and the API case list, in-process (see ``governance.loadtest.pages``). The
+for the run) and the API case list, in-process (see ``benchmarks.loadtest.pages``). The
 throughput under concurrent load is ``manage.py load_benchmark``.
 """
 
@@ -24,8 +24,8 @@ from django.test import override_settings
 
 from cases.models import Case
 from communities.models import Unit
-from governance import benchmark
-from governance.loadtest import pages
+from benchmarks import seed as benchmark
+from benchmarks.loadtest import pages
 
 
 class Command(BaseCommand):

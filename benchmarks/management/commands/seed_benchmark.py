@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import OperationalError, connection
 
-from governance import benchmark
+from benchmarks import seed as benchmark
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_bench_100k REDIS_URL=redis://127.0.0.1:6379/0 \
         manage.py load_benchmark --json load.json
 
-Starts gunicorn on a free local port with ``governance.loadtest.settings``, loads the bare
+Starts gunicorn on a free local port with ``benchmarks.loadtest.settings``, loads the bare
 view, POST /report/ and the accept-only floor in turn with wrk (``apt-get install wrk``),
 prints the rates, the ratios to the bare view and each worker's peak memory, and stops gunicorn. Every POST is a real
 submission: it creates a case in the benchmark area (seed_benchmark --reset removes them).
@@ -19,8 +19,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from communities.models import Unit
-from governance import benchmark
-from governance.loadtest import load
+from benchmarks import seed as benchmark
+from benchmarks.loadtest import load
 
 
 class Command(BaseCommand):
