@@ -9,8 +9,9 @@ On PostgreSQL the case's text is one expression (``SEARCH_TEXT``) under a pg_trg
 and so is the note of a public timeline line (migration ``cases/0008``): a term of three or
 more characters is looked up in the index, whatever the script (Chinese included: pg_trgm
 takes each CJK character as a word character under a UTF-8 locale). A one- or two-character
-term has no trigram to look up: it is still matched exactly, by walking the cases newest first
-(quick for a common term, a scan of the scope for a rare one). SQLite scans too.
+term has no trigram to look up: it is matched exactly among the newest ``SHORT_TERM_WINDOW``
+cases in scope only, so its cost is bounded (a rare two-character term scanned all 1 M cases for
+29 s); the queue says so and asks for a third character to search everything. SQLite scans too.
 """
 
 from __future__ import annotations
@@ -35,8 +36,15 @@ CASE_SEARCH_INDEXED = Upper(SEARCH_TEXT)
 NOTE_SEARCH_INDEXED = Upper("note")
 
 TRIGRAM = 3  # pg_trgm looks up terms of at least three characters
+SHORT_TERM_WINDOW = 20_000  # newest cases in scope a one- or two-character term is matched against
 # A term that could be a whole tracking code or 12345 order number.
 CODE_LIKE = re.compile(r"[0-9A-Za-z-]{4,40}")
+
+
+def is_short(term: str) -> bool:
+    """A term matched only among the newest cases (no trigram to look it up by), unless it is a code."""
+    term = term.strip()
+    return 0 < len(term) < TRIGRAM
 
 
 def search(cases: QuerySet[Case], term: str) -> QuerySet[Case]:
@@ -54,6 +62,8 @@ def search(cases: QuerySet[Case], term: str) -> QuerySet[Case]:
         # (The second, redundant condition keeps PostgreSQL from hashing the subquery, which
         # would read every public line for a term its index cannot narrow.)
         in_notes = Q(Exists(_public_lines(term).filter(case_id=OuterRef("pk"), case_id__gte=OuterRef("pk"))))
+        newest = cases.order_by("-received_at", "-pk").values("pk")[:SHORT_TERM_WINDOW]
+        cases = cases.filter(pk__in=newest)
     else:
         buildings, noted = _keys_outside_the_case(term)
         in_notes = Q(pk__in=noted)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from communities.pages import PAGE_SIZE, page_of
 
-from .. import selectors
+from .. import search, selectors
 from ..filters import CaseFilter
 from ..queries_staff import default_queue, queue_rows, with_deadlines
 from . import exports
@@ -69,7 +69,8 @@ class CappedPaginator(Paginator):
 def queue(request: HttpRequest) -> HttpResponse:
     name, case_filter = filtered_queue(request)
     rows = queue_rows(case_filter.qs)
-    if request.GET.get("q", "").strip():
+    term = request.GET.get("q", "").strip()
+    if term:
         page = CappedPaginator(rows, PAGE_SIZE, SEARCH_COUNT_CAP).get_page(request.GET.get("page"))
     else:
         page = page_of(request, rows)
@@ -78,6 +79,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "current": name,
         "filter": case_filter,
         "page": page,
+        "short_search": search.is_short(term),
+        "short_search_window": f"{search.SHORT_TERM_WINDOW:,}",
         "rows": with_deadlines(page.object_list),
     }
     return render(request, "cases/queue.html", context)
