@@ -12,6 +12,7 @@ import hmac
 from datetime import timedelta
 
 from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -96,7 +97,13 @@ def _supervised(cases: QuerySet, user, now) -> QuerySet:
 
 
 def _awaiting_return_visit(cases: QuerySet, user, now) -> QuerySet:
-    return cases.filter(status=S.RESOLVED).order_by("resolved_at", "pk")
+    """Resolved cases, and the cases merged into a resolved or closed lead whose caller has not rated its result."""
+    merged_callers = Q(status=S.MERGED, merged_into__status__in=[S.RESOLVED, S.CLOSED]) & (
+        Q(rated_at__isnull=True) | Q(rated_at__lt=F("merged_into__resolved_at"))
+    )
+    return cases.filter(Q(status=S.RESOLVED) | merged_callers).order_by(
+        Coalesce("merged_into__resolved_at", "resolved_at"), "pk"
+    )
 
 
 def _to_dispatch(cases: QuerySet, user, now) -> QuerySet:
@@ -176,6 +183,48 @@ def timeline(case: Case, *, public_only: bool = False) -> list[TimelineEvent]:
 # Events the resident sees happen, whose note is for staff only (dispatch instructions,
 # what was said on the phone).
 INTERNAL_NOTE_ACTIONS = {"dispatched", "contacted"}
+# A lead's public events that belong to its own caller, not to the callers merged into it.
+OWN_CALLER_ACTIONS = {"submitted", "information_added", "rated", "merged"}
+
+
+def lead_of(case: Case) -> Case:
+    """The case whose handling answers for ``case``: itself, or the lead it was merged into (followed to the end)."""
+    seen = set()
+    while case.status == S.MERGED and case.merged_into_id and case.pk not in seen:
+        seen.add(case.pk)
+        case = case.merged_into
+    return case
+
+
+def resident_timeline(case: Case) -> list[TimelineEvent]:
+    """What the caller of ``case`` sees: its public events and, once merged, the lead's handling.
+
+    From the lead: dispatch, contact, progress, result, closing … not what the lead's own
+    caller wrote or how they rated (three queries more than ``timeline`` for a merged case).
+    """
+    own = timeline(case, public_only=True)
+    lead = lead_of(case)
+    if lead.pk == case.pk:
+        return own
+    handling = [event for event in timeline(lead, public_only=True) if event.action not in OWN_CALLER_ACTIONS]
+    for event in handling:
+        event.of_lead = True
+    return sorted(own + handling, key=lambda event: (event.at, event.pk))
+
+
+def resident_photo(code: str, pk: int) -> Attachment | None:
+    """A public photo the caller of case ``code`` may open: of their case, or of its lead's handling."""
+    case = Case.objects.select_related("merged_into").filter(code=code).first()
+    if case is None:
+        return None
+    photo = Attachment.objects.filter(pk=pk, public=True).select_related("event").first()
+    if photo is None:
+        return None
+    if photo.case_id == case.pk:
+        return photo
+    lead = lead_of(case)
+    shown = photo.event is not None and photo.event.public and photo.event.action not in OWN_CALLER_ACTIONS
+    return photo if lead.pk != case.pk and photo.case_id == lead.pk and shown else None
 
 
 def likely_duplicates(case_or_fields, user=None) -> QuerySet[Case]:

@@ -1,9 +1,61 @@
 
+from datetime import datetime
+
 import pytest
+import time_machine
 from django.db import connection
 
 from tests import factories as f
 from tests.migrated_data import replay_data_migrations
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock", default="", metavar="ISO_DATETIME",
+        help="Run every test as if it started at this instant (with its UTC offset, e.g. "
+        "2026-12-31T23:59:00+08:00); the clock ticks on from there. See `make calendar-check`.",
+    )
+
+
+def _clock(config) -> datetime | None:
+    text = config.getoption("--clock", default="")
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise pytest.UsageError("--clock needs a UTC offset, e.g. 2026-12-31T23:59:00+08:00")
+    # A fixed offset, not a named zone: time-machine would also move the process's local zone to a
+    # named one, and the point is the machine's own zone staying as it is (UTC on CI).
+    return moment
+
+
+def pytest_configure(config):
+    moment = _clock(config)
+    if moment is not None:
+        config._clock_travel = time_machine.travel(moment, tick=True)
+        config._clock_travel.start()  # the session's own fixtures (test database, demo data) too
+
+
+def pytest_unconfigure(config):
+    travel = getattr(config, "_clock_travel", None)
+    if travel is not None:
+        travel.stop()
+
+
+def pytest_report_header(config):
+    moment = _clock(config)
+    return f"clock: every test starts at {moment.isoformat()}" if moment else None
+
+
+@pytest.fixture(autouse=True)
+def _clock_per_test(request):
+    """Under --clock each test starts at the same instant (a whole run takes minutes)."""
+    moment = _clock(request.config)
+    if moment is None:
+        yield
+        return
+    with time_machine.travel(moment, tick=True):
+        yield
 
 
 def pytest_collection_modifyitems(config, items):

@@ -13,7 +13,7 @@ from .common import record
 from .handling import accept, add_progress, record_contact, resolve, reveal_phone
 from .intake import intake, route_suggestion, street_of
 from .oversight import decide_extension, lift_supervision, request_extension, supervise
-from .residents import add_information, rate
+from .residents import add_information, rate, resident_may_rate
 from .routing import add_co_handler, close, dispatch, exclude_from_rates, merge, reassign, return_case
 from .rules import TRANSITIONS, IllegalTransition, Rule, allowed_actions, ensure
 
@@ -23,5 +23,5 @@ __all__ = [
     "dispatch", "reassign", "add_co_handler", "return_case", "close", "merge", "exclude_from_rates",
     "accept", "record_contact", "add_progress", "resolve", "reveal_phone",
     "request_extension", "decide_extension", "supervise", "lift_supervision",
-    "rate", "add_information",
+    "rate", "add_information", "resident_may_rate",
 ]

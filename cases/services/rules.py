@@ -13,6 +13,7 @@ from communities.selectors import posts_of, subtree_paths
 from ..models import Case, CoHandling, ExtensionRequest
 from communities.models import GRANTS_ONLY_ROLES
 
+from .. import selectors
 from ..selectors import visible_cases
 
 S = Case.Status
@@ -214,4 +215,18 @@ def allowed_actions(case: Case, user) -> set[str]:
         allowed.discard("lift_supervision")
     if "request_extension" in allowed and case.extensions.filter(decision=ExtensionRequest.Decision.PENDING).exists():
         allowed.discard("request_extension")
+    if case.status == S.MERGED and _may_visit_merged_caller(case, user):
+        allowed.add("record_return_visit")
     return allowed
+
+
+def _may_visit_merged_caller(case: Case, user) -> bool:
+    """A merged case's caller gets the return visit of its lead's result (``services.rate`` on the merged case)."""
+    lead = selectors.lead_of(case)
+    if lead.pk == case.pk:
+        return False
+    try:
+        ensure(lead, "record_return_visit", by=user)
+    except IllegalTransition:
+        return False
+    return True

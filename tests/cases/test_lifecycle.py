@@ -611,7 +611,8 @@ def test_merge_keeps_both_timelines_and_sends_ratings_to_the_lead(grid, building
     services.rate(case=duplicate, resolved=True, satisfaction="satisfied", channel="web")
     lead.refresh_from_db()
     assert lead.status == S.CLOSED and lead.satisfaction == "satisfied"
-    assert not ReturnVisit.objects.filter(case=duplicate).exists()
+    # The caller's return visit is kept on their own case; the lead holds it as its current rating.
+    assert not ReturnVisit.objects.filter(case=lead).exists() and ReturnVisit.objects.filter(case=duplicate).exists()
     services.add_information(case=duplicate, text="谢谢")
     assert _actions(lead)[-1] == "information_added"
 
