@@ -11,7 +11,8 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db import models
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -248,6 +249,60 @@ def likely_duplicates(case_or_fields, user=None) -> QuerySet[Case]:
     if fields.get("pk"):
         found = found.exclude(pk=fields["pk"])
     return found.select_related(*LIST_RELATED).order_by("-received_at")
+
+
+# How far a case has come: a lead is best chosen among the most advanced, then the oldest.
+PROGRESS = [S.SUBMITTED, S.RETURNED, S.DISPATCHED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.RESOLVED]
+
+
+def _progress_rank():
+    return models.Case(
+        *[models.When(status=status, then=models.Value(rank)) for rank, status in enumerate(PROGRESS)],
+        default=models.Value(-1), output_field=models.IntegerField(),
+    )
+
+
+def suggested_lead(case: Case, user) -> Case | None:
+    """The case the duplicates of ``case`` are best merged into (``case`` itself included).
+
+    Among the open cases at the same place and category, of any date (the first call of a
+    long-running problem is often months old): the most advanced, then the oldest. One query.
+    """
+    place = _place_q(_duplicate_fields(case))
+    if place is None:
+        return None
+    return (
+        visible_cases(user).filter(place, category_id=case.category_id, status__in=PROGRESS)
+        .select_related(*LIST_RELATED).annotate(progress=_progress_rank())
+        .order_by("-progress", "received_at", "pk").first()
+    )
+
+
+def merged_into(case: Case) -> QuerySet[Case]:
+    """The duplicates merged into ``case``, oldest first (for a paged list)."""
+    return case.merged_cases.only("code", "title", "status", "received_at", "rated_at", "merged_into_id").order_by(
+        "received_at", "pk"
+    )
+
+
+def merged_summary(case: Case) -> dict:
+    """How many duplicates were merged into ``case`` and how their callers rated its result (one query)."""
+    resolved_at = case.resolved_at
+    rated = Q(rated_at__gte=resolved_at) if resolved_at else Q(pk__in=[])
+    return case.merged_cases.aggregate(
+        count=Count("pk"),
+        rated=Count("pk", filter=rated),
+        rated_resolved=Count("pk", filter=rated & Q(rated_resolved=True)),
+        satisfied=Count("pk", filter=rated & Q(satisfaction__in=[Case.Satisfaction.SATISFIED, Case.Satisfaction.BASIC])),
+    )
+
+
+def _place_q(fields: dict) -> Q | None:
+    if fields.get("building"):
+        return Q(building=fields["building"])
+    if (fields.get("address") or "").strip():
+        return Q(address__iexact=fields["address"].strip())
+    return None
 
 
 def _duplicate_fields(case_or_fields) -> dict:

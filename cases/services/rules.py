@@ -117,6 +117,10 @@ TRANSITIONS: dict[str, Rule] = {
         NOT_FINISHED | {S.RESOLVED}, S.MERGED, "cases.dispatch_case", "tree",
         _("A %(status)s case cannot be merged."),
     ),
+    "merge_duplicates": _rule(
+        NOT_FINISHED | {S.RESOLVED}, None, "cases.dispatch_case", "tree",
+        _("Duplicates can only be merged into an open case; this one is %(status)s."),
+    ),
     "exclude_from_rates": _rule(
         set(S.values) - {S.MERGED}, None, "cases.dispatch_case", "dispatcher",
         _("A %(status)s case cannot be excluded from the rates."),
