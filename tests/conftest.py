@@ -29,7 +29,14 @@ def _clock(config) -> datetime | None:
     return moment
 
 
+# The date-sensitive tests (months, deadlines, "today", rates, reminders, retention …): `make calendar-check`
+# reruns them under each hard clock (.ci/calendar-check). A test elsewhere can carry @pytest.mark.calendar.
+CALENDAR_SENSITIVE = (
+)
+
+
 def pytest_configure(config):
+    config.addinivalue_line("markers", "calendar: date-sensitive; rerun under hard clocks by `make calendar-check`")
     moment = _clock(config)
     if moment is not None:
         config._clock_travel = time_machine.travel(moment, tick=True)
@@ -66,6 +73,10 @@ def pytest_collection_modifyitems(config, items):
     """
     from django.conf import settings
 
+    calendar = pytest.mark.calendar
+    for item in items:
+        if item.nodeid.startswith(CALENDAR_SENSITIVE):
+            item.add_marker(calendar)
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
