@@ -32,6 +32,20 @@ def _clock(config) -> datetime | None:
 # The date-sensitive tests (months, deadlines, "today", rates, reminders, retention …): `make calendar-check`
 # reruns them under each hard clock (.ci/calendar-check). A test elsewhere can carry @pytest.mark.calendar.
 CALENDAR_SENSITIVE = (
+    "tests/cases/test_rates.py",
+    "tests/cases/test_reminders.py",
+    "tests/cases/test_retention.py",
+    "tests/cases/test_queues.py",
+    "tests/governance/test_dashboards.py",
+    "tests/governance/test_dashboards_sections.py",
+    "tests/governance/test_dashboards_benchmark.py::test_seeding_creates_an_area_whose_cases_have_their_whole_history",
+    "tests/governance/test_hotspots.py",
+    "tests/governance/test_themes.py",
+    "tests/governance/test_projects.py",
+    "tests/governance/test_visits.py",
+    "tests/governance/test_whistles.py",
+    "tests/governance/test_proactive_demo.py",
+    "tests/volunteers/test_retention.py",
 )
 
 
@@ -62,6 +76,16 @@ def _clock_per_test(request):
         yield
         return
     with time_machine.travel(moment, tick=True):
+        yield
+
+
+@pytest.fixture
+def still_clock(_clock_per_test):
+    """The clock stops where it is now (under --clock: at that instant), for a test whose parts must see the
+    same moment (two requests compared, a long load then a check of "this month") even if it runs past midnight."""
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now(), tick=False):
         yield
 
 
