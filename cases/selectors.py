@@ -97,12 +97,16 @@ def _supervised(cases: QuerySet, user, now) -> QuerySet:
     return cases.filter(is_supervised=True).exclude(status__in=[S.CLOSED, S.MERGED]).order_by("resolve_due_at", "pk")
 
 
-def _awaiting_return_visit(cases: QuerySet, user, now) -> QuerySet:
-    """Resolved cases, and the cases merged into a resolved or closed lead whose caller has not rated its result."""
-    merged_callers = Q(status=S.MERGED, merged_into__status__in=[S.RESOLVED, S.CLOSED]) & (
+def merged_callers_awaiting_q() -> Q:
+    """Cases merged into a resolved or closed lead whose caller has not yet rated the lead's result."""
+    return Q(status=S.MERGED, merged_into__status__in=[S.RESOLVED, S.CLOSED]) & (
         Q(rated_at__isnull=True) | Q(rated_at__lt=F("merged_into__resolved_at"))
     )
-    return cases.filter(Q(status=S.RESOLVED) | merged_callers).order_by(
+
+
+def _awaiting_return_visit(cases: QuerySet, user, now) -> QuerySet:
+    """Resolved cases, and the callers merged into a resolved or closed lead who have not rated its result."""
+    return cases.filter(Q(status=S.RESOLVED) | merged_callers_awaiting_q()).order_by(
         Coalesce("merged_into__resolved_at", "resolved_at"), "pk"
     )
 

@@ -11,6 +11,7 @@ from cases import rates, selectors, services
 from cases.models import Case, ReturnVisit, TimelineEvent
 from cases.services import IllegalTransition
 from communities.models import Role
+from governance.dashboards import selectors as dashboards
 from tests.cases.factories import CategoryFactory, new_case, walk
 from tests.factories import staff
 
@@ -119,7 +120,8 @@ def test_merged_callers_tracking_page_shows_the_leads_result_and_takes_a_rating(
     assert 'id="rating"' not in client.get(status_url).content.decode()
 
 
-def test_merged_callers_wait_in_the_return_visit_queue_and_get_a_phone_visit(client, story, dispatcher, worker):
+def test_merged_callers_wait_in_the_return_visit_queue_and_get_a_phone_visit(client, story, street, dispatcher,
+                                                                            worker):
     lead, merged = story
     walk(lead, to="resolved", dispatcher=dispatcher, handler=worker)
     queue = {case.code for case in selectors.queue(dispatcher, "awaiting_return_visit")}
@@ -129,6 +131,8 @@ def test_merged_callers_wait_in_the_return_visit_queue_and_get_a_phone_visit(cli
     services.rate(case=merged[0], resolved=True, satisfaction="satisfied", channel="web")
     queue = {case.code for case in selectors.queue(dispatcher, "awaiting_return_visit")}
     assert queue == {merged[1].code, merged[2].code}  # the lead closed, one neighbour rated
+    board = dashboards.dashboard(dispatcher, street, timezone.localdate())
+    assert board.work[street.pk].awaiting_return_visit == 2  # the dashboard's number is the queue's length
 
     duplicate = _reload(merged[1])
     assert "record_return_visit" in services.allowed_actions(duplicate, dispatcher)
