@@ -205,15 +205,13 @@ def resident_timeline(case: Case) -> list[TimelineEvent]:
     """What the caller of ``case`` sees: its public events and, once merged, the lead's handling.
 
     From the lead: dispatch, contact, progress, result, closing … not what the lead's own
-    caller wrote or how they rated (three queries more than ``timeline`` for a merged case).
+    caller wrote or how they rated (two queries more than ``timeline`` for a merged case).
     """
     own = timeline(case, public_only=True)
     lead = lead_of(case)
     if lead.pk == case.pk:
         return own
     handling = [event for event in timeline(lead, public_only=True) if event.action not in OWN_CALLER_ACTIONS]
-    for event in handling:
-        event.of_lead = True
     return sorted(own + handling, key=lambda event: (event.at, event.pk))
 
 
@@ -239,11 +237,8 @@ def likely_duplicates(case_or_fields, user=None) -> QuerySet[Case]:
     category = fields.get("category")
     if category is None:
         return cases.none()
-    if fields.get("building"):
-        place = Q(building=fields["building"])
-    elif (fields.get("address") or "").strip():
-        place = Q(address__iexact=fields["address"].strip())
-    else:
+    place = _place_q(fields)
+    if place is None:
         return cases.none()
     around = fields.get("received_at") or timezone.now()
     found = cases.filter(

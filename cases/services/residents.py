@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Role
 
 from ..models import Case, Notification, ReturnVisit
+from ..selectors import lead_of
 from . import common
 from .common import attach_photos, compare_and_set, notify, record, required, staff_of
 from .rules import TRANSITIONS, S, IllegalTransition, ensure
@@ -18,14 +19,6 @@ from .rules import TRANSITIONS, S, IllegalTransition, ensure
 def _rated_since_resolved(case: Case) -> bool:
     """The resident rates each result once; a phone return visit by staff may rate again."""
     return bool(case.rated_at and case.resolved_at and case.rated_at >= case.resolved_at)
-
-
-def _lead_of(case: Case) -> Case:
-    seen = set()
-    while case.status == S.MERGED and case.merged_into_id and case.pk not in seen:
-        seen.add(case.pk)
-        case = case.merged_into
-    return case
 
 
 def _caller_has_rated(own: Case, lead: Case) -> bool:
@@ -46,7 +39,7 @@ def _caller_has_rated(own: Case, lead: Case) -> bool:
 
 def resident_may_rate(case: Case) -> bool:
     """May the caller of ``case`` rate now? A merged case's caller rates the result of its lead."""
-    lead = _lead_of(case)
+    lead = lead_of(case)
     return lead.status in TRANSITIONS["rate"].sources and not _caller_has_rated(case, lead)
 
 
@@ -61,7 +54,7 @@ def rate(
     current rating, which the rates count once, on the lead. Returns the lead.
     """
     own = Case.objects.select_related("merged_into").get(pk=case.pk)
-    lead = _lead_of(own)
+    lead = lead_of(own)
     if own.pk != lead.pk:
         # Lock both in key order (no deadlock with a merge, which does the same).
         locked = {c.pk: c for c in Case.objects.select_for_update(of=("self",)).filter(
@@ -125,7 +118,7 @@ def _reopen(case: Case, *, by, label, comment: str) -> Case:
 @transaction.atomic
 def add_information(*, case: Case, text: str, photos=()) -> Case:
     """The resident adds information (and photos) from the status page."""
-    case = common.lock(_lead_of(Case.objects.get(pk=case.pk)))
+    case = common.lock(lead_of(Case.objects.get(pk=case.pk)))
     ensure(case, "add_information")
     text = required(text, {"text": _("Write the information to add.")})
     event = record(
