@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from cases import rates, selectors, services
 from cases.models import Case, ReturnVisit, TimelineEvent
@@ -79,8 +79,7 @@ def test_every_merged_caller_rates_the_lead_once_and_the_lead_counts_once(story,
     assert (_reload(merged[1]).rated_resolved, _reload(merged[1]).satisfaction) == (True, "unsatisfied")
     lead = _reload(lead)
     assert (lead.status, lead.satisfaction) == (S.CLOSED, "unsatisfied")
-    month = timezone.localdate()
-    (score, *_children) = rates.unit_month_scores(grid, month)
+    (score, *_children) = rates.unit_month_scores(grid, lead.received_at.astimezone(rates.RATE_TZ).date())
     assert (score.dispatched, score.rated) == (1, 1)
     assert TimelineEvent.objects.get(case=merged[1], action="rated").public
     assert not TimelineEvent.objects.get(case=lead, action="rated", data__case=merged[1].code).public
@@ -131,7 +130,7 @@ def test_merged_callers_wait_in_the_return_visit_queue_and_get_a_phone_visit(cli
     services.rate(case=merged[0], resolved=True, satisfaction="satisfied", channel="web")
     queue = {case.code for case in selectors.queue(dispatcher, "awaiting_return_visit")}
     assert queue == {merged[1].code, merged[2].code}  # the lead closed, one neighbour rated
-    board = dashboards.dashboard(dispatcher, street, timezone.localdate())
+    board = dashboards.dashboard(dispatcher, street, lead.received_at.astimezone(rates.RATE_TZ).date())
     assert board.work[street.pk].awaiting_return_visit == 2  # the dashboard's number is the queue's length
 
     duplicate = _reload(merged[1])
