@@ -279,7 +279,8 @@ class MergeDuplicatesForm(forms.Form):
         self.case, self.visible = case, cases
 
     def clean_cases(self) -> list[Case]:
-        codes = list(dict.fromkeys(code.upper() for code in re.split(r"[\s,，;；、]+", self.cleaned_data["cases"]) if code))
+        typed = re.split(r"[\s,，;；、]+", self.cleaned_data["cases"])
+        codes = list(dict.fromkeys(code.upper() for code in typed if code))
         if self.case is not None:
             codes = [code for code in codes if code != self.case.code]  # the lead ticked among its matches
         if not codes:

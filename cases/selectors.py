@@ -284,6 +284,9 @@ def merged_into(case: Case) -> QuerySet[Case]:
     )
 
 
+SATISFIED_OR_BASIC = [Case.Satisfaction.SATISFIED, Case.Satisfaction.BASIC]
+
+
 def merged_summary(case: Case) -> dict:
     """How many duplicates were merged into ``case`` and how their callers rated its result (one query)."""
     resolved_at = case.resolved_at
@@ -292,7 +295,7 @@ def merged_summary(case: Case) -> dict:
         count=Count("pk"),
         rated=Count("pk", filter=rated),
         rated_resolved=Count("pk", filter=rated & Q(rated_resolved=True)),
-        satisfied=Count("pk", filter=rated & Q(satisfaction__in=[Case.Satisfaction.SATISFIED, Case.Satisfaction.BASIC])),
+        satisfied=Count("pk", filter=rated & Q(satisfaction__in=SATISFIED_OR_BASIC)),
     )
 
 

@@ -253,7 +253,9 @@ def _call(action: str, case: Case, ctx: dict):
         "record_return_visit": lambda: services.rate(case=case, resolved=True, satisfaction="satisfied", channel="phone", by=root),
         "add_information": lambda: services.add_information(case=case, text="补充"),
         "merge": lambda: services.merge(case=case, into=CaseFactory(location_unit=grid), by=root),
-        "merge_duplicates": lambda: services.merge_duplicates(into=case, cases=[CaseFactory(location_unit=grid)], by=root),
+        "merge_duplicates": lambda: services.merge_duplicates(
+            into=case, cases=[CaseFactory(location_unit=grid)], by=root,
+        ),
         "exclude_from_rates": lambda: services.exclude_from_rates(case=case, by=root, reason="无理诉求"),
     }
     return calls[action]()
