@@ -42,6 +42,7 @@ CALENDAR_SENSITIVE = (
     "tests/governance/test_hotspots.py",
     "tests/governance/test_themes.py",
     "tests/governance/test_projects.py",
+    "tests/governance/test_projects_pages.py",
     "tests/governance/test_visits.py",
     "tests/governance/test_whistles.py",
     "tests/governance/test_proactive_demo.py",
