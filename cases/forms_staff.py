@@ -7,6 +7,8 @@ so a case page with several unit selects runs one unit query, not one per select
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -265,6 +267,42 @@ class MergeForm(forms.Form):
         if lead is None:
             raise forms.ValidationError(_("No case you can see has this tracking code."))
         return lead
+
+
+class CodesInput(forms.Textarea):
+    """Tracking codes typed (any separator) or ticked in a list of checkboxes of the same name."""
+
+    def value_from_datadict(self, data, files, name):
+        return " ".join(data.getlist(name)) if hasattr(data, "getlist") else data.get(name, "")
+
+
+class MergeDuplicatesForm(forms.Form):
+    """Many duplicates into this case (the lead) at once."""
+
+    cases = forms.CharField(
+        label=_("Tracking codes of the duplicates"), widget=CodesInput(attrs={"rows": 3}),
+        help_text=_("Separated by spaces or commas. They become duplicates of this case, all or none."),
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, case=None, cases=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case, self.visible = case, cases
+
+    def clean_cases(self) -> list[Case]:
+        typed = re.split(r"[\s,，;；、]+", self.cleaned_data["cases"])
+        codes = list(dict.fromkeys(code.upper() for code in typed if code))
+        if self.case is not None:
+            codes = [code for code in codes if code != self.case.code]  # the lead ticked among its matches
+        if not codes:
+            raise forms.ValidationError(_("Give the tracking codes of the cases to merge into this one."))
+        found = {case.code: case for case in self.visible.filter(code__in=codes)} if self.visible is not None else {}
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            raise forms.ValidationError(
+                _("No case you can see has these tracking codes: %(codes)s.") % {"codes": ", ".join(unknown)}
+            )
+        return [found[code] for code in codes]
 
 
 class ExcludeForm(forms.Form):

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db import models
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -95,9 +97,19 @@ def _supervised(cases: QuerySet, user, now) -> QuerySet:
     return cases.filter(is_supervised=True).exclude(status__in=[S.CLOSED, S.MERGED]).order_by("resolve_due_at", "pk")
 
 
+def merged_callers_awaiting_q() -> Q:
+    """Cases merged into a resolved or closed lead whose caller has not yet rated the lead's result."""
+    return Q(status=S.MERGED, merged_into__status__in=[S.RESOLVED, S.CLOSED]) & (
+        Q(rated_at__isnull=True) | Q(rated_at__lt=F("merged_into__resolved_at"))
+    )
+
+
 def _awaiting_return_visit(cases: QuerySet, user, now) -> QuerySet:
-    # The longest resolved first: by the day it was resolved, then when that was recorded.
-    return cases.filter(status=S.RESOLVED).order_by("resolved_on", "resolved_at", "pk")
+    """Resolved cases, and the callers merged into a resolved or closed lead who have not rated its
+    result; the longest resolved first (by the day it was resolved, then when that was recorded)."""
+    return cases.filter(Q(status=S.RESOLVED) | merged_callers_awaiting_q()).order_by(
+        Coalesce("merged_into__resolved_on", "resolved_on"), Coalesce("merged_into__resolved_at", "resolved_at"), "pk"
+    )
 
 
 def _to_dispatch(cases: QuerySet, user, now) -> QuerySet:
@@ -190,6 +202,46 @@ def timeline_with_photos(case: Case) -> tuple[list[TimelineEvent], list[Attachme
 # Events the resident sees happen, whose note is for staff only (dispatch instructions,
 # what was said on the phone).
 INTERNAL_NOTE_ACTIONS = {"dispatched", "contacted"}
+# A lead's public events that belong to its own caller, not to the callers merged into it.
+OWN_CALLER_ACTIONS = {"submitted", "information_added", "rated", "merged"}
+
+
+def lead_of(case: Case) -> Case:
+    """The case whose handling answers for ``case``: itself, or the lead it was merged into (followed to the end)."""
+    seen = set()
+    while case.status == S.MERGED and case.merged_into_id and case.pk not in seen:
+        seen.add(case.pk)
+        case = case.merged_into
+    return case
+
+
+def resident_timeline(case: Case) -> list[TimelineEvent]:
+    """What the caller of ``case`` sees: its public events and, once merged, the lead's handling.
+
+    From the lead: dispatch, contact, progress, result, closing … not what the lead's own
+    caller wrote or how they rated (two queries more than ``timeline`` for a merged case).
+    """
+    own = timeline(case, public_only=True)
+    lead = lead_of(case)
+    if lead.pk == case.pk:
+        return own
+    handling = [event for event in timeline(lead, public_only=True) if event.action not in OWN_CALLER_ACTIONS]
+    return sorted(own + handling, key=lambda event: (event.at, event.pk))
+
+
+def resident_photo(code: str, pk: int) -> Attachment | None:
+    """A public photo the caller of case ``code`` may open: of their case, or of its lead's handling."""
+    case = Case.objects.select_related("merged_into").filter(code=code).first()
+    if case is None:
+        return None
+    photo = Attachment.objects.filter(pk=pk, public=True).select_related("event").first()
+    if photo is None:
+        return None
+    if photo.case_id == case.pk:
+        return photo
+    lead = lead_of(case)
+    shown = photo.event is not None and photo.event.public and photo.event.action not in OWN_CALLER_ACTIONS
+    return photo if lead.pk != case.pk and photo.case_id == lead.pk and shown else None
 
 
 def likely_duplicates(case_or_fields, user=None) -> QuerySet[Case]:
@@ -199,11 +251,8 @@ def likely_duplicates(case_or_fields, user=None) -> QuerySet[Case]:
     category = fields.get("category")
     if category is None:
         return cases.none()
-    if fields.get("building"):
-        place = Q(building=fields["building"])
-    elif (fields.get("address") or "").strip():
-        place = Q(address__iexact=fields["address"].strip())
-    else:
+    place = _place_q(fields)
+    if place is None:
         return cases.none()
     around = fields.get("received_at") or timezone.now()
     found = cases.filter(
@@ -213,6 +262,63 @@ def likely_duplicates(case_or_fields, user=None) -> QuerySet[Case]:
     if fields.get("pk"):
         found = found.exclude(pk=fields["pk"])
     return found.select_related(*LIST_RELATED).order_by("-received_at")
+
+
+# How far a case has come: a lead is best chosen among the most advanced, then the oldest.
+PROGRESS = [S.SUBMITTED, S.RETURNED, S.DISPATCHED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.RESOLVED]
+
+
+def _progress_rank():
+    return models.Case(
+        *[models.When(status=status, then=models.Value(rank)) for rank, status in enumerate(PROGRESS)],
+        default=models.Value(-1), output_field=models.IntegerField(),
+    )
+
+
+def suggested_lead(case: Case, user) -> Case | None:
+    """The case the duplicates of ``case`` are best merged into (``case`` itself included).
+
+    Among the open cases at the same place and category, of any date (the first call of a
+    long-running problem is often months old): the most advanced, then the oldest. One query.
+    """
+    place = _place_q(_duplicate_fields(case))
+    if place is None:
+        return None
+    return (
+        visible_cases(user).filter(place, category_id=case.category_id, status__in=PROGRESS)
+        .select_related(*LIST_RELATED).annotate(progress=_progress_rank())
+        .order_by("-progress", "received_at", "pk").first()
+    )
+
+
+def merged_into(case: Case) -> QuerySet[Case]:
+    """The duplicates merged into ``case``, oldest first (for a paged list)."""
+    return case.merged_cases.only("code", "title", "status", "received_at", "rated_at", "merged_into_id").order_by(
+        "received_at", "pk"
+    )
+
+
+SATISFIED_OR_BASIC = [Case.Satisfaction.SATISFIED, Case.Satisfaction.BASIC]
+
+
+def merged_summary(case: Case) -> dict:
+    """How many duplicates were merged into ``case`` and how their callers rated its result (one query)."""
+    resolved_at = case.resolved_at
+    rated = Q(rated_at__gte=resolved_at) if resolved_at else Q(pk__in=[])
+    return case.merged_cases.aggregate(
+        count=Count("pk"),
+        rated=Count("pk", filter=rated),
+        rated_resolved=Count("pk", filter=rated & Q(rated_resolved=True)),
+        satisfied=Count("pk", filter=rated & Q(satisfaction__in=SATISFIED_OR_BASIC)),
+    )
+
+
+def _place_q(fields: dict) -> Q | None:
+    if fields.get("building"):
+        return Q(building=fields["building"])
+    if (fields.get("address") or "").strip():
+        return Q(address__iexact=fields["address"].strip())
+    return None
 
 
 def _duplicate_fields(case_or_fields) -> dict:

@@ -61,6 +61,7 @@ register({
     "information_added": _("The resident added information"),
     "merged": _("Merged into another case"),
     "duplicate_merged": _("A duplicate was merged into this case"),
+    "duplicates_merged": _("Duplicates were merged into this case"),
     "excluded_from_rates": _("Excluded from the rates"),
     "phone_revealed": _("Full phone number opened"),
     "escalated": _("Overdue, escalated"),

@@ -119,7 +119,9 @@ def _to_track_form(code: str) -> HttpResponse:
 def _resident_case(request: HttpRequest, code: str) -> Case | None:
     if code not in remembered_codes(request):
         return None
-    return Case.objects.select_related("unit", "category", "location_unit", "building").filter(code=code).first()
+    return Case.objects.select_related(
+        "unit", "category", "location_unit", "building", "merged_into"
+    ).filter(code=code).first()
 
 
 # --- /report/ ---------------------------------------------------------------------------
@@ -291,9 +293,11 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _render_status(request, case: Case, *, info_form=None, rating_form=None, status: int = 200) -> HttpResponse:
+    lead = selectors.lead_of(case)
     context = {
         "case": case,
-        "events": _labelled(selectors.timeline(case, public_only=True)),  # internal notes already blanked
+        "lead": lead if lead.pk != case.pk else None,
+        "events": _labelled(selectors.resident_timeline(case)),  # internal notes already blanked
         "info_form": info_form or AddInformationForm(),
         "rating_form": rating_form or RatingForm(),
         "can_rate": services.resident_may_rate(case),
@@ -372,7 +376,9 @@ def resident_photo(request: HttpRequest, code: str, pk: int) -> FileResponse:
     """A public photo of a case, for the resident whose browser verified it."""
     if code not in remembered_codes(request):
         raise Http404
-    attachment = get_object_or_404(Attachment, pk=pk, case__code=code, public=True)
+    attachment = selectors.resident_photo(code, pk)
+    if attachment is None:
+        raise Http404
     return photo_response(attachment)
 
 

@@ -1,9 +1,93 @@
 
+from datetime import datetime
+
 import pytest
+import time_machine
 from django.db import connection
 
 from tests import factories as f
 from tests.migrated_data import replay_data_migrations
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock", default="", metavar="ISO_DATETIME",
+        help="Run every test as if it started at this instant (with its UTC offset, e.g. "
+        "2026-12-31T23:59:00+08:00); the clock ticks on from there. See `make calendar-check`.",
+    )
+
+
+def _clock(config) -> datetime | None:
+    text = config.getoption("--clock", default="")
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise pytest.UsageError("--clock needs a UTC offset, e.g. 2026-12-31T23:59:00+08:00")
+    # A fixed offset, not a named zone: time-machine would also move the process's local zone to a
+    # named one, and the point is the machine's own zone staying as it is (UTC on CI).
+    return moment
+
+
+# The date-sensitive tests (months, deadlines, "today", rates, reminders, retention …): `make calendar-check`
+# reruns them under each hard clock (.ci/calendar-check). A test elsewhere can carry @pytest.mark.calendar.
+CALENDAR_SENSITIVE = (
+    "tests/cases/test_rates.py",
+    "tests/cases/test_reminders.py",
+    "tests/cases/test_retention.py",
+    "tests/cases/test_queues.py",
+    "tests/governance/test_dashboards.py",
+    "tests/governance/test_dashboards_sections.py",
+    "tests/governance/test_dashboards_benchmark.py::test_seeding_creates_an_area_whose_cases_have_their_whole_history",
+    "tests/governance/test_hotspots.py",
+    "tests/governance/test_themes.py",
+    "tests/governance/test_projects.py",
+    "tests/governance/test_projects_pages.py",
+    "tests/governance/test_visits.py",
+    "tests/governance/test_whistles.py",
+    "tests/governance/test_proactive_demo.py",
+    "tests/volunteers/test_retention.py",
+)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "calendar: date-sensitive; rerun under hard clocks by `make calendar-check`")
+    moment = _clock(config)
+    if moment is not None:
+        config._clock_travel = time_machine.travel(moment, tick=True)
+        config._clock_travel.start()  # the session's own fixtures (test database, demo data) too
+
+
+def pytest_unconfigure(config):
+    travel = getattr(config, "_clock_travel", None)
+    if travel is not None:
+        travel.stop()
+
+
+def pytest_report_header(config):
+    moment = _clock(config)
+    return f"clock: every test starts at {moment.isoformat()}" if moment else None
+
+
+@pytest.fixture(autouse=True)
+def _clock_per_test(request):
+    """Under --clock each test starts at the same instant (a whole run takes minutes)."""
+    moment = _clock(request.config)
+    if moment is None:
+        yield
+        return
+    with time_machine.travel(moment, tick=True):
+        yield
+
+
+@pytest.fixture
+def still_clock(_clock_per_test):
+    """The clock stops where it is now (under --clock: at that instant), for a test whose parts must see the
+    same moment (two requests compared, a long load then a check of "this month") even if it runs past midnight."""
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
 
 
 def pytest_collection_modifyitems(config, items):
@@ -14,6 +98,10 @@ def pytest_collection_modifyitems(config, items):
     """
     from django.conf import settings
 
+    calendar = pytest.mark.calendar
+    for item in items:
+        if item.nodeid.startswith(CALENDAR_SENSITIVE):
+            item.add_marker(calendar)
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")

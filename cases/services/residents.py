@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Role
 
 from ..models import Case, Notification, ReturnVisit
+from ..selectors import lead_of
 from . import common
 from .common import attach_photos, compare_and_set, notify, record, required, staff_of
 from .rules import S, TRANSITIONS, IllegalTransition, ensure
@@ -21,22 +22,32 @@ def _rated_since_resolved(case: Case) -> bool:
     return bool(case.rated_at and case.resolved_at and case.rated_at >= case.resolved_at)
 
 
+def _caller_has_rated(own: Case, lead: Case) -> bool:
+    """Has the caller of ``own`` rated the lead's current result? (``own`` is the lead or a case merged into it.)
+
+    Each caller's rating is kept on their own case (a merged caller's too); the lead also holds the
+    latest rating of any of its callers, which is what the rates count, once.
+    """
+    if own.pk != lead.pk:
+        return bool(own.rated_at and lead.resolved_at and own.rated_at >= lead.resolved_at)
+    if not _rated_since_resolved(lead):
+        return False
+    if lead.return_visits.filter(at__gte=lead.resolved_at).exists():
+        return True
+    # The lead's rating came from a merged caller, not from the lead's own caller.
+    return not lead.merged_cases.filter(rated_at__gte=lead.resolved_at).exists()
+
+
 def resident_may_rate(case: Case) -> bool:
     """The one rule for the resident's own rating, used by the status page and by ``rate``.
 
     A resolved or closed case (closed by the dispatcher without waiting included) may be rated
-    once per result: a rating of an earlier result (which reopened the case) does not count,
-    a rating of this one does. Staff may call back and rate again (``record_return_visit``).
+    once per result: a rating of an earlier result (which reopened the case) does not count, a
+    rating of this one does. A merged case's caller rates the result of its lead, once. Staff may
+    call back and rate again (``record_return_visit``).
     """
-    return case.status in TRANSITIONS["rate"].sources and not _rated_since_resolved(case)
-
-
-def _lead_of(case: Case) -> Case:
-    seen = set()
-    while case.status == S.MERGED and case.merged_into_id and case.pk not in seen:
-        seen.add(case.pk)
-        case = case.merged_into
-    return case
+    lead = lead_of(case)
+    return lead.status in TRANSITIONS["rate"].sources and not _caller_has_rated(case, lead)
 
 
 @transaction.atomic
@@ -45,12 +56,23 @@ def rate(
 ) -> Case:
     """回访: the caller's rating. Resolved → closed; not resolved → reopened for the dispatcher.
 
-    A merged case's rating goes to its lead. Every rating stays in ReturnVisit; the
-    case holds the latest, which is what the rates count.
+    A merged case's caller rates its lead's result: the rating is kept on the caller's own
+    case (its ReturnVisit, its rating fields, its public timeline) and becomes the lead's
+    current rating, which the rates count once, on the lead. Returns the lead.
     """
-    case = common.lock(_lead_of(Case.objects.get(pk=case.pk)))
+    own = Case.objects.select_related("merged_into").get(pk=case.pk)
+    lead = lead_of(own)
+    if own.pk != lead.pk:
+        # Lock both in key order (no deadlock with a merge, which does the same).
+        locked = {c.pk: c for c in Case.objects.select_for_update(of=("self",)).filter(
+            pk__in=[own.pk, lead.pk]).select_related("handler", "dispatching_unit").order_by("pk")}
+        own, case = locked[own.pk], locked[lead.pk]
+        if own.status != S.MERGED or own.merged_into_id != case.pk:
+            raise IllegalTransition(_("Someone else changed this case just now; reload it and try again."))
+    else:
+        case = own = common.lock(lead)
     ensure(case, "record_return_visit" if by is not None else "rate", by=by)
-    if by is None and not resident_may_rate(case):
+    if by is None and _caller_has_rated(own, case):
         raise IllegalTransition(_("This case has already been rated. Thank you."))
     if satisfaction not in Case.Satisfaction.values:
         raise ValidationError({"satisfaction": _("Choose how satisfied the caller is.")})
@@ -58,7 +80,7 @@ def rate(
         raise ValidationError({"channel": _("Unknown channel.")})
     now = timezone.now()
     visit = ReturnVisit.objects.create(
-        case=case, at=now, channel=channel, by=by, resolved=bool(resolved), satisfaction=satisfaction,
+        case=own, at=now, channel=channel, by=by, resolved=bool(resolved), satisfaction=satisfaction,
         comment=comment.strip(),
     )
     old = case.status
@@ -66,7 +88,16 @@ def rate(
     data = {"return_visit": visit.pk, "resolved": bool(resolved), "satisfaction": satisfaction, "channel": channel}
     label = "" if by else str(_("Resident"))
     compare_and_set(case, expect=old, **changes)
-    record(case, action="rated", by=by, actor_label=label, from_status=old, note=comment.strip(), public=True, data=data)
+    if own.pk != case.pk:
+        compare_and_set(own, expect=S.MERGED, **changes)
+        record(own, action="rated", by=by, actor_label=label, from_status=S.MERGED, note=comment.strip(),
+               public=True, data=data)
+        # On the lead for staff only: its own caller sees their own rating, not their neighbours'.
+        record(case, action="rated", by=by, actor_label=label, from_status=old, note=comment.strip(),
+               data={**data, "case": own.code})
+    else:
+        record(case, action="rated", by=by, actor_label=label, from_status=old, note=comment.strip(), public=True,
+               data=data)
     if resolved:
         if old == S.RESOLVED:
             compare_and_set(case, expect=old, status=S.CLOSED, closed_at=now)
@@ -94,7 +125,7 @@ def _reopen(case: Case, *, by, label, comment: str) -> Case:
 @transaction.atomic
 def add_information(*, case: Case, text: str, photos=()) -> Case:
     """The resident adds information (and photos) from the status page."""
-    case = common.lock(_lead_of(Case.objects.get(pk=case.pk)))
+    case = common.lock(lead_of(Case.objects.get(pk=case.pk)))
     ensure(case, "add_information")
     text = required(text, {"text": _("Write the information to add.")})
     event = record(

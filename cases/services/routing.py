@@ -123,27 +123,83 @@ def close(*, case: Case, by, note: str = "") -> Case:
     return case
 
 
-@transaction.atomic
-def merge(*, case: Case, into: Case, by, note: str = "") -> Case:
-    """A duplicate joins its lead case; both timelines say so; later ratings go to the lead."""
-    if case.pk == into.pk:
-        raise IllegalTransition(_("A case cannot be merged into itself."))
-    first, second = sorted([case.pk, into.pk])  # lock in a fixed order: no deadlock
-    locked = {c.pk: c for c in Case.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
-    case, into = locked[case.pk], locked[into.pk]
-    ensure(case, "merge", by=by)
+def _lock_for_merge(keys) -> dict[int, Case]:
+    # One statement, rows locked in key order: two merges never wait for each other in a cycle.
+    return {c.pk: c for c in Case.objects.select_for_update().filter(pk__in=set(keys)).order_by("pk")}
+
+
+def _ensure_lead(into: Case, by) -> None:
     if into.status in (S.MERGED, S.CLOSED):
         raise IllegalTransition(_("The lead case is %(status)s; choose an open case.") % {"status": into.get_status_display()})
     if not by.is_superuser and not within(into.unit_path, by):
         raise IllegalTransition(REACH_REFUSALS["tree"])
+
+
+def _merge_one(case: Case, into: Case, *, by, note: str) -> Case:
+    """The duplicate's own part of a merge (both rows locked, the lead checked)."""
+    if case.pk == into.pk:
+        raise IllegalTransition(_("A case cannot be merged into itself."))
+    ensure(case, "merge", by=by)
     old = case.status
     compare_and_set(case, expect=old, status=S.MERGED, merged_into=into)
     record(
         case, action="merged", by=by, from_status=old, to_status=S.MERGED, note=note.strip(), public=True,
         data={"into": into.code},
     )
+    return case
+
+
+@transaction.atomic
+def merge(*, case: Case, into: Case, by, note: str = "") -> Case:
+    """A duplicate joins its lead case; both timelines say so; later ratings go to the lead."""
+    if case.pk == into.pk:
+        raise IllegalTransition(_("A case cannot be merged into itself."))
+    locked = _lock_for_merge([case.pk, into.pk])
+    case, into = locked[case.pk], locked[into.pk]
+    ensure(case, "merge", by=by)
+    _ensure_lead(into, by)
+    _merge_one(case, into, by=by, note=note)
     record(into, action="duplicate_merged", by=by, from_status=into.status, note=note.strip(), data={"case": case.code})
     return case
+
+
+@transaction.atomic
+def merge_duplicates(*, into: Case, cases, by, note: str = "") -> list[Case]:
+    """Merge several duplicates into one lead at once: all of them or none.
+
+    Each duplicate is merged as by ``merge`` (its own "merged" event); the lead gets one
+    "duplicates_merged" event naming them all, not one line per duplicate. If any of them
+    may not be merged, nothing is, and the refusal names each with its reason.
+    """
+    keys = {case.pk for case in cases}
+    if not keys:
+        raise ValidationError({"cases": _("Choose the cases to merge into this one.")})
+    locked = _lock_for_merge(keys | {into.pk})
+    into = locked[into.pk]
+    ensure(into, "merge_duplicates", by=by)
+    _ensure_lead(into, by)
+    duplicates = sorted((locked[pk] for pk in keys), key=lambda case: (case.received_at, case.pk))
+    refusals = []
+    for case in duplicates:
+        if case.pk == into.pk:
+            refusals.append(f"{case.code}: {_('A case cannot be merged into itself.')}")
+            continue
+        try:
+            ensure(case, "merge", by=by)
+        except IllegalTransition as error:
+            refusals.append(f"{case.code}: {error.message}")
+    if refusals:
+        raise IllegalTransition(
+            _("Nothing was merged: %(count)d of the %(total)d cases cannot be merged into %(lead)s. %(reasons)s")
+            % {"count": len(refusals), "total": len(duplicates), "lead": into.code, "reasons": " ".join(refusals)}
+        )
+    merged = [_merge_one(case, into, by=by, note=note) for case in duplicates]
+    codes = [case.code for case in merged]
+    record(
+        into, action="duplicates_merged", by=by, from_status=into.status, note=note.strip(),
+        data={"cases": codes, "count": len(codes)},
+    )
+    return merged
 
 
 @transaction.atomic

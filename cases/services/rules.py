@@ -15,6 +15,7 @@ from communities.selectors import posts_of, subtree_paths
 from ..models import Case, CoHandling, ExtensionRequest
 from communities.models import GRANTS_ONLY_ROLES
 
+from .. import selectors
 from ..selectors import visible_cases
 
 S = Case.Status
@@ -124,6 +125,10 @@ TRANSITIONS: dict[str, Rule] = {
     "merge": _rule(
         NOT_FINISHED | {S.RESOLVED}, S.MERGED, "cases.dispatch_case", "tree",
         _("A %(status)s case cannot be merged."),
+    ),
+    "merge_duplicates": _rule(
+        NOT_FINISHED | {S.RESOLVED}, None, "cases.dispatch_case", "tree",
+        _("Duplicates can only be merged into an open case; this one is %(status)s."),
     ),
     "exclude_from_rates": _rule(
         set(S.values) - {S.MERGED}, None, "cases.dispatch_case", "dispatcher",
@@ -270,6 +275,8 @@ def allowed_actions(case: Case, user) -> set[str]:
         allowed.discard("request_extension")
     if "finish_co_handling" in allowed and not own_co_handlings(case, user):
         allowed.discard("finish_co_handling")  # a superuser passes every reach, but has no part of their own
+    if case.status == S.MERGED and _may_visit_merged_caller(case, user):
+        allowed.add("record_return_visit")
     return allowed
 
 
@@ -297,3 +304,15 @@ def known_visible(case: Case, user) -> Case:
     """``case`` was just read through ``visible_cases(user)``: its "visible" reach needs no query."""
     case.__dict__.setdefault("_visible_to", {})[user.pk] = True
     return case
+
+
+def _may_visit_merged_caller(case: Case, user) -> bool:
+    """A merged case's caller gets the return visit of its lead's result (``services.rate`` on the merged case)."""
+    lead = selectors.lead_of(case)
+    if lead.pk == case.pk:
+        return False
+    try:
+        ensure(lead, "record_return_visit", by=user)
+    except IllegalTransition:
+        return False
+    return True

@@ -69,6 +69,10 @@ def _other_cases(request: HttpRequest, case: Case) -> dict:
     return {"cases": selectors.visible_cases(request.user).exclude(pk=case.pk)}
 
 
+def _case_and_others(request: HttpRequest, case: Case) -> dict:
+    return {"case": case, "cases": selectors.visible_cases(request.user)}
+
+
 def _own_units_above(request: HttpRequest, case: Case) -> dict:
     """Supervise on behalf of a unit where the user holds a post, at or above the handling unit."""
     if request.user.is_superuser:
@@ -192,6 +196,11 @@ ACTION_LIST = [
         "merge", _("Merge into another case"), f.MergeForm,
         lambda r, c, d: services.merge(case=c, into=d["into"], by=r.user, note=d["note"]),
         _("The case was merged as a duplicate."), kwargs=_other_cases, danger=True,
+    ),
+    Action(
+        "merge_duplicates", _("Merge duplicates into this case"), f.MergeDuplicatesForm,
+        lambda r, c, d: services.merge_duplicates(into=c, cases=d["cases"], by=r.user, note=d["note"]),
+        _("The duplicates were merged into this case."), kwargs=_case_and_others,
     ),
     Action(
         "exclude_from_rates", _("Exclude from the rates"), f.ExcludeForm,

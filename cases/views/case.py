@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -60,8 +61,35 @@ def _history(case: Case) -> dict:
         "extensions": ExtensionRequest.objects.filter(case=case).select_related("requested_by", "decided_by"),
         "return_visits": ReturnVisit.objects.filter(case=case).select_related("by"),
         "attachments": photos,
-        # merged_into too: the rows are known to point at ``case``, and Django reads the key to say so.
-        "merged_cases": case.merged_cases.only("code", "title", "status", "received_at", "merged_into"),
+    }
+
+
+MERGED_PAGE_SIZE = 20
+DUPLICATE_PANEL_SIZE = 50
+
+
+def _merged(request: HttpRequest, case: Case) -> dict:
+    """The duplicates merged into the case: a count and a page of them (two queries whatever their number)."""
+    summary = selectors.merged_summary(case)
+    if not summary["count"]:
+        return {"merged": summary}
+    paginator = Paginator(selectors.merged_into(case), MERGED_PAGE_SIZE)
+    paginator.count = summary["count"]  # known already: no COUNT query of its own
+    return {"merged": summary, "merged_page": paginator.get_page(request.GET.get("merged"))}
+
+
+def _duplicates(request: HttpRequest, case: Case) -> dict:
+    """Likely duplicates, and the lead they are best merged into (perhaps older than the matches)."""
+    if case.status == Case.Status.MERGED:
+        return {"duplicates": [], "lead": None}
+    matches = list(selectors.likely_duplicates(case, request.user)[: DUPLICATE_PANEL_SIZE + 1])
+    lead = selectors.suggested_lead(case, request.user)
+    return {
+        "duplicates": with_deadlines(matches[:DUPLICATE_PANEL_SIZE]),
+        "more_duplicates": len(matches) > DUPLICATE_PANEL_SIZE,
+        "lead": lead,
+        "to_merge": [c for c in [case, *matches[:DUPLICATE_PANEL_SIZE]] if lead and c.pk != lead.pk
+                     and c.status in selectors.PROGRESS],
     }
 
 
@@ -78,7 +106,8 @@ def render_case(
         "case": case,
         "deadline": deadline_of(case),
         **_history(case),
-        "duplicates": with_deadlines(selectors.likely_duplicates(case, request.user)[:10]),
+        **_merged(request, case),
+        **_duplicates(request, case),
         "forms": action_forms,
         "menu": [(a, action_forms[a.name]) for a in ACTION_LIST if a.menu and a.name in action_forms],
         "failed": failed[0] if failed else "",

@@ -129,6 +129,11 @@ class RevealInput(serializers.Serializer):
     )
 
 
+class MergeDuplicatesInput(serializers.Serializer):
+    cases = CaseCodeField(many=True, allow_empty=False, help_text="Tracking codes of the duplicates (all or none).")
+    note = _text()
+
+
 class PhoneSerializer(serializers.Serializer):
     phone = serializers.CharField(help_text="The caller's full number (the reveal is logged).")
 
@@ -238,6 +243,9 @@ ACTIONS = [
               lambda u, c, d: services.return_case(case=c, by=u, reason=d["reason"])),
     ApiAction("merge", "Merge into another case as a duplicate", MergeInput,
               lambda u, c, d: services.merge(case=c, into=d["into"], by=u, note=d["note"])),
+    ApiAction("merge_duplicates", "Merge many duplicates into this case (the lead), all or none",
+              MergeDuplicatesInput,
+              lambda u, c, d: services.merge_duplicates(into=c, cases=d["cases"], by=u, note=d["note"])),
     ApiAction("exclude_from_rates", "Exclude from the rates, with the reason", ExcludeInput,
               lambda u, c, d: services.exclude_from_rates(case=c, by=u, reason=d["reason"])),
     ApiAction("reveal_phone", "The caller's full number (current handler only; a reason once closed; logged)",

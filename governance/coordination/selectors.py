@@ -201,7 +201,8 @@ def whistle_month_figures(unit: Unit, month: date, *, now=None, by_child: bool =
         DayTally.objects.filter(unit_path__startswith=unit.path, day__gte=month, day__lt=next_month(month))
         .annotate(bucket=_bucket(unit, children, "unit_path"))
         .values("bucket")
-        .annotate(cases=Sum("dispatched"))
+        # Without children the bucket is a constant, so no GROUP BY: one row even for no days, NULL sum.
+        .annotate(cases=Coalesce(Sum("dispatched"), 0))
         .order_by()
     )
     for row in case_rows:

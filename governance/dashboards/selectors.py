@@ -32,7 +32,7 @@ from django.utils import timezone
 from cases import rates
 from cases.models import Case, Category, CategoryTally, DayTally, MonthlyScore
 from cases.rates import RATE_TZ, Score
-from cases.selectors import OPEN, overdue_q, queue
+from cases.selectors import OPEN, merged_callers_awaiting_q, overdue_q, queue
 from communities.models import PATH_SEPARATOR, Building, Unit
 from communities.selectors import path_q, tree_roots, visible_units
 
@@ -150,10 +150,15 @@ def _work_aggregates(now: datetime) -> dict[str, Count]:
 
 
 def work_counts(where: Tree, *, now: datetime) -> dict[int, WorkCounts]:
-    """Open, overdue, supervised … cases of the unit (its whole subtree) and of each child. One query."""
+    """Open, overdue, supervised … cases of the unit (its whole subtree) and of each child. Two queries."""
     aggregates = _work_aggregates(now)
     rows = handled_in(where).filter(status__in=NOT_DONE).values_list("unit_path").annotate(**aggregates)
-    return {pk: WorkCounts(**dict(zip(aggregates, counts))) for pk, counts in where.fold(rows, len(aggregates)).items()}
+    counts = {pk: WorkCounts(**dict(zip(aggregates, row))) for pk, row in where.fold(rows, len(aggregates)).items()}
+    # The callers merged into a resolved or closed lead wait for their return visit too (as in the queue).
+    merged = handled_in(where).filter(merged_callers_awaiting_q()).values_list("unit_path").annotate(n=Count("pk"))
+    for pk, (waiting,) in where.fold(merged, 1).items():
+        counts[pk].awaiting_return_visit += waiting
+    return counts
 
 
 def oldest_overdue(where: Tree, *, now: datetime) -> list[Case]:

@@ -256,6 +256,9 @@ def _call(action: str, case: Case, ctx: dict):
         "record_return_visit": lambda: services.rate(case=case, resolved=True, satisfaction="satisfied", channel="phone", by=root),
         "add_information": lambda: services.add_information(case=case, text="补充"),
         "merge": lambda: services.merge(case=case, into=CaseFactory(location_unit=grid), by=root),
+        "merge_duplicates": lambda: services.merge_duplicates(
+            into=case, cases=[CaseFactory(location_unit=grid)], by=root,
+        ),
         "exclude_from_rates": lambda: services.exclude_from_rates(case=case, by=root, reason="无理诉求"),
     }
     return calls[action]()
@@ -621,7 +624,8 @@ def test_merge_keeps_both_timelines_and_sends_ratings_to_the_lead(grid, building
     services.rate(case=duplicate, resolved=True, satisfaction="satisfied", channel="web")
     lead.refresh_from_db()
     assert lead.status == S.CLOSED and lead.satisfaction == "satisfied"
-    assert not ReturnVisit.objects.filter(case=duplicate).exists()
+    # The caller's return visit is kept on their own case; the lead holds it as its current rating.
+    assert not ReturnVisit.objects.filter(case=lead).exists() and ReturnVisit.objects.filter(case=duplicate).exists()
     services.add_information(case=duplicate, text="谢谢")
     assert _actions(lead)[-1] == "information_added"
 

@@ -291,10 +291,12 @@ def test_an_unreadable_month_is_refused_with_a_message(client, community):
 # ------------------------------------------------------------------ worker view
 
 
+@pytest.mark.usefixtures("still_clock")  # "today" is the same day for the case and the page
 def test_community_page_shows_my_queue_due_today_and_busiest_buildings(client, community, grid, building):
     worker = staff(community, Role.CASEWORKER)
     now = timezone.now()
-    due = now.astimezone(RATE_TZ).replace(hour=23, minute=59) if now.astimezone(RATE_TZ).hour < 23 else now + timedelta(minutes=30)
+    # Due before midnight in Beijing, even at 23:59 (half-way between now and midnight).
+    due = now + (selectors.end_of_day(now) - now) / 2
     mine = make_case(grid, handler=worker, status=Case.Status.IN_PROGRESS, building=building, received=now,
                      resolve_due_at=due)
     make_case(grid, building=building, received=now)

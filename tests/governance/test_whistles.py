@@ -321,3 +321,20 @@ def test_deleting_a_liaisons_account_takes_them_out_of_the_department_group(area
     other = f.staff(area, Role.DEPARTMENT_LIAISON, department=housing)
     other.delete()  # the cascade removes their post first: nothing is re-added for a departing user
     assert list(group.user_set.all()) == []
+
+
+def test_a_month_with_a_whistle_but_no_received_case_has_zero_cases(client, community, director, housing):
+    """A community (no children) whose case came in the month before: its dashboard answered 500 (SUM of no rows)."""
+    earlier = CaseFactory(location_unit=community, received_at=BLOWN - timedelta(days=20))
+    back_in_time(blow(earlier, director, community, departments=[housing]), BLOWN)
+    april = datetime(2026, 4, 1, tzinfo=RATE_TZ)
+
+    (row,) = selectors.whistle_month_figures(community, MARCH, by_child=False)
+    assert (row.cases, row.whistles, row.summoned) == (0, 1, 1)
+    assert selectors.whistle_month_figures(community, april, by_child=False)[0].cases == 0
+
+    client.force_login(director)
+    response = client.get(reverse("dashboards:unit", args=[community.code]), {"month": "2026-03"})
+    assert response.status_code == 200
+    (section,) = [s for s in response.context["sections"] if s.key == "whistles"]
+    assert [str(figure.value) for figure in section.figures][:2] == ["1", "0 (—)"]
