@@ -24,5 +24,5 @@ def replay_data_migrations() -> None:
             if key not in seen:
                 seen.add(key)
                 for operation in graph.nodes[key].operations:
-                    if isinstance(operation, RunPython):
+                    if isinstance(operation, RunPython) and not operation.hints.get("schema_only"):
                         operation.code(apps, editor)
