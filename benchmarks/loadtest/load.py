@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,28 +41,70 @@ from django.db import connection
 from cases.models import Case, Category
 from communities.models import Unit
 
+from . import helpdesk, openloop
 from .views import FLOOR_TABLE
 
 LUA = """
--- POST {path} with the CSRF cookie and token, a fresh submission token per request.
+-- POST {path} with the CSRF cookie and token, fresh fields per request ({fresh}).
 local counter = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = "csrftoken={cookie}"
-wrk.headers["Referer"] = "{origin}/report/"
-local body = "csrfmiddlewaretoken={token}&category={category}&street={street}&community={community}"
-  .. "&building=&unit=&website=&consent=on&resident_name=%E6%9D%A8%E5%A5%B3%E5%A3%AB"
-  .. "&address=3%E5%8F%B7%E6%A5%BC"
-  .. "&description=%E6%A5%BC%E9%81%93%E7%81%AF%E5%9D%8F%E4%BA%86%EF%BC%8C%E8%AF%B7%E7%BB%B4%E4%BF%AE"
+wrk.headers["Referer"] = "{referer}"
+local body = "{body}"
 math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16))
 request = function()
   counter = counter + 1
   local token = string.format("%08x%08x%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff),
                               math.random(0, 0x7fffffff), counter)
-  local phone = string.format("139%08d", counter % 100000000)
-  return wrk.format(nil, "{path}", nil, body .. "&submission=" .. token .. "&resident_phone=" .. phone)
+  return wrk.format(nil, "{path}", nil, body .. {fresh})
 end
 """
+# The portal's form refuses a submission token twice; the phone varies as residents' do.
+PORTAL_FRESH = '"&submission=" .. token .. "&resident_phone=" .. string.format("139%08d", counter % 100000000)'
+REPORT_FIELDS = (
+    "&building=&unit=&website=&consent=on&resident_name=%E6%9D%A8%E5%A5%B3%E5%A3%AB&address=3%E5%8F%B7%E6%A5%BC"
+    "&description=%E6%A5%BC%E9%81%93%E7%81%AF%E5%9D%8F%E4%BA%86%EF%BC%8C%E8%AF%B7%E7%BB%B4%E4%BF%AE"
+)
+
+
+@dataclass
+class Post:
+    """One form's submission as a browser sends it: the CSRF cookie and token from GET, the fields, fresh ones per request."""
+
+    origin: str
+    path: str
+    referer: str
+    cookie: str
+    body: str  # url-encoded, the CSRF token included
+    fresh_lua: str
+
+    def lua(self) -> str:
+        return LUA.format(path=self.path, cookie=self.cookie, referer=self.referer, body=self.body,
+                          fresh=self.fresh_lua)
+
+    def http(self, extra: str) -> bytes:
+        """The whole HTTP/1.1 request with ``extra`` (url-encoded fields) appended to the body."""
+        body = (self.body + extra).encode()
+        host = self.origin.removeprefix("http://")
+        return (f"POST {self.path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                f"Cookie: csrftoken={self.cookie}\r\nReferer: {self.referer}\r\nContent-Length: {len(body)}\r\n"
+                f"Connection: close\r\n\r\n").encode() + body
+
+
+def portal_fresh(number: int) -> str:
+    """What the Lua hook appends for request ``number`` of the portal's form, for the open-loop generator."""
+    return f"&submission={secrets.token_hex(16)}&resident_phone=139{number % 100_000_000:08d}"
+
+
+def csrf(url: str) -> tuple[str, str]:
+    """The CSRF cookie and the form's token, as a browser gets them from GET ``url``."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(url, timeout=30) as response:
+        page = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    return next(c.value for c in jar if c.name == "csrftoken"), token
 
 
 @dataclass
@@ -87,6 +129,12 @@ class Figures:
     floor: Run
     cases_created: int
     worker_peak_mb: list[float]
+    helpdesk: Run | None = None  # django-helpdesk's public submit, same conditions
+    helpdesk_tickets: int = 0
+    latency: openloop.Latency | None = None  # the form at a fixed offered rate, open loop
+
+    HELPDESK_BAR = 3.0  # issue 20: the public form at least three times django-helpdesk's submit
+    P99_BAR_MS = 50.0  # issue 20: p99 at 100 requests/s offered
 
     @property
     def ratio(self) -> float:
@@ -96,8 +144,14 @@ class Figures:
     def floor_ratio(self) -> float:
         return self.floor.rate / self.bare.rate if self.bare.rate else 0.0
 
+    @property
+    def helpdesk_ratio(self) -> float | None:
+        if self.helpdesk is None:
+            return None
+        return self.form.rate / self.helpdesk.rate if self.helpdesk.rate else 0.0
+
     def as_dict(self) -> dict:
-        return {
+        figures = {
             "workers": self.workers, "connections": self.connections, "seconds_per_round": self.seconds,
             "bare_requests_per_s": round(self.bare.rate, 1), "form_requests_per_s": round(self.form.rate, 1),
             "ratio": round(self.ratio, 3), "bare_errors": self.bare.errors, "form_errors": self.form.errors,
@@ -106,6 +160,18 @@ class Figures:
             "accept_only_errors": self.floor.errors, "accept_only_median_latency_ms": self.floor.latency_ms,
             "cases_created": self.cases_created, "worker_peak_rss_mb": self.worker_peak_mb,
         }
+        if self.helpdesk is not None:
+            figures["helpdesk"] = {
+                "version": helpdesk.VERSION, "requests_per_s": round(self.helpdesk.rate, 1),
+                "rates": [round(rate, 1) for rate in self.helpdesk.rates], "errors": self.helpdesk.errors,
+                "median_latency_ms": self.helpdesk.latency_ms, "tickets_created": self.helpdesk_tickets,
+                "form_to_helpdesk": round(self.helpdesk_ratio, 2), "bar": self.HELPDESK_BAR,
+                "holds": self.helpdesk_ratio >= self.HELPDESK_BAR,
+            }
+        if self.latency is not None:
+            figures["fixed_rate"] = {**self.latency.as_dict(), "p99_bar_ms": self.P99_BAR_MS,
+                                     "holds": self.latency.errors == 0 and self.latency.ms(0.99) <= self.P99_BAR_MS}
+        return figures
 
 
 class LoadError(RuntimeError):
@@ -137,21 +203,29 @@ def server_environment(static_root: str) -> dict[str, str]:
 
 
 class Server:
-    """gunicorn started for the run and stopped after it, whatever happens."""
+    """The portal under gunicorn, started for the run and stopped after it, whatever happens."""
+
+    health_path = "/healthz"
 
     def __init__(self, *, workers: int, port: int) -> None:
         self.workers, self.port = workers, port
         self.origin = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> Server:
+    def start(self) -> subprocess.Popen:
         self.static = tempfile.TemporaryDirectory(prefix="loadtest-static-")
         env = server_environment(self.static.name)
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], env=env,
                        cwd=settings.BASE_DIR, check=True)
         command = [sys.executable, "-m", "gunicorn", "governance.wsgi", "--workers", str(self.workers),
                    "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "--backlog", "2048"]
-        self.process = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+        return subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+
+    def stop(self) -> None:
+        self.static.cleanup()
+
+    def __enter__(self) -> Server:
+        self.process = self.start()
         try:
             self.wait_ready()
         except BaseException:
@@ -165,13 +239,13 @@ class Server:
             if self.process.poll() is not None:
                 raise LoadError(f"gunicorn exited with {self.process.returncode} before answering.")
             try:
-                with urllib.request.urlopen(f"{self.origin}/healthz", timeout=2) as response:
+                with urllib.request.urlopen(f"{self.origin}{self.health_path}", timeout=2) as response:
                     if response.status == 200 and len(self.worker_pids()) == self.workers:
                         return
             except OSError:
                 pass
             time.sleep(0.3)
-        raise LoadError("gunicorn did not answer /healthz within a minute.")
+        raise LoadError(f"gunicorn did not answer {self.health_path} within a minute.")
 
     def worker_pids(self) -> list[int]:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -193,7 +267,39 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.static.cleanup()
+        self.stop()
+
+
+class HelpdeskServer(Server):
+    """django-helpdesk's generated project under gunicorn from its own virtualenv, same workers."""
+
+    health_path = helpdesk.SUBMIT_PATH
+
+    def __init__(self, desk: helpdesk.Helpdesk, *, workers: int, port: int) -> None:
+        super().__init__(workers=workers, port=port)
+        self.desk = desk
+
+    def start(self) -> subprocess.Popen:
+        return subprocess.Popen(self.desk.server_command(workers=self.workers, port=self.port),
+                                env=self.desk.environment(), cwd=self.desk.project)
+
+    def stop(self) -> None:
+        pass
+
+
+def prepare_helpdesk(root: Path, out=print) -> helpdesk.Helpdesk:
+    """django-helpdesk installed (once), its project written, its database created and migrated, its queue made."""
+    desk = helpdesk.Helpdesk(root)
+    desk.install(out=out)
+    database = helpdesk.database_for(settings.DATABASES["default"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database["NAME"]])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{database["NAME"]}"')
+    connection.close()
+    desk.write_project(database=database, redis_url=settings.REDIS_URL)
+    desk.prepare()
+    return desk
 
 
 @contextmanager
@@ -210,17 +316,22 @@ def floor_table():
             cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
 
 
-def form_script(origin: str, community: Unit, path: str = "/report/") -> str:
-    """The Lua hook, with a CSRF cookie and token as a browser gets them from GET /report/."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    with opener.open(f"{origin}/report/?unit={community.code}", timeout=10) as response:
-        page = response.read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    cookie = next(c.value for c in jar if c.name == "csrftoken")
+def form_post(origin: str, community: Unit, path: str = "/report/") -> Post:
+    """The public form's submission (or the accept-only view's, same fields), CSRF as from GET /report/."""
+    cookie, token = csrf(f"{origin}/report/?unit={community.code}")
     category = Category.objects.filter(active=True, children__isnull=True).order_by("sort_order", "pk").first()
-    return LUA.format(cookie=cookie, origin=origin, token=token, category=category.pk,
-                      street=community.parent_id, community=community.pk, path=path)
+    body = (f"csrfmiddlewaretoken={token}&category={category.pk}&street={community.parent_id}"
+            f"&community={community.pk}{REPORT_FIELDS}")
+    return Post(origin, path, f"{origin}/report/", cookie, body, PORTAL_FRESH)
+
+
+def helpdesk_post(origin: str, queue_id: int) -> Post:
+    """django-helpdesk's anonymous ticket submission, CSRF as from GET of its public form."""
+    url = f"{origin}{helpdesk.SUBMIT_PATH}"
+    cookie, token = csrf(url)
+    body = (f"csrfmiddlewaretoken={token}&queue={queue_id}&priority=3&due_date="
+            "&body=The+light+on+the+third+floor+stairway+is+out%2C+please+repair.")
+    return Post(origin, helpdesk.SUBMIT_PATH, url, cookie, body, helpdesk.fresh_lua())
 
 
 def wrk(url: str, *, connections: int, seconds: int, script: str | None = None) -> tuple[float, float, int]:
@@ -242,22 +353,38 @@ def wrk(url: str, *, connections: int, seconds: int, script: str | None = None) 
 
 
 def run(*, community: Unit, workers: int, connections: int, seconds: int, rounds: int,
+        desk: helpdesk.Helpdesk | None = None, latency_rate: float = 100, latency_seconds: float = 30,
         out=print) -> Figures:
+    """The rounds of wrk (the helpdesk's submit in each when ``desk``), then the fixed-rate latency of the form."""
     wrk_path()
     bare, form, floor = Run("bare view"), Run("public form POST"), Run("accept-only POST")
-    before = Case.objects.count()
-    with floor_table():
+    other = Run("django-helpdesk") if desk else None
+    before, tickets_before = Case.objects.count(), desk.ticket_count() if desk else 0
+    latency = None
+    with floor_table(), ExitStack() as servers:
         connection.close()  # the server's workers open their own
-        with Server(workers=workers, port=free_port()) as server:
-            runs = [
-                (bare, f"{server.origin}/bench/bare/", None),
-                (form, f"{server.origin}/report/", form_script(server.origin, community)),
-                (floor, f"{server.origin}/bench/accept-only/",
-                 form_script(server.origin, community, "/bench/accept-only/")),
-            ]
-            _load(runs, connections=connections, seconds=seconds, rounds=rounds, out=out)
-            peaks = server.worker_peak_mb()
-    return Figures(workers, connections, seconds, bare, form, floor, Case.objects.count() - before, peaks)
+        server = servers.enter_context(Server(workers=workers, port=free_port()))
+        runs = [
+            (bare, f"{server.origin}/bench/bare/", None),
+            (form, f"{server.origin}/report/", form_post(server.origin, community).lua()),
+            (floor, f"{server.origin}/bench/accept-only/",
+             form_post(server.origin, community, "/bench/accept-only/").lua()),
+        ]
+        if desk:  # started beside the portal: its idle workers cost nothing while the others are loaded
+            helpdesk_server = servers.enter_context(HelpdeskServer(desk, workers=workers, port=free_port()))
+            runs.append((other, f"{helpdesk_server.origin}{helpdesk.SUBMIT_PATH}",
+                         helpdesk_post(helpdesk_server.origin, desk.queue_id).lua()))
+        _load(runs, connections=connections, seconds=seconds, rounds=rounds, out=out)
+        if latency_seconds > 0:
+            time.sleep(2)  # the last wrk run's backlog drained
+            post = form_post(server.origin, community)
+            out(f"  {latency_rate:g} POST /report/ per second for {latency_seconds:g} s, open loop …")
+            latency = openloop.run("127.0.0.1", server.port, lambda n: post.http(portal_fresh(n)),
+                                   rate=latency_rate, seconds=latency_seconds)
+        peaks = server.worker_peak_mb()
+    tickets = desk.ticket_count() - tickets_before if desk else 0
+    return Figures(workers, connections, seconds, bare, form, floor, Case.objects.count() - before, peaks,
+                   helpdesk=other, helpdesk_tickets=tickets, latency=latency)
 
 
 def _load(runs: list[tuple[Run, str, str | None]], *, connections: int, seconds: int, rounds: int, out) -> None:

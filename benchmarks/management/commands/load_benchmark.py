@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from communities.models import Unit
 from benchmarks import seed as benchmark
-from benchmarks.loadtest import load
+from benchmarks.loadtest import helpdesk, load
 
 
 class Command(BaseCommand):
@@ -33,6 +33,13 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=int, default=10, help="Length of each wrk run (default 10).")
         parser.add_argument("--rounds", type=int, default=2, help="Bare view then form, this many times (default 2).")
         parser.add_argument("--json", type=Path, default=None, help="Also write the figures to this JSON file.")
+        parser.add_argument("--no-helpdesk", action="store_true",
+                            help="Skip the comparison with django-helpdesk's public submit (installed on demand "
+                                 "into test-artifacts/helpdesk-venv otherwise).")
+        parser.add_argument("--latency-rate", type=float, default=100,
+                            help="Requests/s offered to the form, open loop, for the latency figure (default 100).")
+        parser.add_argument("--latency-seconds", type=float, default=30,
+                            help="Length of the fixed-rate run (default 30; 0 skips it).")
 
     def handle(self, *args, **options) -> None:
         if min(options["workers"], options["connections"], options["seconds"], options["rounds"]) < 1:
@@ -46,9 +53,20 @@ class Command(BaseCommand):
         if not settings.REDIS_URL:
             self.stdout.write(self.style.WARNING(
                 "REDIS_URL is not set: each worker has its own local-memory cache, unlike production."))
+        if options["latency_rate"] <= 0 or options["latency_seconds"] < 0:
+            raise CommandError("--latency-rate must be positive and --latency-seconds at least 0.")
+        desk = None
+        if not options["no_helpdesk"]:
+            try:
+                desk = load.prepare_helpdesk(Path(settings.BASE_DIR) / "test-artifacts", out=self.stdout.write)
+            except helpdesk.HelpdeskUnavailable as error:
+                raise CommandError(f"The comparison with django-helpdesk cannot be made: {error}\n"
+                                   "(--no-helpdesk measures the rest without it.)") from None
         try:
             figures = load.run(community=community, workers=options["workers"], connections=options["connections"],
-                               seconds=options["seconds"], rounds=options["rounds"], out=self.stdout.write)
+                               seconds=options["seconds"], rounds=options["rounds"], desk=desk,
+                               latency_rate=options["latency_rate"], latency_seconds=options["latency_seconds"],
+                               out=self.stdout.write)
         except load.LoadError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
@@ -62,6 +80,21 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(
                 f"Errors: {figures.bare.errors} on the bare view, {figures.form.errors} on the form, "
                 f"{figures.floor.errors} on the accept-only view."))
+        if figures.helpdesk is not None:
+            self.stdout.write(
+                f"public form {figures.form.rate:.1f} requests/s = {figures.helpdesk_ratio:.2f} × django-helpdesk "
+                f"{helpdesk.VERSION} public submit ({figures.helpdesk.rate:.1f} requests/s, "
+                f"{figures.helpdesk_tickets} tickets created, {figures.helpdesk.errors} errors); bar ≥ "
+                f"{figures.HELPDESK_BAR:g}×: {'holds' if figures.helpdesk_ratio >= figures.HELPDESK_BAR else 'MISSED'}.")
+        if figures.latency is not None:
+            latency = figures.latency
+            holds = latency.errors == 0 and latency.ms(0.99) <= figures.P99_BAR_MS
+            self.stdout.write(
+                f"public form at {latency.rate:g} requests/s offered for {latency.seconds:g} s (open loop, latency from "
+                f"each request's due time): p50 {latency.ms(0.5):.1f} ms, p90 {latency.ms(0.9):.1f} ms, "
+                f"p99 {latency.ms(0.99):.1f} ms, max {latency.ms(1.0):.1f} ms; {latency.errors} errors "
+                f"of {latency.sent}{f' (first: {latency.first_error})' if latency.errors else ''}; "
+                f"bar p99 ≤ {figures.P99_BAR_MS:g} ms: {'holds' if holds else 'MISSED'}.")
         if options["json"]:
             options["json"].write_text(json.dumps(figures.as_dict(), indent=2) + "\n", encoding="utf-8")
             self.stdout.write(f"Written to {options['json']}.")
