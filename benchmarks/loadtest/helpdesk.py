@@ -140,6 +140,12 @@ print(queue.pk)
 '''
 
 
+def ticket_body(token: str, queue_id: int) -> str:
+    """The fixed fields of an anonymous ticket (url-encoded); submitter and title come from ``fresh_lua``."""
+    return (f"csrfmiddlewaretoken={token}&queue={queue_id}&priority=3&due_date="
+            "&body=The+light+on+the+third+floor+stairway+is+out%2C+please+repair.")
+
+
 def fresh_lua() -> str:
     """The Lua expression wrk appends to each submission: a new submitter and title (``token``, ``counter``)."""
     return '"&submitter_email=r" .. token .. "%40example.com&title=Street+light+out+" .. counter'

@@ -320,18 +320,20 @@ def form_post(origin: str, community: Unit, path: str = "/report/") -> Post:
     """The public form's submission (or the accept-only view's, same fields), CSRF as from GET /report/."""
     cookie, token = csrf(f"{origin}/report/?unit={community.code}")
     category = Category.objects.filter(active=True, children__isnull=True).order_by("sort_order", "pk").first()
-    body = (f"csrfmiddlewaretoken={token}&category={category.pk}&street={community.parent_id}"
+    return Post(origin, path, f"{origin}/report/", cookie, report_body(token, category, community), PORTAL_FRESH)
+
+
+def report_body(token: str, category: Category, community: Unit) -> str:
+    """The fixed fields of a resident's report (url-encoded), the fresh ones left to ``PORTAL_FRESH``."""
+    return (f"csrfmiddlewaretoken={token}&category={category.pk}&street={community.parent_id}"
             f"&community={community.pk}{REPORT_FIELDS}")
-    return Post(origin, path, f"{origin}/report/", cookie, body, PORTAL_FRESH)
 
 
 def helpdesk_post(origin: str, queue_id: int) -> Post:
     """django-helpdesk's anonymous ticket submission, CSRF as from GET of its public form."""
     url = f"{origin}{helpdesk.SUBMIT_PATH}"
     cookie, token = csrf(url)
-    body = (f"csrfmiddlewaretoken={token}&queue={queue_id}&priority=3&due_date="
-            "&body=The+light+on+the+third+floor+stairway+is+out%2C+please+repair.")
-    return Post(origin, helpdesk.SUBMIT_PATH, url, cookie, body, helpdesk.fresh_lua())
+    return Post(origin, helpdesk.SUBMIT_PATH, url, cookie, helpdesk.ticket_body(token, queue_id), helpdesk.fresh_lua())
 
 
 def wrk(url: str, *, connections: int, seconds: int, script: str | None = None) -> tuple[float, float, int]:
