@@ -15,6 +15,11 @@ same form checked and stored as one row: the floor of any design of the form, se
 ratio of the form's mean rate to the bare view's is the figure, the accept-only view's ratio
 tells how much of the gap any design could close. Each worker's peak resident memory (VmHWM)
 is read from /proc before the server is stopped.
+
+With a ``helpdesk.Helpdesk``, django-helpdesk's public submit runs under its own gunicorn beside
+the portal's (same workers) and is loaded in the same rounds, so both meet the same noise; the
+form's rate over its rate is the issue's figure. Then the form is offered a fixed rate, open loop
+(``openloop``), for its latency percentiles.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ Starts gunicorn on a free local port with ``benchmarks.loadtest.settings``, load
 view, POST /report/ and the accept-only floor in turn with wrk (``apt-get install wrk``),
 prints the rates, the ratios to the bare view and each worker's peak memory, and stops gunicorn. Every POST is a real
 submission: it creates a case in the benchmark area (seed_benchmark --reset removes them).
+
+The same rounds load django-helpdesk's public submit (installed on demand into
+test-artifacts/helpdesk-venv, its own database ``<ours>_helpdesk``; ``--no-helpdesk`` skips it), and
+last the form is offered ``--latency-rate`` POSTs/s open loop for ``--latency-seconds`` for p50–p99.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from benchmarks.loadtest import helpdesk, load
 
 
 class Command(BaseCommand):
-    help = "Requests/s of the public form POST beside a bare Django view under gunicorn and wrk; worker peak memory."
+    help = ("Requests/s of the public form POST beside a bare Django view and django-helpdesk's submit under gunicorn "
+            "and wrk; its latency at a fixed offered rate; worker peak memory.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
