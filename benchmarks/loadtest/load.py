@@ -117,11 +117,16 @@ class Run:
     name: str
     rates: list[float] = field(default_factory=list)
     latency_ms: list[float] = field(default_factory=list)  # wrk's median latency per round
+    cpu_ms: list[float] = field(default_factory=list)  # the gunicorn workers' CPU per answered request, per round
     errors: int = 0  # non-2xx/3xx responses and socket errors
 
     @property
     def rate(self) -> float:
         return sum(self.rates) / len(self.rates)
+
+    @property
+    def cpu(self) -> float:
+        return sum(self.cpu_ms) / len(self.cpu_ms) if self.cpu_ms else 0.0
 
 
 @dataclass
@@ -164,12 +169,15 @@ class Figures:
             "accept_only_requests_per_s": round(self.floor.rate, 1), "accept_only_ratio": round(self.floor_ratio, 3),
             "accept_only_errors": self.floor.errors, "accept_only_median_latency_ms": self.floor.latency_ms,
             "cases_created": self.cases_created, "worker_peak_rss_mb": self.worker_peak_mb,
+            "worker_cpu_ms_per_request": {"bare": self.bare.cpu_ms, "form": self.form.cpu_ms,
+                                          "accept_only": self.floor.cpu_ms},
         }
         if self.helpdesk is not None:
             figures["helpdesk"] = {
                 "version": helpdesk.VERSION, "requests_per_s": round(self.helpdesk.rate, 1),
                 "rates": [round(rate, 1) for rate in self.helpdesk.rates], "errors": self.helpdesk.errors,
                 "median_latency_ms": self.helpdesk.latency_ms, "tickets_created": self.helpdesk_tickets,
+                "worker_cpu_ms_per_request": self.helpdesk.cpu_ms,
                 "form_to_helpdesk": round(self.helpdesk_ratio, 2), "bar": self.HELPDESK_BAR,
                 "holds": self.helpdesk_ratio >= self.HELPDESK_BAR,
             }
@@ -256,6 +264,14 @@ class Server:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in path.read_text().split()] if path.exists() else []
 
+    def worker_cpu_seconds(self) -> float:
+        """User and system CPU the workers have used: per request, a cost that other load on the machine hardly moves."""
+        total = 0
+        for pid in self.worker_pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+        return total / os.sysconf("SC_CLK_TCK")
+
     def worker_peak_mb(self) -> list[float]:
         """VmHWM of each worker: the most resident memory it has held."""
         peaks = []
@@ -341,8 +357,8 @@ def helpdesk_post(origin: str, queue_id: int) -> Post:
     return Post(origin, helpdesk.SUBMIT_PATH, url, cookie, helpdesk.ticket_body(token, queue_id), helpdesk.fresh_lua())
 
 
-def wrk(url: str, *, connections: int, seconds: int, script: str | None = None) -> tuple[float, float, int]:
-    """Requests per second, median latency (ms) and errors of one wrk run."""
+def wrk(url: str, *, connections: int, seconds: int, script: str | None = None) -> tuple[float, float, int, int]:
+    """Requests per second, median latency (ms), errors and requests answered of one wrk run."""
     command = [wrk_path(), "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "30s", "--latency",
                url]
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
@@ -351,12 +367,17 @@ def wrk(url: str, *, connections: int, seconds: int, script: str | None = None) 
             lua.flush()
             command[1:1] = ["-s", lua.name]
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> tuple[float, float, int, int]:
+    """Requests per second, median latency (ms), errors and requests answered from wrk's --latency report."""
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     median = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", output)
     scale = {"us": 0.001, "ms": 1, "s": 1000}[median.group(2)]
     errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|connect|read|write|timeout)[: ]+(\d+)",
                                             output))
-    return rate, float(median.group(1)) * scale, errors
+    return rate, float(median.group(1)) * scale, errors, int(re.search(r"(\d+) requests in", output).group(1))
 
 
 def run(*, community: Unit, workers: int, connections: int, seconds: int, rounds: int,
@@ -372,14 +393,14 @@ def run(*, community: Unit, workers: int, connections: int, seconds: int, rounds
         connection.close()  # the server's workers open their own
         server = servers.enter_context(Server(workers=workers, port=free_port()))
         runs = [
-            (bare, f"{server.origin}/bench/bare/", None),
-            (form, f"{server.origin}/report/", form_post(server.origin, community).lua()),
-            (floor, f"{server.origin}/bench/accept-only/",
+            (bare, server, f"{server.origin}/bench/bare/", None),
+            (form, server, f"{server.origin}/report/", form_post(server.origin, community).lua()),
+            (floor, server, f"{server.origin}/bench/accept-only/",
              form_post(server.origin, community, "/bench/accept-only/").lua()),
         ]
         if desk:  # started beside the portal: its idle workers cost nothing while the others are loaded
             helpdesk_server = servers.enter_context(HelpdeskServer(desk, workers=workers, port=free_port()))
-            runs.append((other, f"{helpdesk_server.origin}{helpdesk.SUBMIT_PATH}",
+            runs.append((other, helpdesk_server, f"{helpdesk_server.origin}{helpdesk.SUBMIT_PATH}",
                          helpdesk_post(helpdesk_server.origin, desk.queue_id).lua()))
         _load(runs, connections=connections, seconds=seconds, rounds=rounds, out=out)
         if latency_seconds > 0:
@@ -394,14 +415,18 @@ def run(*, community: Unit, workers: int, connections: int, seconds: int, rounds
                    helpdesk=other, helpdesk_tickets=tickets, latency=latency)
 
 
-def _load(runs: list[tuple[Run, str, str | None]], *, connections: int, seconds: int, rounds: int, out) -> None:
-    for _result, url, lua in runs:  # warm-up: every worker has imported and compiled what the page needs
+def _load(runs: list[tuple[Run, Server, str, str | None]], *, connections: int, seconds: int, rounds: int,
+          out) -> None:
+    for _result, _server, url, lua in runs:  # warm-up: every worker has imported and compiled what the page needs
         wrk(url, connections=connections, seconds=2, script=lua)
     for round_ in range(1, rounds + 1):
-        for result, url, lua in runs:
-            rate, median, errors = wrk(url, connections=connections, seconds=seconds, script=lua)
+        for result, server, url, lua in runs:
+            cpu = server.worker_cpu_seconds()
+            rate, median, errors, answered = wrk(url, connections=connections, seconds=seconds, script=lua)
+            cpu_ms = (server.worker_cpu_seconds() - cpu) * 1000 / max(answered, 1)
             result.rates.append(rate)
             result.latency_ms.append(round(median, 1))
+            result.cpu_ms.append(round(cpu_ms, 2))
             result.errors += errors
             out(f"  round {round_}: {result.name:<17} {rate:8.1f} requests/s, median {median:.1f} ms, "
-                f"{errors} errors")
+                f"workers' CPU {cpu_ms:.2f} ms/request, {errors} errors")

@@ -127,3 +127,28 @@ def test_a_failed_install_says_so_and_leaves_no_stamp(tmp_path, monkeypatch):
     with pytest.raises(helpdesk.HelpdeskUnavailable, match="(?s)could not be installed.*exited 1.*Could not find"):
         desk.install(out=lambda line: None)
     assert len(calls) == 2 and not desk.installed()
+
+
+WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:41000/report/
+  1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   121.50ms   40.10ms   1.02s    80.00%
+    Req/Sec   130.12     20.00   180.00     70.00%
+  Latency Distribution
+     50%  118.20ms
+     75%  140.00ms
+     90%  170.00ms
+     99%    1.01s
+  1302 requests in 10.01s, 1.10MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:    130.07
+Transfer/sec:    112.00KB
+"""
+
+
+def test_wrk_reports_give_rate_median_errors_and_requests():
+    assert load.parse_wrk(WRK_OUTPUT) == (130.07, 118.2, 7, 1302)
+    fast = WRK_OUTPUT.replace("50%  118.20ms", "50%  870.00us").replace("  Socket errors: connect 0, read 2, write 0, "
+                                                                          "timeout 1\n  Non-2xx or 3xx responses: 4\n", "")
+    assert load.parse_wrk(fast) == (130.07, pytest.approx(0.87), 0, 1302)

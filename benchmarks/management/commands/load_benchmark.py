@@ -89,7 +89,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"public form {figures.form.rate:.1f} requests/s = {figures.helpdesk_ratio:.2f} × django-helpdesk "
                 f"{helpdesk.VERSION} public submit ({figures.helpdesk.rate:.1f} requests/s, "
-                f"{figures.helpdesk_tickets} tickets created, {figures.helpdesk.errors} errors); bar ≥ "
+                f"{figures.helpdesk_tickets} tickets created, {figures.helpdesk.errors} errors; workers' CPU "
+                f"{figures.helpdesk.cpu:.1f} ms per ticket, {figures.form.cpu:.1f} ms per report); bar ≥ "
                 f"{figures.HELPDESK_BAR:g}×: {'holds' if figures.helpdesk_ratio >= figures.HELPDESK_BAR else 'MISSED'}.")
         if figures.latency is not None:
             latency = figures.latency
