@@ -146,7 +146,7 @@ class RevealPhoneForm(forms.Form):
 
 class ReturnForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason for returning"), widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Reason for returning"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Why this is not for your unit; the dispatcher reads it."),
     )
 
