@@ -40,10 +40,13 @@ class CaseAction:
     def url_path(self) -> str:
         return self.name.replace("_", "-")
 
+    @property
+    def rule(self) -> services.Rule:
+        return services.TRANSITIONS[self.name]
+
     def permitted(self, user) -> bool:
         """The permission of the action's rule (the service checks the rest: state, reach)."""
-        perm = services.TRANSITIONS[self.name].perm
-        return not perm or user.has_perm(perm)
+        return not self.rule.perm or user.has_perm(self.rule.perm)
 
 
 def supervising_units(user, case: Case) -> list:
@@ -109,7 +112,9 @@ ACTION_LIST = [
         "contact", _("Record contact with the caller"), "Record contact with the caller (首问负责制)", _contact,
         _("The contact was recorded."),
     ),
-    CaseAction("progress", _("Add a progress note"), "Add a progress note", _progress, _("The progress note was added.")),
+    CaseAction(
+        "progress", _("Add a progress note"), "Add a progress note", _progress, _("The progress note was added."),
+    ),
     CaseAction(
         "finish_co_handling", _("Report our co-handling part done"),
         "A co-handling unit (协办) reports its own part done",
