@@ -61,7 +61,7 @@ class Deadline:
 def deadline_of(case: Case, now: datetime | None = None) -> Deadline:
     now = now or timezone.now()
     due = case.resolve_due_at
-    if case.status in selectors.FINISHED:
+    if case.status in Case.FINISHED:
         return Deadline("", "", due)
     if selectors.is_overdue(case, now=now):
         return Deadline("overdue", _("Overdue"), due)

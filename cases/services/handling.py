@@ -158,7 +158,7 @@ def resolve(*, case: Case, by, result: str, nature: str, resolved_on: date | Non
 
 
 # Once the case is finished, the caller's number is no longer needed to handle it: say why.
-REVEAL_NEEDS_REASON = frozenset({S.CLOSED, S.MERGED})
+REVEAL_NEEDS_REASON = Case.FINAL
 
 
 def reveal_phone(*, case: Case, by, reason: str = "") -> str:

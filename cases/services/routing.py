@@ -129,7 +129,7 @@ def _lock_for_merge(keys) -> dict[int, Case]:
 
 
 def _ensure_lead(into: Case, by) -> None:
-    if into.status in (S.MERGED, S.CLOSED):
+    if into.status in Case.FINAL:
         raise IllegalTransition(_("The lead case is %(status)s; choose an open case.") % {"status": into.get_status_display()})
     if not by.is_superuser and not within(into.unit_path, by):
         raise IllegalTransition(REACH_REFUSALS["tree"])

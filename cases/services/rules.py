@@ -19,8 +19,6 @@ from .. import selectors
 from ..selectors import visible_cases
 
 S = Case.Status
-OPEN_HANDLING = frozenset({S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS})
-NOT_FINISHED = frozenset({S.SUBMITTED, S.DISPATCHED, S.RETURNED, *OPEN_HANDLING})
 
 
 class IllegalTransition(Exception):
@@ -56,15 +54,15 @@ def _rule(sources, target, perm, reach, refusal) -> Rule:
 
 TRANSITIONS: dict[str, Rule] = {
     "dispatch": _rule(
-        {S.SUBMITTED, S.RETURNED, S.DISPATCHED}, S.DISPATCHED, "cases.dispatch_case", "tree",
+        {*Case.TO_DISPATCH, S.DISPATCHED}, S.DISPATCHED, "cases.dispatch_case", "tree",
         _("Only a new, returned or not yet accepted case can be dispatched; this one is %(status)s."),
     ),
     "reassign": _rule(
-        {S.DISPATCHED, *OPEN_HANDLING}, S.DISPATCHED, "cases.dispatch_case", "dispatcher",
+        {S.DISPATCHED, *Case.HANDLING}, S.DISPATCHED, "cases.dispatch_case", "dispatcher",
         _("Only a case being handled can be reassigned; this one is %(status)s."),
     ),
     "add_co_handler": _rule(
-        NOT_FINISHED, None, "cases.dispatch_case", "tree",
+        Case.OPEN, None, "cases.dispatch_case", "tree",
         _("A co-handling unit can only be added while the case is open; this one is %(status)s."),
     ),
     "accept": _rule(
@@ -72,27 +70,27 @@ TRANSITIONS: dict[str, Rule] = {
         _("Only a dispatched case can be accepted; this one is %(status)s."),
     ),
     "return": _rule(
-        {S.DISPATCHED, *OPEN_HANDLING}, S.RETURNED, "cases.handle_case", "lead",
+        {S.DISPATCHED, *Case.HANDLING}, S.RETURNED, "cases.handle_case", "lead",
         _("Only a case dispatched to your unit can be returned; this one is %(status)s."),
     ),
     "contact": _rule(
-        OPEN_HANDLING, None, "cases.handle_case", "handler",
+        Case.HANDLING, None, "cases.handle_case", "handler",
         _("Accept the case before recording contact with the caller; it is %(status)s."),
     ),
     "finish_co_handling": _rule(
-        {S.DISPATCHED, *OPEN_HANDLING}, None, "cases.handle_case", "co_handler",
+        {S.DISPATCHED, *Case.HANDLING}, None, "cases.handle_case", "co_handler",
         _("A co-handling part can only be reported done while the case is being handled; it is %(status)s."),
     ),
     "progress": _rule(
-        OPEN_HANDLING, None, "cases.handle_case", "handler",
+        Case.HANDLING, None, "cases.handle_case", "handler",
         _("Progress can only be added to a case being handled; this one is %(status)s."),
     ),
     "request_extension": _rule(
-        OPEN_HANDLING, None, "cases.handle_case", "lead",
+        Case.HANDLING, None, "cases.handle_case", "lead",
         _("An extension can only be requested while the case is being handled; it is %(status)s."),
     ),
     "decide_extension": _rule(
-        NOT_FINISHED, None, "cases.decide_extension", "dispatcher",
+        Case.OPEN, None, "cases.decide_extension", "dispatcher",
         _("The case is %(status)s; its extension can no longer be decided."),
     ),
     "resolve": _rule(
@@ -104,18 +102,18 @@ TRANSITIONS: dict[str, Rule] = {
         _("Only a resolved or returned case can be closed; this one is %(status)s."),
     ),
     "supervise": _rule(
-        NOT_FINISHED | {S.RESOLVED}, None, "cases.supervise_case", "visible",
+        Case.NOT_CLOSED, None, "cases.supervise_case", "visible",
         _("A %(status)s case cannot be put under supervision."),
     ),
     "lift_supervision": _rule(
         set(S.values), None, "cases.supervise_case", "visible", _("The case is %(status)s."),
     ),
     "rate": _rule(
-        {S.RESOLVED, S.CLOSED}, None, None, "resident",
+        Case.ANSWERED, None, None, "resident",
         _("Only a resolved case can be rated; this one is %(status)s."),
     ),
     "record_return_visit": _rule(
-        {S.RESOLVED, S.CLOSED}, None, "cases.record_return_visit", "visible",
+        Case.ANSWERED, None, "cases.record_return_visit", "visible",
         _("Only a resolved case can be rated; this one is %(status)s."),
     ),
     "add_information": _rule(
@@ -123,11 +121,11 @@ TRANSITIONS: dict[str, Rule] = {
         _("Information cannot be added to a %(status)s case."),
     ),
     "merge": _rule(
-        NOT_FINISHED | {S.RESOLVED}, S.MERGED, "cases.dispatch_case", "tree",
+        Case.NOT_CLOSED, S.MERGED, "cases.dispatch_case", "tree",
         _("A %(status)s case cannot be merged."),
     ),
     "merge_duplicates": _rule(
-        NOT_FINISHED | {S.RESOLVED}, None, "cases.dispatch_case", "tree",
+        Case.NOT_CLOSED, None, "cases.dispatch_case", "tree",
         _("Duplicates can only be merged into an open case; this one is %(status)s."),
     ),
     "exclude_from_rates": _rule(

@@ -6,7 +6,6 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from cases.models import Case
-from cases.selectors import FINISHED
 from communities import panels
 from communities.models import Building
 from communities.selectors import EVERYWHERE, subtree_paths
@@ -30,7 +29,7 @@ def case_panel(request: HttpRequest, case: Case) -> str | None:
         "whistles": selectors.whistles_of_case(case),
         "meetings": selectors.meetings_of_case(user, case),
         "polls": list(selectors.visible_polls(user).filter(case=case).order_by("opens_on")),
-        "can_blow": own and case.status not in FINISHED and user.has_perm("governance.add_whistle"),
+        "can_blow": own and case.status not in Case.FINISHED and user.has_perm("governance.add_whistle"),
         "can_meet": own and user.has_perm("governance.add_meeting"),
         "can_poll": own and case.building_id is not None and user.has_perm("governance.add_poll"),
     }

@@ -20,7 +20,6 @@ from ..models import HoursEntry, Task, Volunteer
 from .common import NOT_ALLOWED, NOT_HERE, ensure_not_anonymised, required_text, within_reach
 
 TS = Task.Status
-FINISHED_CASE = {Case.Status.RESOLVED, Case.Status.CLOSED, Case.Status.MERGED}
 MAX_MINUTES = 16 * 60
 
 
@@ -35,7 +34,7 @@ def _ensure_may_assign(by, case: Case) -> None:
 def assign_task(*, case: Case, volunteer: Volunteer, description: str, by) -> Task:
     _ensure_may_assign(by, case)
     description = required_text(description, "description", _("Say what the volunteer should do."))
-    if case.status in FINISHED_CASE:
+    if case.status in Case.FINISHED:
         raise IllegalTransition(_("The case is %(status)s: no more tasks.") % {"status": case.get_status_display()})
     if volunteer.status != Volunteer.Status.ACTIVE:
         raise ValidationError({"volunteer": _("Only an active volunteer can take a task.")})

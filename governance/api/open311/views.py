@@ -202,9 +202,9 @@ def _filtered(cases: QuerySet[Case], params) -> QuerySet[Case]:
     if statuses - {"open", "closed"}:
         raise Open311Error(400, _("status must be open or closed (or both, separated by a comma)."))
     if statuses == {"open"}:
-        cases = cases.exclude(status__in=present.FINISHED)
+        cases = cases.exclude(status__in=Case.FINISHED)
     elif statuses == {"closed"}:
-        cases = cases.filter(status__in=present.FINISHED)
+        cases = cases.filter(status__in=Case.FINISHED)
     start, end = _span(params)
     return cases.filter(received_at__gte=start, received_at__lte=end)
 

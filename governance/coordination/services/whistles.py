@@ -12,7 +12,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Notification
-from cases.selectors import FINISHED
 from cases.services import IllegalTransition, record
 from communities import names
 from communities.models import Department, PartnerOrganisation, Post, Role, Unit
@@ -40,7 +39,7 @@ def blow_whistle(
     case = Case.objects.select_for_update().get(pk=case.pk)
     if not case.unit_path.startswith(unit.path):
         raise IllegalTransition(_("This case is not handled in %(unit)s.") % {"unit": unit.name})
-    if case.status in FINISHED:
+    if case.status in Case.FINISHED:
         raise IllegalTransition(
             _("A whistle cannot be blown on a case that is %(status)s.") % {"status": case.get_status_display()}
         )
@@ -137,7 +136,7 @@ def _ensure_may_report(by, summons: Summons) -> None:
 
 def _ensure_case_open(summons: Summons) -> Case:
     case = summons.whistle.case
-    if case.status in FINISHED:
+    if case.status in Case.FINISHED:
         raise IllegalTransition(
             _("The case is %(status)s: the summons has ended.") % {"status": case.get_status_display()}
         )
