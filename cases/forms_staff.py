@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Unit
+from communities.phones import TYPED_PHONE_INVALID, TYPED_PHONE_PATTERN
 
 from .models import Case, Category, ContactRecord, ExtensionRequest, Supervision, Urgency
 from .uploads import DecodePhotosLastMixin, check_photos
@@ -344,8 +345,8 @@ class IntakeForm(DecodePhotosLastMixin, UnitsFormMixin, forms.Form):
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
     resident_name = forms.CharField(label=_("Caller's name"), max_length=50, required=False)
     resident_phone = forms.RegexField(
-        label=_("Caller's phone"), regex=r"^[0-9+\- ]{5,20}$", max_length=20, required=False,
-        error_messages={"invalid": _("Enter a phone number (digits only).")},
+        label=_("Caller's phone"), regex=TYPED_PHONE_PATTERN, max_length=20, required=False,
+        error_messages={"invalid": TYPED_PHONE_INVALID},
     )
     consent = forms.BooleanField(
         label=_("The caller agrees that we keep their name and phone for this request"), required=False

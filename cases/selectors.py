@@ -59,7 +59,8 @@ def co_handled_keys(user, roots: list[str]) -> list[int]:
 
 
 def can_see_full_phone(user, case: Case) -> bool:
-    """Only the current handler (and a superuser) may open the caller's full number."""
+    """Only the current handler (and a superuser) may open the caller's full number: the one
+    rule the case page, ``rules.allowed_actions`` and ``services.reveal_phone`` read."""
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.phones import log_refused_reveal, log_reveal
 
-from .. import rates
+from .. import rates, selectors
 from ..models import Case, CoHandling, ContactRecord, PhoneReveal
 from . import common
 from .common import attach_photos, compare_and_set, record, required
@@ -180,7 +180,7 @@ def reveal_phone(*, case: Case, by, reason: str = "") -> str:
 def _reveal_phone(*, case: Case, by, reason: str, subject: dict) -> str:
     case = common.lock(case)
     ensure(case, "reveal_phone", by=by)
-    if not by.is_superuser and case.handler_id != by.pk:
+    if not selectors.can_see_full_phone(by, case):
         raise IllegalTransition(_("Only the current handler can see the caller's full number."))
     if case.status in REVEAL_NEEDS_REASON and not reason:
         raise ValidationError({"reason": _("The case is finished: say why you need the caller's number.")})

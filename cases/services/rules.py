@@ -151,6 +151,12 @@ CO_HANDLER_REFUSAL = _(
 )
 
 
+def may_take_in(user) -> bool:
+    """Who may register a request (the staff intake page, a suggestion turned into a case, the
+    API and Open311 posts by staff, the "New case" link): a dispatcher or a handler."""
+    return user.has_perm("cases.dispatch_case") or user.has_perm("cases.handle_case")
+
+
 def display_name(user) -> str:
     return "" if user is None else names.display_name(user)
 
@@ -261,7 +267,7 @@ def allowed_actions(case: Case, user) -> set[str]:
         except IllegalTransition:
             continue
         allowed.add(action)
-    if "reveal_phone" in allowed and not (user.is_superuser or case.handler_id == user.pk):
+    if "reveal_phone" in allowed and not selectors.can_see_full_phone(user, case):
         allowed.discard("reveal_phone")
     if "decide_extension" in allowed and not _has_pending_extension(case):
         allowed.discard("decide_extension")

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import (
     Building, Department, Household, PartnerOrganisation, Post, Role, SecurityEvent, Stairwell, Unit,
 )
-from communities.phones import LANDLINE_RE, MOBILE_RE, mask_phone, normalise_phone
+from communities.phones import mask_phone
 from communities.security import log_event
 from communities.selectors import EVERYWHERE, subtree_paths
 from communities.tabular import Column

@@ -65,7 +65,7 @@ def suggestion_to_case(*, suggestion: Suggestion, category: Category, by, title:
     """Turn a suggestion into a case (a volunteer report) in one step; the two stay linked."""
     suggestion = _lock(suggestion)
     ensure_may(by, "volunteers.answer_suggestion", suggestion.unit_path)
-    if not by.has_perm("cases.handle_case") and not by.has_perm("cases.dispatch_case"):
+    if not case_services.may_take_in(by):
         raise IllegalTransition(_("Your role cannot register cases."))
     if suggestion.case_id:
         raise IllegalTransition(_("This suggestion is already a case."))

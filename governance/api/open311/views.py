@@ -24,7 +24,6 @@ from cases.models import Case, Category
 from communities.models import Unit
 from communities.selectors import visible_units
 
-from ..permissions import may_take_in
 from . import present
 from .forms import RequestForm
 from .renderers import Open311JSONRenderer, Open311XMLRenderer
@@ -186,7 +185,7 @@ def _api_user(key):
     """The system account whose API token is ``api_key``; it must be allowed to register requests."""
     token = Token.objects.select_related("user").filter(key=str(key or "")[:40]).first() if key else None
     user = token.user if token else None
-    if user is None or not user.is_active or not may_take_in(user):
+    if user is None or not user.is_active or not services.may_take_in(user):
         raise Open311Error(403, BAD_KEY)
     return user
 
