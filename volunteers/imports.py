@@ -27,7 +27,7 @@ from communities.tabular import Invalid as _Invalid
 from communities.tabular import text as _text
 from communities.models import Building, Unit
 from communities.phones import MOBILE_RE, mask_phone, normalise_phone
-from communities.selectors import EVERYWHERE, subtree_paths
+from communities.selectors import in_subtree
 
 from .models import Skill, Team, Volunteer, reach_path
 
@@ -113,7 +113,7 @@ class _Lookups:
 
     def __init__(self, rows: list[RawRow], user) -> None:
         values = {key: {_text(row.cells.get(key)) for row in rows} - {""} for key in ("unit", "building", "teams")}
-        self.paths = subtree_paths(user)
+        self.user = user
         units = values["unit"]
         self.units = list(
             Unit.objects.filter(level__in=[Unit.Level.COMMUNITY, Unit.Level.GRID])
@@ -128,7 +128,7 @@ class _Lookups:
         self.known_phones = set(Volunteer.objects.filter(phone__in=phones).values_list("phone", flat=True))
 
     def _in_area(self, path: str) -> bool:
-        return self.paths is EVERYWHERE or any(path.startswith(root) for root in self.paths)
+        return in_subtree(self.user, path)
 
     def unit(self, value: str) -> Unit:
         matches = [u for u in self.units if u.code == value.lower()] or [u for u in self.units if u.name == value]

@@ -7,10 +7,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Post, Role, Unit
+from communities.selectors import in_subtree
 
 from .. import tallies, timeline
 from ..models import Case, Notification, TimelineEvent
-from .rules import S, IllegalTransition, display_name, within
+from .rules import S, IllegalTransition, display_name
 
 HANDLING_ROLES = (Role.CASEWORKER, Role.GRID_WORKER, Role.DISPATCHER)
 
@@ -94,5 +95,5 @@ def staff_of(unit: Unit | None, roles) -> list[int]:
 
 
 def ensure_unit_within(unit: Unit, user, message) -> None:
-    if not within(unit.path, user):
+    if not in_subtree(user, unit.path):
         raise IllegalTransition(message)

@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Unit
-from communities.selectors import posts_of
+from communities.selectors import in_subtree, posts_of
 
 from ..models import Case, ExtensionRequest, Notification, Supervision
 from . import common
 from .common import HANDLING_ROLES, compare_and_set, notify, record, required, staff_of
-from .rules import IllegalTransition, ensure, within
+from .rules import IllegalTransition, ensure
 
 
 @transaction.atomic
@@ -104,7 +104,7 @@ def supervise(*, case: Case, by, unit: Unit, comment: str, due_at: datetime) -> 
 def lift_supervision(*, supervision: Supervision, by, note: str = "") -> Supervision:
     case = common.lock(supervision.case)
     ensure(case, "lift_supervision", by=by)
-    if not by.is_superuser and not within(supervision.unit.path, by):
+    if not by.is_superuser and not in_subtree(by, supervision.unit.path):
         raise IllegalTransition(_("Only the supervising unit can lift its supervision."))
     updated = Supervision.objects.filter(pk=supervision.pk, lifted_at__isnull=True).update(lifted_at=timezone.now())
     if updated != 1:

@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Unit
+from communities.selectors import in_subtree
 
 from ..models import Case, CoHandling, Notification
 from . import common
 from .common import HANDLING_ROLES, compare_and_set, ensure_unit_within, notify, record, required, staff_of
-from .rules import REACH_REFUSALS, S, IllegalTransition, ensure, within
+from .rules import REACH_REFUSALS, S, IllegalTransition, ensure
 
 
 def _add_co_units(case: Case, units) -> list[Unit]:
@@ -131,7 +132,7 @@ def _lock_for_merge(keys) -> dict[int, Case]:
 def _ensure_lead(into: Case, by) -> None:
     if into.status in Case.FINAL:
         raise IllegalTransition(_("The lead case is %(status)s; choose an open case.") % {"status": into.get_status_display()})
-    if not by.is_superuser and not within(into.unit_path, by):
+    if not by.is_superuser and not in_subtree(by, into.unit_path):
         raise IllegalTransition(REACH_REFUSALS["tree"])
 
 

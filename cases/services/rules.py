@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from communities import names
-from communities.selectors import posts_of, subtree_paths
+from communities.selectors import in_subtree, posts_of
 
 from ..models import Case, CoHandling, ExtensionRequest
 from communities.models import GRANTS_ONLY_ROLES
@@ -161,12 +161,6 @@ def display_name(user) -> str:
     return "" if user is None else names.display_name(user)
 
 
-def within(path: str, user) -> bool:
-    """Is the unit at ``path`` in the user's subtrees?"""
-    roots = subtree_paths(user)
-    return roots is None or any(path.startswith(root) for root in roots)
-
-
 def co_handlings_of(case: Case) -> list[CoHandling]:
     """The case's co-handling units, read once per case instance (a page asks for several actions)."""
     if "_co_handlings" not in case.__dict__:
@@ -215,10 +209,10 @@ def _has_reach(case: Case, by, reach: str) -> bool:
             seen[by.pk] = visible_cases(by).filter(pk=case.pk).exists()
         return seen[by.pk]
     if reach == "tree":
-        return within(case.unit_path, by)
+        return in_subtree(by, case.unit_path)
     if reach == "dispatcher":
         dispatching = case.dispatching_unit.path if case.dispatching_unit_id else case.unit_path
-        return within(dispatching, by)
+        return in_subtree(by, dispatching)
     if reach == "co_handler":
         return bool(own_co_handlings(case, by))
     if is_lead(case, by):

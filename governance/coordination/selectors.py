@@ -50,12 +50,6 @@ AREA_SUM = DecimalField(max_digits=14, decimal_places=2)
 # ---------------------------------------------------------------- scoping
 
 
-def within(user, unit: Unit) -> bool:
-    """Is ``unit`` in the user's own subtrees (where they may act, not just look)?"""
-    roots = subtree_paths(user)
-    return roots is EVERYWHERE or any(unit.path.startswith(root) for root in roots)
-
-
 def visible_whistles(user) -> QuerySet[Whistle]:
     """Whistles on the cases the user sees (a summoned liaison sees the case by grant)."""
     return Whistle.objects.filter(case__in=visible_cases(user))

@@ -36,7 +36,7 @@ from communities.models import (
     ROLE_LEVELS, Building, Department, Household, PartnerOrganisation, Portfolio, Post, Stairwell, Unit, code_validator,
 )
 from communities.phones import LANDLINE_RE, MASKED_RE, MOBILE_RE, mask_phone, mask_typed, normalise_phone
-from communities.selectors import EVERYWHERE, subtree_paths
+from communities.selectors import EVERYWHERE, in_subtree, subtree_paths
 from communities.tabular import ImportFileError, Invalid, RawRow, RowError, open_workbook, sheet_rows, text
 
 from ..models import CareNeed
@@ -246,7 +246,7 @@ class _AreaImport:
         self.progress(sheet, count)
 
     def inside(self, path: str) -> bool:
-        return self.roots is EVERYWHERE or (bool(path) and any(path.startswith(root) for root in self.roots))
+        return self.roots is EVERYWHERE or (bool(path) and in_subtree(self.user, path))
 
     def parse(self, sheet: str, raw: RawRow, parsers: dict[str, Callable[[str], object]]) -> dict | None:
         """Each column through its parser; errors recorded; None when any column is refused."""

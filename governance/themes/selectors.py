@@ -37,7 +37,7 @@ NAMED_UNITS = (
 
 def visible_themes(user) -> QuerySet[Theme]:
     """Themes the user may read: adopted in their subtrees, or naming a unit of their subtrees.
-    Only the adopting unit's subtree acts on a theme (``coordination.selectors.within``)."""
+    Only the adopting unit's subtree acts on a theme (``communities.selectors.in_subtree``)."""
     return scope(Theme.objects.all(), user, path_field="unit_path", named=NAMED_UNITS)
 
 

@@ -15,8 +15,8 @@ from cases import rates
 from cases.selectors import visible_cases
 from cases.services import IllegalTransition
 from communities.models import Unit
+from communities.selectors import in_subtree
 
-from ..coordination.selectors import within
 from ..coordination.views.common import add_service_errors, page_of
 from .. import links
 from ..models import Theme
@@ -92,7 +92,7 @@ def _blank(form_class, can_act: bool, user, perm: str):
 
 def render_theme(request: HttpRequest, theme: Theme, **forms) -> HttpResponse:
     effect = selectors.effect(theme)
-    own = within(request.user, theme.unit)  # a unit the theme names reads it, only its own unit acts
+    own = in_subtree(request.user, theme.unit.path)  # a unit the theme names reads it, only its own unit acts
     can_act = own and theme.status == Theme.Status.ADOPTED
     linked = selectors.linked_cases(theme)
     if not own:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.services import IllegalTransition
 from communities.models import Unit
-from communities.selectors import EVERYWHERE, subtree_paths
+from communities.selectors import in_subtree
 
 from ..models import Volunteer, VolunteerEvent, reach_path
 
@@ -17,17 +17,11 @@ NOT_ALLOWED = _("Your role does not allow this.")
 ANONYMISED = _("This volunteer's personal data was removed after the retention period: nothing more is recorded for them.")
 
 
-def in_subtree(path: str, user) -> bool:
-    """Is the unit at ``path`` in the user's subtrees (a superuser's: everywhere)?"""
-    roots = subtree_paths(user)
-    return roots is EVERYWHERE or any(path.startswith(root) for root in roots)
-
-
 def ensure_may(by, perm: str, path: str) -> None:
     """Staff act with the role's permission, inside their subtree; refuse anything else."""
     if not by.has_perm(perm):
         raise IllegalTransition(NOT_ALLOWED)
-    if not in_subtree(path, by):
+    if not in_subtree(by, path):
         raise IllegalTransition(NOT_HERE)
 
 

@@ -15,7 +15,7 @@ from communities.models import Building, Post, Unit
 from communities.phones import log_refused_reveal, log_reveal, validate_mobile
 
 from ..models import Membership, Skill, Team, Volunteer, reach_path
-from .common import ensure_may, ensure_not_anonymised, history, in_subtree, lock_volunteer, within_reach
+from .common import ensure_may, ensure_not_anonymised, history, lock_volunteer, within_reach
 
 S = Volunteer.Status
 PERSON_FIELDS = (
@@ -345,5 +345,5 @@ def skills_by_code(codes) -> list[Skill]:
 
 __all__ = [
     "register", "add_volunteer", "update_volunteer", "approve", "decline", "set_status", "link_login",
-    "reveal_phone", "create_team", "update_team", "add_member", "remove_member", "set_leader", "in_subtree",
+    "reveal_phone", "create_team", "update_team", "add_member", "remove_member", "set_leader",
 ]

@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 
 from cases.services import IllegalTransition
 from communities.models import Unit
+from communities.selectors import in_subtree
 
-from .. import selectors
 
 
 def ensure_perm(user, perm: str, message) -> None:
@@ -16,7 +16,7 @@ def ensure_perm(user, perm: str, message) -> None:
 
 
 def ensure_within(user, unit: Unit, message) -> None:
-    if not selectors.within(user, unit):
+    if not in_subtree(user, unit.path):
         raise IllegalTransition(message)
 
 

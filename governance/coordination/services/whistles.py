@@ -15,9 +15,9 @@ from cases.models import Case, Notification
 from cases.services import IllegalTransition, record
 from communities import names
 from communities.models import Department, PartnerOrganisation, Post, Role, Unit
-from communities.selectors import visible_departments, visible_partners
+from communities.selectors import in_subtree, visible_departments, visible_partners
 
-from .. import groups, selectors
+from .. import groups
 from ...models import Summons, Whistle
 from .common import ensure_perm, ensure_within, required
 
@@ -118,7 +118,7 @@ def speaks_for(by, summons: Summons) -> bool:
 
 def records_for_whistle(by, whistle: Whistle) -> bool:
     """The whistle's own unit may record reports on behalf of those summoned (and rate them)."""
-    return by.has_perm("governance.add_whistle") and selectors.within(by, whistle.unit)
+    return by.has_perm("governance.add_whistle") and in_subtree(by, whistle.unit.path)
 
 
 def may_report(by, summons: Summons) -> bool:
@@ -126,7 +126,7 @@ def may_report(by, summons: Summons) -> bool:
 
 
 def may_assess(by, whistle: Whistle) -> bool:
-    return by.has_perm("governance.assess_response") and selectors.within(by, whistle.unit)
+    return by.has_perm("governance.assess_response") and in_subtree(by, whistle.unit.path)
 
 
 def _ensure_may_report(by, summons: Summons) -> None:
