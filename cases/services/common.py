@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -68,13 +68,6 @@ def attach_photos(case: Case, photos, event: TimelineEvent, by=None, public: boo
     from ..uploads import store_photos  # owned by the public-intake part; imported when needed
 
     store_photos(case=case, photos=photos, event=event, by=by, public=public)
-
-
-def required(value: str, message) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(message)
-    return value
 
 
 def notify(users, *, case: Case, kind: str, message: str, actor=None) -> None:

@@ -13,8 +13,9 @@ from communities.phones import log_refused_reveal, log_reveal
 
 from .. import rates, selectors
 from ..models import Case, CoHandling, ContactRecord, PhoneReveal
+from ..refusals import required
 from . import common
-from .common import attach_photos, compare_and_set, record, required
+from .common import attach_photos, compare_and_set, record
 from .rules import S, IllegalTransition, acts_as_lead, ensure, own_co_handlings
 
 
@@ -40,7 +41,7 @@ def record_contact(
     ensure(case, "contact", by=by)
     if method not in ContactRecord.Method.values:
         raise ValidationError({"method": _("Choose how the caller was contacted.")})
-    summary = required(summary, {"summary": _("Write down what was said.")})
+    summary = required(summary, "summary", _("Write down what was said."))
     at = at or timezone.now()
     if at > timezone.now():
         raise ValidationError({"at": _("The contact cannot be in the future.")})
@@ -80,7 +81,7 @@ def add_progress(*, case: Case, by, note: str, public: bool = False, photos=()) 
     """A progress note by the handling or a co-handling unit."""
     case = common.lock(case)
     ensure(case, "progress", by=by)
-    note = required(note, {"note": _("Write what was done.")})
+    note = required(note, "note", _("Write what was done."))
     old = case.status
     if old == S.CONTACTED:
         compare_and_set(case, expect=old, status=S.IN_PROGRESS)
@@ -94,7 +95,7 @@ def finish_co_handling(*, case: Case, by, note: str) -> Case:
     """A co-handling unit (协办) reports its own part done; the handling unit still resolves the case."""
     case = common.lock(case)
     ensure(case, "finish_co_handling", by=by)
-    note = required(note, {"note": _("Say what your unit did.")})
+    note = required(note, "note", _("Say what your unit did."))
     mine = own_co_handlings(case, by)
     if not mine:
         raise IllegalTransition(_("Your unit does not co-handle this case, or its part is already done."))

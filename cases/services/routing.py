@@ -12,8 +12,9 @@ from communities.models import Unit
 from communities.selectors import in_subtree
 
 from ..models import Case, CoHandling, Notification
+from ..refusals import required
 from . import common
-from .common import HANDLING_ROLES, compare_and_set, ensure_unit_within, notify, record, required, staff_of
+from .common import HANDLING_ROLES, compare_and_set, ensure_unit_within, notify, record, staff_of
 from .rules import REACH_REFUSALS, S, IllegalTransition, ensure
 
 
@@ -118,7 +119,7 @@ def close(*, case: Case, by, note: str = "") -> Case:
     ensure(case, "close", by=by)
     old = case.status
     if old == S.RETURNED:
-        note = required(note, {"note": _("Say why a returned case is closed without handling.")})
+        note = required(note, "note", _("Say why a returned case is closed without handling."))
     compare_and_set(case, expect=old, status=S.CLOSED, closed_at=timezone.now())
     record(case, action="closed", by=by, from_status=old, to_status=S.CLOSED, note=note.strip(), public=True)
     return case
@@ -208,7 +209,7 @@ def exclude_from_rates(*, case: Case, by, reason: str) -> Case:
     """Leave a case out of the 三率 (e.g. an unreasonable request), with the reason on record."""
     case = common.lock(case)
     ensure(case, "exclude_from_rates", by=by)
-    reason = required(reason, {"reason": _("A reason is required to exclude a case from the rates.")})
+    reason = required(reason, "reason", _("A reason is required to exclude a case from the rates."))
     if case.excluded_from_rates:
         raise IllegalTransition(_("This case is already excluded from the rates."))
     compare_and_set(

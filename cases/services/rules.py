@@ -13,21 +13,13 @@ from communities import names
 from communities.selectors import in_subtree, posts_of
 
 from ..models import Case, CoHandling, ExtensionRequest
+from ..refusals import IllegalTransition
 from communities.models import GRANTS_ONLY_ROLES
 
 from .. import selectors
 from ..selectors import visible_cases
 
 S = Case.Status
-
-
-class IllegalTransition(Exception):
-    """A move the rules refuse; ``message`` is translated and can be shown to the user."""
-
-    def __init__(self, message, *, about_reach: bool = False) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.about_reach = about_reach  # refused for where the actor sits, not for the case's state
 
 
 # Where the actor must sit, besides holding the permission:

@@ -12,12 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import rates
 from cases.models import Case, Category
+from cases.refusals import IllegalTransition, required
 from cases.selectors import visible_cases
-from cases.services import IllegalTransition, record
+from cases.services import record
 from communities.models import Department, Unit
 from communities.selectors import visible_departments
 
-from ..coordination.services.common import ensure_perm, ensure_within, required
+from ..coordination.services.common import ensure_perm, ensure_within
 from ..models import Theme, ThemeCase, ThemeEvent, ThemeProblem
 
 TIERS = (Unit.Level.AREA, Unit.Level.STREET, Unit.Level.COMMUNITY)

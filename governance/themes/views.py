@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cases import rates
+from cases.refusals import IllegalTransition
 from cases.selectors import visible_cases
-from cases.services import IllegalTransition
 from communities.models import Unit
 from communities.selectors import in_subtree
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition
 from communities.selectors import in_subtree
 
 from ..coordination.views.common import add_service_errors, page_of

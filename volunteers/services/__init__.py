@@ -9,7 +9,7 @@ case (tasks, suggestions turned into cases) write the case's timeline through
 Callers use this package's names: ``from volunteers import services; services.sign_up(...)``.
 """
 
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition
 
 from .activities import (
     cancel_activity, cancel_sign_up, check_in, check_out, create_activity, eligible, mark_no_show,

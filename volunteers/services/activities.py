@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition
 from communities.models import Unit
 
 from ..models import Activity, HoursEntry, SignUp, Team, Volunteer

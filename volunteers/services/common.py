@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition
 from communities.models import Unit
 from communities.selectors import in_subtree
 
@@ -50,13 +49,6 @@ def history(volunteer: Volunteer, *, action: str, by=None, note: str = "") -> Vo
         volunteer=volunteer, at=timezone.now(), actor=by if by is not None and by.is_authenticated else None,
         action=action, note=note,
     )
-
-
-def required_text(value: str, field: str, message) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: message})
-    return value
 
 
 def lock_volunteer(volunteer: Volunteer) -> Volunteer:

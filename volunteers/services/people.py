@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition
 from communities.models import Building, Post, Unit
 from communities.phones import log_refused_reveal, log_reveal, validate_mobile
 

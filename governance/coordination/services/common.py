@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition
 from communities.models import Unit
 from communities.selectors import in_subtree
 
@@ -19,9 +18,3 @@ def ensure_within(user, unit: Unit, message) -> None:
     if not in_subtree(user, unit.path):
         raise IllegalTransition(message)
 
-
-def required(value: str, field: str, message) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: message})
-    return value

@@ -12,14 +12,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
+from cases.refusals import IllegalTransition, required
 from cases.selectors import visible_cases
-from cases.services import IllegalTransition, record
+from cases.services import record
 from communities.models import Building, Department, PartnerOrganisation, Unit
 from communities.selectors import in_subtree, scope, visible_departments, visible_partners
 
 from .. import groups
 from ...models import ActionItem, ActionUpdate, AgendaItem, Decision, Meeting, Participant
-from .common import ensure_perm, ensure_within, required
+from .common import ensure_perm, ensure_within
 
 M = Meeting.Status
 A = ActionItem.Status
