@@ -18,42 +18,11 @@ from communities.phones import TYPED_PHONE_INVALID, TYPED_PHONE_PATTERN
 
 from .models import Case, Category, ContactRecord, ExtensionRequest, Supervision, Urgency
 from .uploads import DecodePhotosLastMixin, check_photos
+from .widgets import DateInput, DateTimeInput, UnitChoiceField, UnitMultipleChoiceField, unit_label
 
 STAFF_SOURCES = [
     (value, label) for value, label in Case.Source.choices if value not in (Case.Source.WEB, Case.Source.API)
 ]
-
-
-def unit_label(unit: Unit, base: int = 0) -> str:
-    # Indent by depth below ``base`` so a street's communities and grids read as a tree in a <select>.
-    return f"{'— ' * max(unit.depth - base, 0)}{unit.name}"
-
-
-class UnitChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Unit) -> str:
-        return unit_label(obj)
-
-
-class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Unit) -> str:
-        return unit_label(obj)
-
-
-class DateInput(forms.DateInput):
-    """A date picker. Its value is always ISO: the browser drops any other (such as the
-    Chinese locale's 2026/11/24), which would empty a pre-filled or re-displayed date."""
-
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -112,9 +112,17 @@ def current_month() -> date:
     return month_start(timezone.now().astimezone(RATE_TZ).date())
 
 
+MONTH_FORMAT = "%Y-%m"  # how a month is written in addresses, files, pages and the API
+
+
 def parse_month(text: str) -> date:
     """``"2026-10"`` → 2026-10-01; ValueError otherwise."""
-    return datetime.strptime(text.strip(), "%Y-%m").date()
+    return datetime.strptime(text.strip(), MONTH_FORMAT).date()
+
+
+def month_label(month: date) -> str:
+    """2026-10-01 → ``"2026-10"``: what ``parse_month`` reads back."""
+    return month.strftime(MONTH_FORMAT)
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:
@@ -257,7 +265,7 @@ def rank(scores: list[Score]) -> list[Score]:
 def freeze_month(*, month: date) -> list[MonthlyScore]:
     """Write every unit's MonthlyScore for a closed month. Frozen months never change."""
     month = month_start(month)
-    label = month.strftime("%Y-%m")
+    label = month_label(month)
     if month >= current_month():
         raise ValidationError(_("%(month)s is not over yet: only a past month can be frozen.") % {"month": label})
     already = ValidationError(_("%(month)s is already frozen; frozen months never change.") % {"month": label})

@@ -49,7 +49,7 @@ def adopt_theme(
     month = rates.month_start(month)
     if category is not None and Theme.objects.filter(unit=unit, month=month, category=category).exists():
         raise ValidationError({"category": _("%(unit)s already has a theme on this category for %(month)s.")
-                               % {"unit": unit.name, "month": month.strftime("%Y-%m")}})
+                               % {"unit": unit.name, "month": rates.month_label(month)}})
     theme = Theme(
         unit=unit, month=month, title=title, description=(description or "").strip(), category=category,
         place=place, lead_department=lead_department, source=source, adopted_at=timezone.now(), adopted_by=by,

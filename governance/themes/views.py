@@ -35,7 +35,7 @@ def theme_list(request: HttpRequest) -> HttpResponse:
 def _initial(request: HttpRequest) -> dict:
     """What an "adopt as a theme" link from a hotspot fills in (anything unknown is left out)."""
     data = request.GET
-    initial = {"month": data.get("month") or rates.current_month().strftime("%Y-%m"),
+    initial = {"month": data.get("month") or rates.month_label(rates.current_month()),
                "source": data.get("source") or Theme.Source.MANUAL}
     for name in ("category", "place"):
         if (data.get(name) or "").isdigit():
@@ -79,9 +79,9 @@ def _theme(request: HttpRequest, pk: int) -> Theme:
 
 def chart_data(effect: selectors.Effect) -> dict:
     return {
-        "months": [month.strftime("%Y-%m") for month in effect.months],
+        "months": [rates.month_label(month) for month in effect.months],
         "counts": effect.counts,
-        "adopted": effect.adopted.strftime("%Y-%m"),
+        "adopted": rates.month_label(effect.adopted),
         "labels": {"cases": gettext("Cases"), "adopted": gettext("Adopted")},
     }
 
