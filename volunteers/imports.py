@@ -25,7 +25,7 @@ from communities.tabular import ImportFileError  # noqa: F401  (re-exported: the
 from communities.tabular import MAX_FILE_SIZE, Column, RawRow, RowError, RowRejected, commit_all, read_keyed_table
 from communities.tabular import Invalid as _Invalid
 from communities.tabular import text as _text
-from communities.models import Building, Unit
+from communities.models import Building, Unit, path_within
 from communities.phones import MOBILE_RE, mask_phone, normalise_phone
 from communities.selectors import in_subtree
 
@@ -144,7 +144,7 @@ class _Lookups:
 
     def building(self, value: str, unit: Unit) -> Building:
         community = reach_path(unit.path, unit.level)
-        matches = [b for b in self.buildings if b.name == value and b.unit.path.startswith(community)]
+        matches = [b for b in self.buildings if b.name == value and path_within(b.unit.path, community)]
         if not matches:
             raise _Invalid(_("No building of this name in the volunteer's community."))
         return matches[0]
@@ -153,7 +153,7 @@ class _Lookups:
         found = []
         for name in _items(text):
             # The team of the nearest unit above (or at) the volunteer's home that bears this name.
-            matches = [t for t in self.teams if t.name == name and unit.path.startswith(reach_path(t.unit.path, t.unit.level))]
+            matches = [t for t in self.teams if t.name == name and path_within(unit.path, reach_path(t.unit.path, t.unit.level))]
             matches = [t for t in matches if self._in_area(t.unit.path)]
             if not matches:
                 raise _Invalid(_("No team “%(name)s” in the volunteer's area.") % {"name": name})

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Unit
+from communities.models import Unit, path_within
 from communities.selectors import in_subtree, posts_of
 
 from ..models import Case, ExtensionRequest, Notification, Supervision
@@ -83,7 +83,7 @@ def supervise(*, case: Case, by, unit: Unit, comment: str, due_at: datetime) -> 
     case = common.lock(case)
     ensure(case, "supervise", by=by)
     comment = required(comment, "comment", _("Say what is expected."))
-    if not case.unit_path.startswith(unit.path):
+    if not path_within(case.unit_path, unit.path):
         raise ValidationError({"unit": _("The supervising unit must be above the handling unit.")})
     if not by.is_superuser and not any(post.unit_id == unit.pk for post in posts_of(by)):
         raise IllegalTransition(_("You can only supervise on behalf of a unit where you hold a post."))

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Unit
+from communities.models import Unit, path_within
 from communities.selectors import in_subtree
 
 from ..models import Case, CoHandling, Notification
@@ -36,7 +36,7 @@ def dispatch(*, case: Case, to_unit: Unit, by, note: str = "", co_units=()) -> C
     ensure(case, "dispatch", by=by)
     old = case.status
     ensure_unit_within(to_unit, by, _("You can only dispatch to units in your part of the tree."))
-    if old == S.DISPATCHED and not (to_unit.path.startswith(case.unit_path) and to_unit.pk != case.unit_id):
+    if old == S.DISPATCHED and not (path_within(to_unit.path, case.unit_path) and to_unit.pk != case.unit_id):
         raise IllegalTransition(_("A dispatched case can only be passed on to a unit below its handling unit."))
     changes = {"unit": to_unit, "status": S.DISPATCHED, "handler": None, "dispatched_at": timezone.now()}
     if old != S.DISPATCHED:

@@ -14,7 +14,7 @@ from communities.selectors import in_subtree, posts_of
 
 from ..models import Case, CoHandling, ExtensionRequest
 from ..refusals import IllegalTransition
-from communities.models import GRANTS_ONLY_ROLES
+from communities.models import GRANTS_ONLY_ROLES, path_within
 
 from .. import selectors
 from ..selectors import visible_cases
@@ -169,15 +169,15 @@ def _acting_paths(user) -> list[str]:
 def is_lead(case: Case, user) -> bool:
     """Does ``user`` hold a post of the handling unit (主办): in its subtree, but not through a
     co-handling unit (协办) that lies in that subtree (a community co-handling its street's case)?"""
-    inside = [path for path in _acting_paths(user) if path.startswith(case.unit_path)]
+    inside = [path for path in _acting_paths(user) if path_within(path, case.unit_path)]
     if not inside:
         return False
     # Strictly inside: a co-handling row left on the unit the case was later passed to is no 协办 any more.
     inner_co = [
         co.unit_path for co in co_handlings_of(case)
-        if co.unit_path.startswith(case.unit_path) and co.unit_id != case.unit_id
+        if path_within(co.unit_path, case.unit_path) and co.unit_id != case.unit_id
     ]
-    return any(not any(path.startswith(co) for co in inner_co) for path in inside)
+    return any(not any(path_within(path, co) for co in inner_co) for path in inside)
 
 
 def own_co_handlings(case: Case, user, *, open_only: bool = True) -> list[CoHandling]:
@@ -187,7 +187,7 @@ def own_co_handlings(case: Case, user, *, open_only: bool = True) -> list[CoHand
     return [
         co for co in co_handlings_of(case)
         if co.unit_id != case.unit_id and (co.done_at is None or not open_only)
-        and any(path.startswith(co.unit_path) for path in paths)
+        and any(path_within(path, co.unit_path) for path in paths)
     ]
 
 

@@ -33,7 +33,7 @@ from cases import rates
 from cases.models import Case, Category, CategoryTally, DayTally, MonthlyScore
 from cases.rates import RATE_TZ, Score
 from cases.selectors import merged_callers_awaiting_q, overdue_q, queue
-from communities.models import PATH_SEPARATOR, Building, Unit
+from communities.models import PATH_SEPARATOR, Building, Unit, path_within
 from communities.selectors import path_q, tree_roots, visible_units
 
 S = Case.Status
@@ -77,7 +77,7 @@ class Tree:
         return self._found[path]
 
     def _child_of(self, path: str | None) -> int | None:
-        if not path or not path.startswith(self.unit.path):
+        if not path or not path_within(path, self.unit.path):
             return None
         depth = self.unit.path.count(PATH_SEPARATOR) - 1
         head = PATH_SEPARATOR.join(path.split(PATH_SEPARATOR, depth + 2)[: depth + 2]) + PATH_SEPARATOR

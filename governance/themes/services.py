@@ -15,7 +15,7 @@ from cases.models import Case, Category
 from cases.refusals import IllegalTransition, required
 from cases.selectors import visible_cases
 from cases.services import record
-from communities.models import Department, Unit
+from communities.models import Department, Unit, path_within
 from communities.selectors import visible_departments
 
 from ..coordination.services.common import ensure_perm, ensure_within
@@ -40,7 +40,7 @@ def adopt_theme(
         raise ValidationError({"unit": _("A theme is adopted by the area, a street or a community.")})
     ensure_within(by, unit, _("You can only adopt a theme for your own unit."))
     title = required(title, "title", _("Give the theme a title."))
-    if place is not None and not place.path.startswith(unit.path):
+    if place is not None and not path_within(place.path, unit.path):
         raise ValidationError({"place": _("The place must lie within %(unit)s.") % {"unit": unit.name}})
     if lead_department is not None and not visible_departments(by).filter(pk=lead_department.pk).exists():
         raise ValidationError({"lead_department": _("A department you cannot call on was chosen.")})
@@ -79,7 +79,7 @@ def link_case(*, theme: Theme, case: Case, by) -> ThemeCase:
     ensure_within(by, theme.unit, _("This theme belongs to another unit."))
     if theme.status != Theme.Status.ADOPTED:
         raise IllegalTransition(_("The theme is closed: no more cases can be linked."))
-    if not visible_cases(by).filter(pk=case.pk).exists() or not case.unit_path.startswith(theme.unit_path):
+    if not visible_cases(by).filter(pk=case.pk).exists() or not path_within(case.unit_path, theme.unit_path):
         raise ValidationError({"case": _("Case %(code)s is not handled in %(unit)s.")
                                % {"code": case.code, "unit": theme.unit.name}})
     if ThemeCase.objects.filter(theme=theme, case=case).exists():

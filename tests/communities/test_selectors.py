@@ -70,6 +70,18 @@ def test_in_subtree_does_not_confuse_unit_2_with_unit_23(db):
     assert not selectors.in_subtree(user, street_723.path)
 
 
+def test_path_within_takes_the_inner_path_then_the_root(db):
+    from communities.models import path_within
+
+    area = _unit(7101, "/7101/", Unit.Level.AREA)
+    street_2 = _unit(2, "/7101/2/", Unit.Level.STREET, area)
+    street_23 = _unit(23, "/7101/23/", Unit.Level.STREET, area)
+    assert path_within(street_2.path, area.path) and street_2.is_within(area)
+    assert path_within(area.path, area.path)
+    assert not path_within(area.path, street_2.path) and not area.is_within(street_2)
+    assert not path_within(street_23.path, street_2.path)
+
+
 def test_superuser_sees_everything(street, sibling_street, building, sibling_building):
     admin = f.UserFactory(is_superuser=True)
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.refusals import IllegalTransition
-from communities.models import Unit
+from communities.models import Unit, path_within
 from communities.selectors import in_subtree
 
 from ..models import Volunteer, VolunteerEvent, reach_path
@@ -41,7 +41,7 @@ def ensure_self_or_may(by, volunteer: Volunteer, perm: str, path: str) -> None:
 
 def within_reach(volunteer: Volunteer, unit: Unit) -> bool:
     """A volunteer serves where they live: their grid's community draws on them, and every tier above."""
-    return volunteer.unit_path.startswith(reach_path(unit.path, unit.level))
+    return path_within(volunteer.unit_path, reach_path(unit.path, unit.level))
 
 
 def history(volunteer: Volunteer, *, action: str, by=None, note: str = "") -> VolunteerEvent:

@@ -15,7 +15,7 @@ from cases.models import Case, Notification
 from cases.refusals import IllegalTransition, required
 from cases.services import record
 from communities import names
-from communities.models import Department, PartnerOrganisation, Post, Role, Unit
+from communities.models import Department, PartnerOrganisation, Post, Role, Unit, path_within
 from communities.selectors import in_subtree, visible_departments, visible_partners
 
 from .. import groups
@@ -38,7 +38,7 @@ def blow_whistle(
         raise ValidationError({"unit": _("A whistle is blown by a street or a community.")})
     ensure_within(by, unit, _("You can only blow a whistle for your own street or community."))
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if not case.unit_path.startswith(unit.path):
+    if not path_within(case.unit_path, unit.path):
         raise IllegalTransition(_("This case is not handled in %(unit)s.") % {"unit": unit.name})
     if case.status in Case.FINISHED:
         raise IllegalTransition(
