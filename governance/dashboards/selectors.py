@@ -151,7 +151,8 @@ def _work_aggregates(now: datetime) -> dict[str, Count]:
 def work_counts(where: Tree, *, now: datetime) -> dict[int, WorkCounts]:
     """Open, overdue, supervised … cases of the unit (its whole subtree) and of each child. Two queries."""
     aggregates = _work_aggregates(now)
-    rows = handled_in(where).filter(status__in=Case.NOT_CLOSED)  # every work figure is about one of these states.values_list("unit_path").annotate(**aggregates)
+    # Every work figure is about a case not yet closed.
+    rows = handled_in(where).filter(status__in=Case.NOT_CLOSED).values_list("unit_path").annotate(**aggregates)
     counts = {pk: WorkCounts(**dict(zip(aggregates, row))) for pk, row in where.fold(rows, len(aggregates)).items()}
     # The callers merged into a resolved or closed lead wait for their return visit too (as in the queue).
     merged = handled_in(where).filter(merged_callers_awaiting_q()).values_list("unit_path").annotate(n=Count("pk"))
