@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Post, Role, Unit
-from communities.selectors import in_subtree
 
 from .. import tallies, timeline
 from ..models import Case, Notification, TimelineEvent
@@ -87,6 +86,3 @@ def staff_of(unit: Unit | None, roles) -> list[int]:
     )
 
 
-def ensure_unit_within(unit: Unit, user, message) -> None:
-    if not in_subtree(user, unit.path):
-        raise IllegalTransition(message)

@@ -12,9 +12,9 @@ from communities.models import Unit, path_within
 from communities.selectors import in_subtree
 
 from ..models import Case, CoHandling, Notification
-from ..refusals import required
+from ..refusals import ensure_within, required
 from . import common
-from .common import HANDLING_ROLES, compare_and_set, ensure_unit_within, notify, record, staff_of
+from .common import HANDLING_ROLES, compare_and_set, notify, record, staff_of
 from .rules import REACH_REFUSALS, S, IllegalTransition, ensure
 
 
@@ -35,7 +35,7 @@ def dispatch(*, case: Case, to_unit: Unit, by, note: str = "", co_units=()) -> C
     case = common.lock(case)
     ensure(case, "dispatch", by=by)
     old = case.status
-    ensure_unit_within(to_unit, by, _("You can only dispatch to units in your part of the tree."))
+    ensure_within(by, to_unit, _("You can only dispatch to units in your part of the tree."))
     if old == S.DISPATCHED and not (path_within(to_unit.path, case.unit_path) and to_unit.pk != case.unit_id):
         raise IllegalTransition(_("A dispatched case can only be passed on to a unit below its handling unit."))
     changes = {"unit": to_unit, "status": S.DISPATCHED, "handler": None, "dispatched_at": timezone.now()}
@@ -61,7 +61,7 @@ def reassign(*, case: Case, to_unit: Unit, by, note: str = "") -> Case:
     ensure(case, "reassign", by=by)
     if to_unit.pk == case.unit_id:
         raise IllegalTransition(_("The case is already with %(unit)s.") % {"unit": to_unit.name})
-    ensure_unit_within(to_unit, by, _("You can only dispatch to units in your part of the tree."))
+    ensure_within(by, to_unit, _("You can only dispatch to units in your part of the tree."))
     old, old_unit = case.status, case.unit
     compare_and_set(
         case, expect=old, unit=to_unit, status=S.DISPATCHED, handler=None, accepted_at=None,

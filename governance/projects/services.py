@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
-from cases.refusals import IllegalTransition, required
+from cases.refusals import IllegalTransition, ensure_perm, ensure_within, required
 from cases.selectors import visible_cases
 from cases.services import record
 from cases.uploads import ValidatedPhoto
@@ -29,7 +29,6 @@ from communities.selectors import in_subtree, scope, visible_departments, visibl
 from volunteers.models import Suggestion
 
 from ..coordination.selectors import visible_meetings, visible_whistles
-from ..coordination.services.common import ensure_perm, ensure_within
 from ..models import Meeting, Project, ProjectEvent, ProjectUpdate, Whistle
 from ..themes.selectors import visible_themes
 

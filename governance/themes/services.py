@@ -12,13 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import rates
 from cases.models import Case, Category
-from cases.refusals import IllegalTransition, required
+from cases.refusals import IllegalTransition, ensure_perm, ensure_within, required
 from cases.selectors import visible_cases
 from cases.services import record
 from communities.models import Department, Unit, path_within
 from communities.selectors import visible_departments
 
-from ..coordination.services.common import ensure_perm, ensure_within
 from ..models import Theme, ThemeCase, ThemeEvent, ThemeProblem
 
 TIERS = (Unit.Level.AREA, Unit.Level.STREET, Unit.Level.COMMUNITY)

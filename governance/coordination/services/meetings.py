@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
-from cases.refusals import IllegalTransition, required
+from cases.refusals import IllegalTransition, ensure_perm, ensure_within, required
 from cases.selectors import visible_cases
 from cases.services import record
 from communities.models import Building, Department, PartnerOrganisation, Unit
@@ -20,7 +20,6 @@ from communities.selectors import in_subtree, scope, visible_departments, visibl
 
 from .. import groups
 from ...models import ActionItem, ActionUpdate, AgendaItem, Decision, Meeting, Participant
-from .common import ensure_perm, ensure_within
 
 M = Meeting.Status
 A = ActionItem.Status

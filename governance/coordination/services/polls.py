@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
-from cases.refusals import IllegalTransition, required
+from cases.refusals import IllegalTransition, ensure_perm, ensure_within, required
 from cases.selectors import visible_cases
 from cases.services import record
 from communities.models import PATH_SEPARATOR, Building, Household, Unit
@@ -21,7 +21,6 @@ from communities.selectors import in_subtree
 
 from .. import selectors
 from ...models import Ballot, Elector, Poll
-from .common import ensure_perm, ensure_within
 
 P = Poll.Status
 RULE_FIELDS = (*Poll.THRESHOLD_FIELDS, "max_objections")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Notification
-from cases.refusals import IllegalTransition, required
+from cases.refusals import IllegalTransition, ensure_perm, ensure_within, required
 from cases.services import record
 from communities import names
 from communities.models import Department, PartnerOrganisation, Post, Role, Unit, path_within
@@ -20,7 +20,6 @@ from communities.selectors import in_subtree, visible_departments, visible_partn
 
 from .. import groups
 from ...models import Summons, Whistle
-from .common import ensure_perm, ensure_within
 
 # A report may be stamped a little ahead of the server clock (a phone's clock), never more.
 CLOCK_SKEW = timedelta(minutes=5)
