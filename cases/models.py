@@ -105,6 +105,16 @@ class Case(models.Model):
         RETURNED = "returned", _("Returned to dispatch")
         MERGED = "merged", _("Merged into another case")
 
+    # The status groups, defined here only (``tests/cases/test_status_groups.py`` checks how they split
+    # the statuses). OPEN and FINISHED split them; so do NOT_CLOSED and FINAL.
+    OPEN = (Status.SUBMITTED, Status.DISPATCHED, Status.RETURNED, Status.ACCEPTED, Status.CONTACTED, Status.IN_PROGRESS)
+    HANDLING = (Status.ACCEPTED, Status.CONTACTED, Status.IN_PROGRESS)  # accepted by a handler, not yet resolved
+    TO_DISPATCH = (Status.SUBMITTED, Status.RETURNED)  # waiting for a dispatcher
+    FINISHED = (Status.RESOLVED, Status.CLOSED, Status.MERGED)
+    ANSWERED = (Status.RESOLVED, Status.CLOSED)  # the handling unit gave its answer: rated, counted as done
+    NOT_CLOSED = (*OPEN, Status.RESOLVED)  # work still in hand somewhere (a resolved case awaits closing)
+    FINAL = (Status.CLOSED, Status.MERGED)  # never left again
+
     class Source(models.TextChoices):
         WEB = "web", _("Resident web form")
         HOTLINE = "hotline", _("12345 hotline dispatch")

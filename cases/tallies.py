@@ -76,7 +76,7 @@ def counts_change(changes: dict, *, from_status: str) -> bool:
     return (
         bool(TALLIED_FIELDS & changes.keys())
         or Case.Status.MERGED in (from_status, to_status)
-        or (from_status in rates.DONE) != (to_status in rates.DONE)  # into or out of 办结
+        or (from_status in Case.ANSWERED) != (to_status in Case.ANSWERED)  # into or out of 办结
     )
 
 
@@ -103,7 +103,7 @@ def count_new(case: Case) -> None:
     """
     if case.unit_id is None:
         return
-    if case.contacted_at or case.rated_at or case.status in (Case.Status.MERGED, *rates.DONE):
+    if case.contacted_at or case.rated_at or case.status in Case.FINISHED:
         refresh(Keys(case))
         return
     keys = Keys(case)

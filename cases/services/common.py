@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +10,7 @@ from communities.models import Post, Role, Unit
 
 from .. import tallies, timeline
 from ..models import Case, Notification, TimelineEvent
-from .rules import S, IllegalTransition, display_name, within
+from .rules import S, IllegalTransition, display_name
 
 HANDLING_ROLES = (Role.CASEWORKER, Role.GRID_WORKER, Role.DISPATCHER)
 
@@ -69,13 +69,6 @@ def attach_photos(case: Case, photos, event: TimelineEvent, by=None, public: boo
     store_photos(case=case, photos=photos, event=event, by=by, public=public)
 
 
-def required(value: str, message) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(message)
-    return value
-
-
 def notify(users, *, case: Case, kind: str, message: str, actor=None) -> None:
     """One bulk insert, whatever the number of recipients; nobody is told of their own act."""
     text = (message or case.title)[:200]
@@ -93,6 +86,3 @@ def staff_of(unit: Unit | None, roles) -> list[int]:
     )
 
 
-def ensure_unit_within(unit: Unit, user, message) -> None:
-    if not within(unit.path, user):
-        raise IllegalTransition(message)

@@ -22,10 +22,6 @@ from ..queries_staff import with_deadlines
 TEMPLATE = "cases/intake.html"
 
 
-def _may_take_in(user) -> bool:
-    return user.has_perm("cases.dispatch_case") or user.has_perm("cases.handle_case")
-
-
 def _form(request: HttpRequest, data=None, files=None) -> IntakeForm:
     return IntakeForm(
         data, files, units=visible_units(request.user).order_by("path"),
@@ -36,7 +32,7 @@ def _form(request: HttpRequest, data=None, files=None) -> IntakeForm:
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def intake(request: HttpRequest) -> HttpResponse:
-    if not _may_take_in(request.user):
+    if not services.may_take_in(request.user):
         raise PermissionDenied
     if request.method != "POST":
         return render(request, TEMPLATE, {"form": _form(request)})

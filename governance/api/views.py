@@ -97,7 +97,7 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         month = self._month(request.query_params.get("month", ""))
         ranked = rates.ranking(unit, month)
         total = rates.unit_month_scores(unit, month)[0]
-        data = {"month": month.strftime("%Y-%m"), "frozen": total.frozen, "unit": total, "children": ranked}
+        data = {"month": rates.month_label(month), "frozen": total.frozen, "unit": total, "children": ranked}
         return Response(UnitScoresSerializer(data).data)
 
     @staticmethod

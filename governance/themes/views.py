@@ -12,11 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cases import rates
+from cases.refusals import IllegalTransition
 from cases.selectors import visible_cases
-from cases.services import IllegalTransition
 from communities.models import Unit
+from communities.selectors import in_subtree
 
-from ..coordination.selectors import within
 from ..coordination.views.common import add_service_errors, page_of
 from .. import links
 from ..models import Theme
@@ -35,7 +35,7 @@ def theme_list(request: HttpRequest) -> HttpResponse:
 def _initial(request: HttpRequest) -> dict:
     """What an "adopt as a theme" link from a hotspot fills in (anything unknown is left out)."""
     data = request.GET
-    initial = {"month": data.get("month") or rates.current_month().strftime("%Y-%m"),
+    initial = {"month": data.get("month") or rates.month_label(rates.current_month()),
                "source": data.get("source") or Theme.Source.MANUAL}
     for name in ("category", "place"):
         if (data.get(name) or "").isdigit():
@@ -79,9 +79,9 @@ def _theme(request: HttpRequest, pk: int) -> Theme:
 
 def chart_data(effect: selectors.Effect) -> dict:
     return {
-        "months": [month.strftime("%Y-%m") for month in effect.months],
+        "months": [rates.month_label(month) for month in effect.months],
         "counts": effect.counts,
-        "adopted": effect.adopted.strftime("%Y-%m"),
+        "adopted": rates.month_label(effect.adopted),
         "labels": {"cases": gettext("Cases"), "adopted": gettext("Adopted")},
     }
 
@@ -92,7 +92,7 @@ def _blank(form_class, can_act: bool, user, perm: str):
 
 def render_theme(request: HttpRequest, theme: Theme, **forms) -> HttpResponse:
     effect = selectors.effect(theme)
-    own = within(request.user, theme.unit)  # a unit the theme names reads it, only its own unit acts
+    own = in_subtree(request.user, theme.unit.path)  # a unit the theme names reads it, only its own unit acts
     can_act = own and theme.status == Theme.Status.ADOPTED
     linked = selectors.linked_cases(theme)
     if not own:

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition
+from communities.selectors import in_subtree
 
-from ..coordination.selectors import within
 from ..coordination.views.common import add_service_errors, page_of
 from ..models import Visit
 from . import selectors, services
@@ -66,7 +66,7 @@ def _visit(request: HttpRequest, pk: int) -> Visit:
 
 def render_visit(request: HttpRequest, visit: Visit, *, revealed_phone: str = "", **forms) -> HttpResponse:
     user = request.user
-    may_record = user.has_perm("governance.record_visit") and within(user, visit.need.unit)
+    may_record = user.has_perm("governance.record_visit") and in_subtree(user, visit.need.unit.path)
     context = {
         "visit": visit,
         "may_reveal": may_record,  # the visit's own rule: who may visit the household may call it

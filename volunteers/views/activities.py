@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cases import rates
 from communities.selectors import visible_units
 
 from .. import selectors, services
@@ -30,12 +31,10 @@ SIGNUP_ACTIONS = {
 
 
 def _month(request: HttpRequest) -> date:
-    text = request.GET.get("month", "")
     try:
-        year, month = (int(part) for part in text.split("-"))
-        return date(year, month, 1)
+        return rates.parse_month(request.GET.get("month", ""))
     except ValueError:
-        return timezone.localdate().replace(day=1)
+        return rates.current_month()
 
 
 @require_safe
@@ -47,10 +46,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
     activities = selectors.visible_activities(request.user)
     if unit is not None:
         activities = activities.filter(unit_path__startswith=unit.path)
-    previous = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
-    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     context = {
-        "month": month, "previous": previous, "following": following, "unit": unit,
+        "month": month, "previous": rates.previous_month(month), "following": rates.next_month(month), "unit": unit,
         "days": selectors.calendar(activities, month), "today": timezone.localdate(),
     }
     return render(request, "volunteers/calendar.html", context)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cases.selectors import visible_cases
+from cases.services import may_take_in
 from communities.selectors import visible_buildings
 
 from .. import selectors, services
@@ -85,7 +86,7 @@ def render_suggestion(request: HttpRequest, item: Suggestion, *, forms: dict | N
         "suggestion": item,
         "answer_form": AnswerForm(),
         "case_form": ToCaseForm(initial={"title": item.title}),
-        "may_make_case": user.has_perm("cases.handle_case") or user.has_perm("cases.dispatch_case"),
+        "may_make_case": may_take_in(user),
         # A new case waits at the street's dispatch desk: a community may not open it yet.
         "case_visible": bool(item.case_id) and visible_cases(user).filter(pk=item.case_id).exists(),
         **(forms or {}),

@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from cases.selectors import FINISHED, visible_cases
+from cases.models import Case
+from cases.selectors import visible_cases
 
 from .. import selectors, services
 from ...models import Summons, Whistle
@@ -77,7 +78,7 @@ def whistle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _forms_for(request: HttpRequest, whistle: Whistle, summons: Summons, can_assess: bool) -> dict[str, forms.Form]:
     user = request.user
-    is_open = whistle.case.status not in FINISHED
+    is_open = whistle.case.status not in Case.FINISHED
     available: dict[str, forms.Form] = {}
     if is_open and summons.reported_at is None and services.may_report(user, summons):
         available["report"] = ReportForm(prefix=f"s{summons.pk}")
@@ -98,7 +99,7 @@ def render_whistle(request: HttpRequest, whistle: Whistle, *, failed: tuple[int,
         if failed and failed[0] == summons.pk:
             summons.forms[failed[1]] = failed[2]
             summons.failed = failed[1]
-    context = {"whistle": whistle, "case": whistle.case, "summonses": summonses, "is_open": whistle.case.status not in FINISHED}
+    context = {"whistle": whistle, "case": whistle.case, "summonses": summonses, "is_open": whistle.case.status not in Case.FINISHED}
     return render(request, "governance/coordination/whistle_detail.html", context)
 
 
