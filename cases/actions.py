@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from communities.models import path_within
 from communities.selectors import posts_of
 
 from . import services
@@ -53,7 +54,7 @@ def supervising_units(user, case: Case) -> list:
     """The units ``user`` may supervise ``case`` on behalf of: where they hold a post, at or above its unit."""
     if user.is_superuser:
         return [*case.unit.ancestors(), case.unit]
-    own = {p.unit.pk: p.unit for p in posts_of(user) if case.unit_path.startswith(p.unit.path)}
+    own = {p.unit.pk: p.unit for p in posts_of(user) if path_within(case.unit_path, p.unit.path)}
     return list(own.values())
 
 

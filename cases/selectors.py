@@ -96,7 +96,13 @@ def _supervised(cases: QuerySet, user, now) -> QuerySet:
 
 
 def merged_callers_awaiting_q() -> Q:
-    """Cases merged into a resolved or closed lead whose caller has not yet rated the lead's result."""
+    """Cases merged into a resolved or closed lead whose caller has not yet rated the lead's result
+    (``Case.awaits_visit``, kept by the services; ``awaiting_visit_by_lead_q`` is the rule it keeps)."""
+    return Q(status=S.MERGED, awaits_visit=True)
+
+
+def awaiting_visit_by_lead_q() -> Q:
+    """The rule ``Case.awaits_visit`` stores, read from the lead (to recount it after a bulk load)."""
     return Q(status=S.MERGED, merged_into__status__in=Case.ANSWERED) & (
         Q(rated_at__isnull=True) | Q(rated_at__lt=F("merged_into__resolved_at"))
     )

@@ -30,6 +30,7 @@ from communities.models import Unit
 
 from . import rates
 from .models import Case, CategoryTally, DayTally
+from .selectors import awaiting_visit_by_lead_q
 
 RATE_COUNTS = {
     name: Count("pk", filter=rates.COUNTED & condition if condition is not None else rates.COUNTED)
@@ -234,3 +235,11 @@ def differences() -> list[str]:
         for key in sorted(set(expected) | set(stored), key=str)
         if expected.get(key) != stored.get(key)
     ]
+
+
+def recount_awaiting_visits() -> int:
+    """Set ``Case.awaits_visit`` from the leads (after a bulk load past the services): the callers set."""
+    waiting = Case.objects.filter(awaiting_visit_by_lead_q()).values("pk")
+    Case.objects.filter(awaits_visit=True).exclude(pk__in=waiting).update(awaits_visit=False)
+    Case.objects.filter(pk__in=waiting, awaits_visit=False).update(awaits_visit=True)
+    return Case.objects.filter(awaits_visit=True).count()

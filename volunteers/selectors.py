@@ -297,7 +297,8 @@ def totals_by_unit(
     ledger = ledger_under(user, unit, period)
     # Without children only the unit's totals are asked for: no rows per unit path to group and fold.
     by_path = ("unit_path",) if children else ()
-    counts = {"n": Count("pk"), "party": Count("pk", filter=Q(party_member=True))}
+    # Counting the path (not the key) lets the active volunteers' covering index answer alone.
+    counts = {"n": Count("unit_path"), "party": Count("unit_path", filter=Q(party_member=True))}
     for row in people.values(*by_path).annotate(**counts) if by_path else [people.aggregate(**counts)]:
         fold(row.get("unit_path", unit.path), volunteers=row["n"], party_members=row["party"])
     sums = {"m": Sum("minutes"), "t": Sum("times")}

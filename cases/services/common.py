@@ -22,6 +22,8 @@ def lock(case: Case) -> Case:
 def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None, **changes) -> Case:
     """Write ``changes`` only if the row still has status ``expect``; refuse the loser of a race."""
     changes["updated_at"] = timezone.now()
+    if expect == S.MERGED and "rated_at" in changes:
+        changes["awaits_visit"] = False  # the merged caller rated the lead's result
     if "unit" in changes:
         changes["unit_path"] = changes["unit"].path
     before = tallies.Keys(case) if tallies.counts_change(changes, from_status=expect) else None
@@ -40,7 +42,16 @@ def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None
         setattr(case, field, value)
     if before is not None:
         tallies.refresh(before, tallies.Keys(case))
+    _merged_callers_follow(case, expect, changes.get("status", expect))
     return case
+
+
+def _merged_callers_follow(lead: Case, before: str, after: str) -> None:
+    """The callers merged into ``lead`` wait for a return visit once it is resolved (again), not once it reopens."""
+    if after == S.RESOLVED and before != S.RESOLVED:
+        Case.objects.filter(merged_into=lead, status=S.MERGED).update(awaits_visit=True)
+    elif before in Case.ANSWERED and after not in Case.ANSWERED:
+        Case.objects.filter(merged_into=lead, status=S.MERGED, awaits_visit=True).update(awaits_visit=False)
 
 
 def record(

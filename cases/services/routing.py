@@ -143,7 +143,9 @@ def _merge_one(case: Case, into: Case, *, by, note: str) -> Case:
         raise IllegalTransition(_("A case cannot be merged into itself."))
     ensure(case, "merge", by=by)
     old = case.status
-    compare_and_set(case, expect=old, status=S.MERGED, merged_into=into)
+    # Merged into a lead already resolved, the caller waits for the return visit of its result at once.
+    awaits = into.status == S.RESOLVED and (case.rated_at is None or case.rated_at < into.resolved_at)
+    compare_and_set(case, expect=old, status=S.MERGED, merged_into=into, awaits_visit=awaits)
     record(
         case, action="merged", by=by, from_status=old, to_status=S.MERGED, note=note.strip(), public=True,
         data={"into": into.code},
