@@ -263,7 +263,7 @@ class Case(models.Model):
             ),
             # The merged callers waiting for the return visit of their lead's result.
             models.Index(
-                fields=["unit_path"], opclasses=[PREFIX], condition=models.Q(awaits_visit=True),
+                fields=["unit_path"], opclasses=[PREFIX], condition=models.Q(status="merged", awaits_visit=True),
                 name="case_merged_awaiting_visit",
             ),
             # The oldest overdue cases at a top tier: the first open cases by deadline, in index order.

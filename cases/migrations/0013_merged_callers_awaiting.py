@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(condition=models.Q(('awaits_visit', True)), fields=['unit_path'], name='case_merged_awaiting_visit', opclasses=['varchar_pattern_ops']),
+            index=models.Index(condition=models.Q(('awaits_visit', True), ('status', 'merged')), fields=['unit_path'], name='case_merged_awaiting_visit', opclasses=['varchar_pattern_ops']),
         ),
         migrations.RunPython(mark_waiting_callers, migrations.RunPython.noop),
     ]
