@@ -39,8 +39,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     form = _form(request, request.POST, request.FILES)
     if not form.is_valid():
         return render(request, TEMPLATE, {"form": form})
-    duplicates = _likely_duplicates(request, form)
-    if duplicates:
+    if duplicates := _likely_duplicates(request, form):
         form.data = form.data.copy()
         form.data["save_anyway"] = "on"  # the second submit saves despite the duplicates
         return render(request, TEMPLATE, {"form": form, "duplicates": duplicates})
