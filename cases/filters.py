@@ -12,8 +12,8 @@ from communities.models import Unit
 from communities.selectors import visible_units
 
 from . import search, selectors
-from .forms_staff import DateInput, unit_label
 from .models import Case, Category, Urgency
+from .widgets import DateInput, UnitChoiceField
 
 
 class DateRangeInputs(DateRangeWidget):
@@ -21,13 +21,8 @@ class DateRangeInputs(DateRangeWidget):
         forms.MultiWidget.__init__(self, (DateInput(attrs), DateInput(attrs)), attrs)
 
 
-class UnitFilterField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return unit_label(obj)
-
-
 class UnitFilter(django_filters.ModelChoiceFilter):
-    field_class = UnitFilterField
+    field_class = UnitChoiceField
 
 
 def _units(request):

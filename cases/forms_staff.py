@@ -14,45 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Unit
+from communities.phones import TYPED_PHONE_INVALID, TYPED_PHONE_PATTERN
 
 from .models import Case, Category, ContactRecord, ExtensionRequest, Supervision, Urgency
 from .uploads import DecodePhotosLastMixin, check_photos
+from .widgets import DateInput, DateTimeInput, UnitChoiceField, UnitMultipleChoiceField, unit_label
 
 STAFF_SOURCES = [
     (value, label) for value, label in Case.Source.choices if value not in (Case.Source.WEB, Case.Source.API)
 ]
-
-
-def unit_label(unit: Unit, base: int = 0) -> str:
-    # Indent by depth below ``base`` so a street's communities and grids read as a tree in a <select>.
-    return f"{'— ' * max(unit.depth - base, 0)}{unit.name}"
-
-
-class UnitChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Unit) -> str:
-        return unit_label(obj)
-
-
-class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Unit) -> str:
-        return unit_label(obj)
-
-
-class DateInput(forms.DateInput):
-    """A date picker. Its value is always ISO: the browser drops any other (such as the
-    Chinese locale's 2026/11/24), which would empty a pre-filled or re-displayed date."""
-
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -146,7 +116,7 @@ class RevealPhoneForm(forms.Form):
 
 class ReturnForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason for returning"), widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Reason for returning"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Why this is not for your unit; the dispatcher reads it."),
     )
 
@@ -344,8 +314,8 @@ class IntakeForm(DecodePhotosLastMixin, UnitsFormMixin, forms.Form):
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
     resident_name = forms.CharField(label=_("Caller's name"), max_length=50, required=False)
     resident_phone = forms.RegexField(
-        label=_("Caller's phone"), regex=r"^[0-9+\- ]{5,20}$", max_length=20, required=False,
-        error_messages={"invalid": _("Enter a phone number (digits only).")},
+        label=_("Caller's phone"), regex=TYPED_PHONE_PATTERN, max_length=20, required=False,
+        error_messages={"invalid": TYPED_PHONE_INVALID},
     )
     consent = forms.BooleanField(
         label=_("The caller agrees that we keep their name and phone for this request"), required=False

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Unit
 from communities.phones import LANDLINE_RE, MOBILE_RE, normalise_phone
-from communities.selectors import EVERYWHERE, subtree_paths
+from communities.selectors import in_subtree
 from communities.tabular import (  # noqa: F401  (re-exported: the shared reader, as the imports used it)
     HEADER_SEARCH_ROWS, MAX_FILE_SIZE, Column, ImportFileError, RawRow, RowError, read_keyed_table,
 )
@@ -195,7 +195,7 @@ class _Lookups:
         self.existing = set(
             Case.objects.filter(hotline_order_no__in=order_nos).values_list("hotline_order_no", flat=True)
         )
-        self.paths = subtree_paths(user)
+        self.user = user
 
     def category(self, value: str) -> Category:
         by_code = [c for c in self.categories if c.code == value.lower()]
@@ -229,7 +229,7 @@ class _Lookups:
         return matches[0]
 
     def _in_area(self, unit: Unit) -> bool:
-        return self.paths is EVERYWHERE or any(unit.path.startswith(path) for path in self.paths)
+        return in_subtree(self.user, unit.path)
 
 
 def _parts(value: str) -> list[str]:

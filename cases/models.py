@@ -105,6 +105,16 @@ class Case(models.Model):
         RETURNED = "returned", _("Returned to dispatch")
         MERGED = "merged", _("Merged into another case")
 
+    # The status groups, defined here only (``tests/cases/test_status_groups.py`` checks how they split
+    # the statuses). OPEN and FINISHED split them; so do NOT_CLOSED and FINAL.
+    OPEN = (Status.SUBMITTED, Status.DISPATCHED, Status.RETURNED, Status.ACCEPTED, Status.CONTACTED, Status.IN_PROGRESS)
+    HANDLING = (Status.ACCEPTED, Status.CONTACTED, Status.IN_PROGRESS)  # accepted by a handler, not yet resolved
+    TO_DISPATCH = (Status.SUBMITTED, Status.RETURNED)  # waiting for a dispatcher
+    FINISHED = (Status.RESOLVED, Status.CLOSED, Status.MERGED)
+    ANSWERED = (Status.RESOLVED, Status.CLOSED)  # the handling unit gave its answer: rated, counted as done
+    NOT_CLOSED = (*OPEN, Status.RESOLVED)  # work still in hand somewhere (a resolved case awaits closing)
+    FINAL = (Status.CLOSED, Status.MERGED)  # never left again
+
     class Source(models.TextChoices):
         WEB = "web", _("Resident web form")
         HOTLINE = "hotline", _("12345 hotline dispatch")
@@ -178,6 +188,11 @@ class Case(models.Model):
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="merged_cases",
     )
+    # A merged case's caller waits for the return visit of the lead's result: set when the lead is
+    # resolved, cleared when they rate it or the lead reopens (``services.common.compare_and_set``).
+    # Kept so the queue and the dashboards count them from a small index, not by joining every
+    # merged case to its lead.
+    awaits_visit = models.BooleanField(_("caller awaits the return visit"), default=False, editable=False)
     is_supervised = models.BooleanField(_("under supervision"), default=False)
     excluded_from_rates = models.BooleanField(_("excluded from the rates"), default=False)
     exclusion_reason = models.CharField(_("reason for exclusion"), max_length=200, blank=True)
@@ -245,6 +260,11 @@ class Case(models.Model):
                 condition=models.Q(status__in=["submitted", "dispatched", "returned", "accepted", "contacted",
                                         "in_progress", "resolved"]),
                 name="case_unfinished",
+            ),
+            # The merged callers waiting for the return visit of their lead's result.
+            models.Index(
+                fields=["unit_path"], opclasses=[PREFIX], condition=models.Q(status="merged", awaits_visit=True),
+                name="case_merged_awaiting_visit",
             ),
             # The oldest overdue cases at a top tier: the first open cases by deadline, in index order.
             models.Index(

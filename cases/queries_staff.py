@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Role
 from communities.selectors import roles_of
 
-from . import selectors, timeline
+from . import selectors, services, timeline
 from .models import Case, Notification
 
 DUE_SOON = timedelta(hours=2)
@@ -61,7 +61,7 @@ class Deadline:
 def deadline_of(case: Case, now: datetime | None = None) -> Deadline:
     now = now or timezone.now()
     due = case.resolve_due_at
-    if case.status in selectors.FINISHED:
+    if case.status in Case.FINISHED:
         return Deadline("", "", due)
     if selectors.is_overdue(case, now=now):
         return Deadline("overdue", _("Overdue"), due)
@@ -85,11 +85,15 @@ def unread_count(user) -> int:
 
 
 def nav_counts(request) -> dict:
-    """Context processor: the unread-notification badge, counted only if a page shows it."""
+    """Context processor: the unread-notification badge, counted only if a page shows it, and
+    whether the "New case" link is shown (``services.may_take_in``, read only if asked)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"cases_unread": SimpleLazyObject(lambda: unread_count(user))}
+    return {
+        "cases_unread": SimpleLazyObject(lambda: unread_count(user)),
+        "cases_may_take_in": SimpleLazyObject(lambda: services.may_take_in(user)),
+    }
 
 
 def notifications_of(user) -> QuerySet[Notification]:

@@ -11,7 +11,7 @@ requests) and duplicates merged into another case do not count.
 - composite         = 100 · (a · response + b · resolution + c · satisfaction),
                       (a, b, c) = settings.RATE_WEIGHTS (default (0.1, 0.5, 0.4))
 - completion rate   = done / dispatched (办结率): of the cases counted for the month (received
-                      in it), those resolved or closed (``DONE``) — as of now for a month not
+                      in it), those resolved or closed (``Case.ANSWERED``) — as of now for a month not
                       frozen yet, as of the freeze for a frozen one. Not part of the composite.
 
 A rate with a zero denominator is ``None``, and so is a composite with a ``None`` part.
@@ -44,8 +44,6 @@ RATE_PLACES = Decimal("0.0001")
 COMPOSITE_PLACES = Decimal("0.01")
 
 _rated = Q(rated_at__isnull=False)
-# 办结: the handling unit has finished the case (resolved, awaiting or past the return visit).
-DONE = (Case.Status.RESOLVED, Case.Status.CLOSED)
 # What each count of the 三率 counts, among the cases counted in the month (``counted_cases``).
 COUNT_FILTERS: dict[str, Q | None] = {
     "dispatched": None,
@@ -55,7 +53,7 @@ COUNT_FILTERS: dict[str, Q | None] = {
     "rated_resolved": _rated & Q(rated_resolved=True),
     "satisfied": _rated & Q(satisfaction=Case.Satisfaction.SATISFIED),
     "basically_satisfied": _rated & Q(satisfaction=Case.Satisfaction.BASIC),
-    "done": Q(status__in=DONE),
+    "done": Q(status__in=Case.ANSWERED),  # 办结: resolved, awaiting or past the return visit
 }
 COUNTS = {name: Count("pk", filter=condition) for name, condition in COUNT_FILTERS.items()}
 # The cases a month's rates count: not excluded (不合理诉求 …) and not merged into another.
@@ -114,9 +112,17 @@ def current_month() -> date:
     return month_start(timezone.now().astimezone(RATE_TZ).date())
 
 
+MONTH_FORMAT = "%Y-%m"  # how a month is written in addresses, files, pages and the API
+
+
 def parse_month(text: str) -> date:
     """``"2026-10"`` → 2026-10-01; ValueError otherwise."""
-    return datetime.strptime(text.strip(), "%Y-%m").date()
+    return datetime.strptime(text.strip(), MONTH_FORMAT).date()
+
+
+def month_label(month: date) -> str:
+    """2026-10-01 → ``"2026-10"``: what ``parse_month`` reads back."""
+    return month.strftime(MONTH_FORMAT)
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:
@@ -259,7 +265,7 @@ def rank(scores: list[Score]) -> list[Score]:
 def freeze_month(*, month: date) -> list[MonthlyScore]:
     """Write every unit's MonthlyScore for a closed month. Frozen months never change."""
     month = month_start(month)
-    label = month.strftime("%Y-%m")
+    label = month_label(month)
     if month >= current_month():
         raise ValidationError(_("%(month)s is not over yet: only a past month can be frozen.") % {"month": label})
     already = ValidationError(_("%(month)s is already frozen; frozen months never change.") % {"month": label})

@@ -26,7 +26,6 @@ from communities.models import Post, Role
 from .models import Case, Notification, TimelineEvent
 
 WINDOW = timedelta(hours=2)
-DONE = [Case.Status.RESOLVED, Case.Status.CLOSED, Case.Status.MERGED]
 ESCALATED = "escalated"
 REMINDER_ROLES = [Role.CASEWORKER]
 FALLBACK_ROLES = [Role.DISPATCHER, Role.DIRECTOR]  # when a unit has no caseworker
@@ -90,7 +89,7 @@ def _short(title: str) -> str:
 def _remind_due_soon(now: datetime, run: ReminderRun) -> None:
     soon = now + WINDOW
     cases = list(
-        Case.objects.exclude(status__in=DONE)
+        Case.objects.exclude(status__in=Case.FINISHED)
         .filter(
             Q(contacted_at__isnull=True, contact_due_at__gt=now, contact_due_at__lte=soon)
             | Q(resolve_due_at__gt=now, resolve_due_at__lte=soon)
@@ -167,7 +166,7 @@ def _create_once(wanted: list[tuple[Case, int, str, datetime]], *, kinds: list[s
 def _escalate_overdue(now: datetime, run: ReminderRun) -> None:
     already = TimelineEvent.objects.filter(case=OuterRef("pk"), action=ESCALATED)
     cases = list(
-        Case.objects.exclude(status__in=DONE)
+        Case.objects.exclude(status__in=Case.FINISHED)
         .filter(resolve_due_at__lt=now)
         .filter(~Exists(already))
         .select_related("unit__parent")

@@ -23,9 +23,6 @@ from .deadlines import CONTACT_DUE_SOON
 from .models import Attachment, Case, CoHandling, TimelineEvent
 
 S = Case.Status
-OPEN = [S.SUBMITTED, S.DISPATCHED, S.RETURNED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS]
-HANDLING = [S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS]
-FINISHED = [S.RESOLVED, S.CLOSED, S.MERGED]
 DUPLICATE_WINDOW = timedelta(days=30)
 LIST_RELATED = ("category", "unit", "location_unit", "building", "handler", "dispatching_unit")
 
@@ -62,7 +59,8 @@ def co_handled_keys(user, roots: list[str]) -> list[int]:
 
 
 def can_see_full_phone(user, case: Case) -> bool:
-    """Only the current handler (and a superuser) may open the caller's full number."""
+    """Only the current handler (and a superuser) may open the caller's full number: the one
+    rule the case page, ``rules.allowed_actions`` and ``services.reveal_phone`` read."""
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
@@ -71,11 +69,11 @@ def can_see_full_phone(user, case: Case) -> bool:
 
 
 def _mine(cases: QuerySet, user, now) -> QuerySet:
-    return cases.filter(handler=user, status__in=HANDLING).order_by("resolve_due_at", "pk")
+    return cases.filter(handler=user, status__in=Case.HANDLING).order_by("resolve_due_at", "pk")
 
 
 def _unit(cases: QuerySet, user, now) -> QuerySet:
-    return cases.filter(status__in=OPEN).order_by("resolve_due_at", "pk")
+    return cases.filter(status__in=Case.OPEN).order_by("resolve_due_at", "pk")
 
 
 def _waiting_acceptance(cases: QuerySet, user, now) -> QuerySet:
@@ -94,12 +92,18 @@ def _overdue(cases: QuerySet, user, now) -> QuerySet:
 
 
 def _supervised(cases: QuerySet, user, now) -> QuerySet:
-    return cases.filter(is_supervised=True).exclude(status__in=[S.CLOSED, S.MERGED]).order_by("resolve_due_at", "pk")
+    return cases.filter(is_supervised=True).exclude(status__in=Case.FINAL).order_by("resolve_due_at", "pk")
 
 
 def merged_callers_awaiting_q() -> Q:
-    """Cases merged into a resolved or closed lead whose caller has not yet rated the lead's result."""
-    return Q(status=S.MERGED, merged_into__status__in=[S.RESOLVED, S.CLOSED]) & (
+    """Cases merged into a resolved or closed lead whose caller has not yet rated the lead's result
+    (``Case.awaits_visit``, kept by the services; ``awaiting_visit_by_lead_q`` is the rule it keeps)."""
+    return Q(status=S.MERGED, awaits_visit=True)
+
+
+def awaiting_visit_by_lead_q() -> Q:
+    """The rule ``Case.awaits_visit`` stores, read from the lead (to recount it after a bulk load)."""
+    return Q(status=S.MERGED, merged_into__status__in=Case.ANSWERED) & (
         Q(rated_at__isnull=True) | Q(rated_at__lt=F("merged_into__resolved_at"))
     )
 
@@ -113,7 +117,7 @@ def _awaiting_return_visit(cases: QuerySet, user, now) -> QuerySet:
 
 
 def _to_dispatch(cases: QuerySet, user, now) -> QuerySet:
-    return cases.filter(status__in=[S.SUBMITTED, S.RETURNED]).order_by("received_at", "pk")
+    return cases.filter(status__in=Case.TO_DISPATCH).order_by("received_at", "pk")
 
 
 def _all(cases: QuerySet, user, now) -> QuerySet:
@@ -146,7 +150,7 @@ def queue(user, name: str) -> QuerySet[Case]:
 
 def overdue_q(now=None) -> Q:
     """Past the resolution deadline and not finished (computed at read time, no job needed)."""
-    return Q(resolve_due_at__lt=now or timezone.now(), status__in=OPEN)  # OPEN: every state not FINISHED
+    return Q(resolve_due_at__lt=now or timezone.now(), status__in=Case.OPEN)  # every state not FINISHED
 
 
 def contact_overdue_q(now=None) -> Q:
@@ -168,7 +172,7 @@ def contact_overdue(cases: QuerySet[Case], *, now=None) -> QuerySet[Case]:
 def is_overdue(case: Case, *, now=None) -> bool:
     """The same rule as ``overdue_q``, for one case already in memory."""
     now = now or timezone.now()
-    return bool(case.resolve_due_at and case.resolve_due_at < now and case.status not in FINISHED)
+    return bool(case.resolve_due_at and case.resolve_due_at < now and case.status not in Case.FINISHED)
 
 
 def timeline(case: Case, *, public_only: bool = False) -> list[TimelineEvent]:
@@ -264,7 +268,8 @@ def likely_duplicates(case_or_fields, user=None) -> QuerySet[Case]:
     return found.select_related(*LIST_RELATED).order_by("-received_at")
 
 
-# How far a case has come: a lead is best chosen among the most advanced, then the oldest.
+# How far a case has come: a lead is best chosen among the most advanced, then the oldest
+# (the statuses of Case.NOT_CLOSED, in order).
 PROGRESS = [S.SUBMITTED, S.RETURNED, S.DISPATCHED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.RESOLVED]
 
 

@@ -30,6 +30,7 @@ from communities.models import Unit
 
 from . import rates
 from .models import Case, CategoryTally, DayTally
+from .selectors import awaiting_visit_by_lead_q
 
 RATE_COUNTS = {
     name: Count("pk", filter=rates.COUNTED & condition if condition is not None else rates.COUNTED)
@@ -76,7 +77,7 @@ def counts_change(changes: dict, *, from_status: str) -> bool:
     return (
         bool(TALLIED_FIELDS & changes.keys())
         or Case.Status.MERGED in (from_status, to_status)
-        or (from_status in rates.DONE) != (to_status in rates.DONE)  # into or out of 办结
+        or (from_status in Case.ANSWERED) != (to_status in Case.ANSWERED)  # into or out of 办结
     )
 
 
@@ -103,7 +104,7 @@ def count_new(case: Case) -> None:
     """
     if case.unit_id is None:
         return
-    if case.contacted_at or case.rated_at or case.status in (Case.Status.MERGED, *rates.DONE):
+    if case.contacted_at or case.rated_at or case.status in Case.FINISHED:
         refresh(Keys(case))
         return
     keys = Keys(case)
@@ -234,3 +235,11 @@ def differences() -> list[str]:
         for key in sorted(set(expected) | set(stored), key=str)
         if expected.get(key) != stored.get(key)
     ]
+
+
+def recount_awaiting_visits() -> int:
+    """Set ``Case.awaits_visit`` from the leads (after a bulk load past the services): the callers set."""
+    waiting = Case.objects.filter(awaiting_visit_by_lead_q()).values("pk")
+    Case.objects.filter(awaits_visit=True).exclude(pk__in=waiting).update(awaits_visit=False)
+    Case.objects.filter(pk__in=waiting, awaits_visit=False).update(awaits_visit=True)
+    return Case.objects.filter(awaits_visit=True).count()

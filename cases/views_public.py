@@ -26,6 +26,7 @@ from communities.models import Unit
 from . import posters, ratelimits, selectors, services
 from .forms_public import AddInformationForm, RatingForm, ReportForm, TrackForm, initial_for_unit, poster_unit
 from .models import Attachment, Case, ReturnVisit
+from .pages import submit
 from .uploads import private_file_response
 
 logger = logging.getLogger(__name__)
@@ -332,20 +333,15 @@ def add_information(request: HttpRequest, code: str) -> HttpResponse:
     if response:
         return response
     form = AddInformationForm(request.POST, request.FILES)
-    if not form.is_valid():
-        if request.FILES:
-            messages.error(request, PHOTOS_AGAIN)
-        return _render_status(request, case, info_form=form)
-    try:
-        services.add_information(case=case, text=form.cleaned_data["text"], photos=form.cleaned_data["photos"])
-    except services.IllegalTransition as error:
-        messages.error(request, error.message)
-        return redirect("cases_public:status", code=case.code)
-    except ValidationError as error:
-        form.add_error(None, error.messages)
-        return _render_status(request, case, info_form=form)
-    messages.success(request, _("Thank you. Your information was added to the request."))
-    return redirect("cases_public:status", code=case.code)
+    if not form.is_valid() and request.FILES:
+        messages.error(request, PHOTOS_AGAIN)
+    here = reverse("cases_public:status", kwargs={"code": case.code})
+    done = submit(
+        request, form,
+        lambda: services.add_information(case=case, text=form.cleaned_data["text"], photos=form.cleaned_data["photos"]),
+        _("Thank you. Your information was added to the request."), here, refused_to=here, errors_on_fields=False,
+    )
+    return done or _render_status(request, case, info_form=form)
 
 
 @require_POST
@@ -354,21 +350,14 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
     if response:
         return response
     form = RatingForm(request.POST)
-    if not form.is_valid():
-        return _render_status(request, case, rating_form=form)
-    try:
-        services.rate(case=case, channel=ReturnVisit.Channel.WEB, **form.cleaned_data)
-    except services.IllegalTransition as error:
-        messages.error(request, error.message)
-        return redirect("cases_public:status", code=case.code)
-    except ValidationError as error:
-        form.add_error(None, error.messages)
-        return _render_status(request, case, rating_form=form)
-    if form.cleaned_data["resolved"]:
-        messages.success(request, _("Thank you for your rating."))
-    else:
-        messages.success(request, _("Thank you. The request was sent back to be handled again."))
-    return redirect("cases_public:status", code=case.code)
+    here = reverse("cases_public:status", kwargs={"code": case.code})
+    done = submit(
+        request, form, lambda: services.rate(case=case, channel=ReturnVisit.Channel.WEB, **form.cleaned_data),
+        lambda visit: _("Thank you for your rating.") if form.cleaned_data["resolved"]
+        else _("Thank you. The request was sent back to be handled again."),
+        here, refused_to=here, errors_on_fields=False,
+    )
+    return done or _render_status(request, case, rating_form=form)
 
 
 @require_safe

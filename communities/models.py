@@ -13,6 +13,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 PATH_SEPARATOR = "/"
+
+
+def path_within(path: str, root: str) -> bool:
+    """Is the unit at ``path`` in the subtree rooted at ``root`` (``root`` itself included)?
+    The inner path first, then the root (the order of ``Unit.is_within``). Paths end with the
+    separator, so /1/2/ is not within /1/23/. Where the root is a user's posts, use
+    ``communities.selectors.in_subtree``."""
+    return path.startswith(root)
+
 code_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9-]*$", _("Use lower-case letters, digits and hyphens only.")
 )
@@ -143,7 +152,7 @@ class Unit(models.Model):
         return queryset if include_self else queryset.exclude(pk=self.pk)
 
     def is_within(self, other: Unit) -> bool:
-        return self.path.startswith(other.path)
+        return path_within(self.path, other.path)
 
 
 # Models (in later apps too) that store a copy of their unit's path as ``unit_path``

@@ -2,7 +2,10 @@
 
 - ``normalise_phone`` / ``validate_mobile``: what a person typed (spaces, dashes, brackets, a
   +86 prefix) becomes the digits that are stored.
-- ``mask_phone``: how a number is shown everywhere (138****1234) unless revealed.
+- ``TYPED_PHONE_PATTERN``: the loose check of a caller's number as staff take it down (a
+  landline, an extension, a +86 prefix), kept as typed.
+- ``mask_phone``: how a number is shown everywhere (138****1234) unless revealed;
+  ``MASKED_RE`` recognises one, ``mask_typed`` masks whatever was typed (an error shown back).
 - ``log_reveal`` / ``log_refused_reveal``: every opening of a full number, and every refused
   try, goes to the security log with who, when, what and from where (the request's client
   address, method and path, see ``communities.security``). Each app decides who may reveal its
@@ -22,6 +25,9 @@ from .security import log_event
 SEPARATORS = re.compile(r"[\s\-()（）]")
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^(0\d{9,11}|\d{7,8})$")
+MASKED_RE = re.compile(r"^\d{3}\*{4}\d{4}$")  # what ``mask_phone`` shows for a full number
+TYPED_PHONE_PATTERN = r"^[0-9+\- ]{5,20}$"
+TYPED_PHONE_INVALID = _("Enter a phone number (digits only).")
 
 
 def normalise_phone(value: str) -> str:
@@ -50,6 +56,11 @@ def mask_phone(phone: str) -> str:
     if len(phone) < 7:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[-4:]}"
+
+
+def mask_typed(value: str) -> str:
+    """A number as someone typed it, masked for showing back (its digits only); a masked one as it is."""
+    return value if MASKED_RE.match(value) else mask_phone(re.sub(r"\D", "", value))
 
 
 def log_reveal(*, by, subject: dict, reason: str = "") -> SecurityEvent:

@@ -43,6 +43,15 @@ def subtree_paths(user: User) -> list[str] | None:
     return cached
 
 
+def in_subtree(user: User, path: str) -> bool:
+    """Is the unit at ``path`` in ``user``'s subtrees (where they may act; a superuser: everywhere)?
+
+    The user first, then a unit's path (``unit.path``, or a copy such as ``case.unit_path``):
+    the one place this is decided in Python; ``path_q`` is the same rule as a filter."""
+    roots = subtree_paths(user)
+    return roots is EVERYWHERE or any(path.startswith(root) for root in roots)
+
+
 def path_q(user: User, field: str) -> Q:
     """A filter keeping rows whose ``field`` (a unit path) lies in the user's subtrees."""
     paths = subtree_paths(user)

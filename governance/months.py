@@ -17,8 +17,8 @@ class MonthForm(forms.Form):
     month = forms.DateField(
         label=_("Month"),
         required=False,
-        input_formats=["%Y-%m"],
-        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        input_formats=[rates.MONTH_FORMAT],
+        widget=forms.DateInput(attrs={"type": "month"}, format=rates.MONTH_FORMAT),
         error_messages={"invalid": _("Enter a month as year and month, e.g. 2026-10.")},
     )
 

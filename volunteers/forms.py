@@ -12,25 +12,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms_staff import UnitChoiceField, unit_label
+from cases.widgets import DateInput, DateTimeInput, UnitChoiceField, unit_label
 from cases.models import Category
 from communities.models import Building, Unit
 
 from .models import Activity, Skill, Team, Volunteer
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
 class BuildingChoiceField(forms.ModelChoiceField):

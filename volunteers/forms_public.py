@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms_public import PlaceLists
+from cases.widgets import DateInput
 from communities.phones import validate_mobile
 from communities.models import Building, Unit
 
-from .forms import DateInput
 from .models import Skill
 
 

@@ -25,9 +25,9 @@ from communities.tabular import ImportFileError  # noqa: F401  (re-exported: the
 from communities.tabular import MAX_FILE_SIZE, Column, RawRow, RowError, RowRejected, commit_all, read_keyed_table
 from communities.tabular import Invalid as _Invalid
 from communities.tabular import text as _text
-from communities.models import Building, Unit
+from communities.models import Building, Unit, path_within
 from communities.phones import MOBILE_RE, mask_phone, normalise_phone
-from communities.selectors import EVERYWHERE, subtree_paths
+from communities.selectors import in_subtree
 
 from .models import Skill, Team, Volunteer, reach_path
 
@@ -113,7 +113,7 @@ class _Lookups:
 
     def __init__(self, rows: list[RawRow], user) -> None:
         values = {key: {_text(row.cells.get(key)) for row in rows} - {""} for key in ("unit", "building", "teams")}
-        self.paths = subtree_paths(user)
+        self.user = user
         units = values["unit"]
         self.units = list(
             Unit.objects.filter(level__in=[Unit.Level.COMMUNITY, Unit.Level.GRID])
@@ -128,7 +128,7 @@ class _Lookups:
         self.known_phones = set(Volunteer.objects.filter(phone__in=phones).values_list("phone", flat=True))
 
     def _in_area(self, path: str) -> bool:
-        return self.paths is EVERYWHERE or any(path.startswith(root) for root in self.paths)
+        return in_subtree(self.user, path)
 
     def unit(self, value: str) -> Unit:
         matches = [u for u in self.units if u.code == value.lower()] or [u for u in self.units if u.name == value]
@@ -144,7 +144,7 @@ class _Lookups:
 
     def building(self, value: str, unit: Unit) -> Building:
         community = reach_path(unit.path, unit.level)
-        matches = [b for b in self.buildings if b.name == value and b.unit.path.startswith(community)]
+        matches = [b for b in self.buildings if b.name == value and path_within(b.unit.path, community)]
         if not matches:
             raise _Invalid(_("No building of this name in the volunteer's community."))
         return matches[0]
@@ -153,7 +153,7 @@ class _Lookups:
         found = []
         for name in _items(text):
             # The team of the nearest unit above (or at) the volunteer's home that bears this name.
-            matches = [t for t in self.teams if t.name == name and unit.path.startswith(reach_path(t.unit.path, t.unit.level))]
+            matches = [t for t in self.teams if t.name == name and path_within(unit.path, reach_path(t.unit.path, t.unit.level))]
             matches = [t for t in matches if self._in_area(t.unit.path)]
             if not matches:
                 raise _Invalid(_("No team “%(name)s” in the volunteer's area.") % {"name": name})

@@ -165,6 +165,11 @@ class Volunteer(UnitPathMixin):
         ordering = ["unit_path", "name"]
         indexes = [
             models.Index(fields=["unit_path", "status"], name="volunteer_scope_status", opclasses=[PREFIX, "text_ops"]),
+            # The dashboards count the active volunteers and party members from this index alone.
+            models.Index(
+                fields=["unit_path"], include=["party_member"], opclasses=[PREFIX],
+                condition=models.Q(status="active"), name="volunteer_active_cover",
+            ),
         ]
         permissions = [
             ("approve_volunteer", _("Can approve or decline volunteer applications")),

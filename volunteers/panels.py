@@ -20,7 +20,6 @@ from communities.selectors import posts_of
 from . import selectors
 from .forms import TaskForm
 from .models import Suggestion, Task
-from .services.tasks import FINISHED_CASE
 
 
 def _may_see_corps(request: HttpRequest) -> bool:
@@ -28,7 +27,7 @@ def _may_see_corps(request: HttpRequest) -> bool:
 
 
 def _task_form(request: HttpRequest, case: Case) -> tuple[TaskForm | None, list, list, bool]:
-    if case.status in FINISHED_CASE or not request.user.has_perm("volunteers.assign_task"):
+    if case.status in Case.FINISHED or not request.user.has_perm("volunteers.assign_task"):
         return None, [], [], False
     skills = selectors.skills_for(case)
     candidates = selectors.suggest_volunteers(case, skills=skills)

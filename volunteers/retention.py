@@ -73,7 +73,6 @@ S = Volunteer.Status
 NOT_ACTIVE = (S.LEFT, S.DECLINED, S.PAUSED, S.APPLIED)
 TASK_ACTIONS = ("volunteer_task", "volunteer_report", "volunteer_task_withdrawn")
 FREE_TEXT_HOURS = (HoursEntry.Kind.SERVICE, HoursEntry.Kind.CORRECTION)
-FINISHED_CASES = (Case.Status.CLOSED, Case.Status.MERGED)  # neither is ever left again
 
 
 @dataclass
@@ -196,7 +195,7 @@ def _scrub_tasks_and_suggestions(ids: list[int], *, now: datetime) -> None:
     )
     # The volunteer is these cases' caller. Every one is finished and quiet for the period (an open
     # or recent one keeps the volunteer, see _keeping): it loses them now, by the cases' own rules.
-    finished = [case for _s, case, status, done in suggestions if status in FINISHED_CASES and done is None]
+    finished = [case for _s, case, status, done in suggestions if status in Case.FINAL and done is None]
     if finished:
         case_retention.anonymise(finished, now=now)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Case as CaseWhen
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from cases.models import Case
+from cases.rates import month_bounds
 from cases.selectors import visible_cases
 from communities.models import PATH_SEPARATOR, Building, Unit
 from communities.selectors import scope, visible_buildings
@@ -101,17 +102,6 @@ def roster_rows(volunteers: QuerySet[Volunteer]) -> QuerySet[Volunteer]:
     return with_totals(volunteers).select_related("unit", "building").prefetch_related(
         Prefetch("skills", queryset=Skill.objects.order_by("sort_order", "code")),
         Prefetch("memberships", queryset=Membership.objects.select_related("team").order_by("team__name")),
-    )
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    """The month's first and next month's first moment, local time."""
-    first = month.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    tz = timezone.get_current_timezone()
-    return (
-        datetime.combine(first, datetime.min.time(), tzinfo=tz),
-        datetime.combine(following, datetime.min.time(), tzinfo=tz),
     )
 
 
@@ -307,7 +297,8 @@ def totals_by_unit(
     ledger = ledger_under(user, unit, period)
     # Without children only the unit's totals are asked for: no rows per unit path to group and fold.
     by_path = ("unit_path",) if children else ()
-    counts = {"n": Count("pk"), "party": Count("pk", filter=Q(party_member=True))}
+    # Counting the path (not the key) lets the active volunteers' covering index answer alone.
+    counts = {"n": Count("unit_path"), "party": Count("unit_path", filter=Q(party_member=True))}
     for row in people.values(*by_path).annotate(**counts) if by_path else [people.aggregate(**counts)]:
         fold(row.get("unit_path", unit.path), volunteers=row["n"], party_members=row["party"])
     sums = {"m": Sum("minutes"), "t": Sum("times")}

@@ -113,6 +113,7 @@ def seed(*, cases: int, months: int, shape: Shape | None = None, random_seed: in
     loaded.frozen_months = freeze_closed_months(gen.start, now, out)
     out("Counting the dashboards' tallies …")
     tallies.rebuild()  # rows were copied past the services, which keep the tallies otherwise
+    tallies.recount_awaiting_visits()
     analyze()
     return loaded
 

@@ -266,7 +266,7 @@ def _merge(gen: Generator, story: Story, moment: datetime, dispatcher: int) -> N
 
 def _maybe_supervise(gen: Generator, story: Story, street: Unit, staff) -> None:
     case = story.case
-    open_long = case["status"] not in (S.CLOSED, S.MERGED, S.RESOLVED) and \
+    open_long = case["status"] not in Case.FINISHED and \
         gen.now - case["received_at"] > timedelta(days=5)
     if not open_long or gen.rng.random() > 0.25:
         return

@@ -18,10 +18,10 @@ from .intake import intake, route_suggestion, street_of
 from .oversight import decide_extension, lift_supervision, request_extension, supervise
 from .residents import add_information, rate, resident_may_rate
 from .routing import add_co_handler, close, dispatch, exclude_from_rates, merge, merge_duplicates, reassign, return_case
-from .rules import TRANSITIONS, IllegalTransition, Rule, allowed_actions, ensure
+from .rules import TRANSITIONS, IllegalTransition, Rule, allowed_actions, ensure, may_take_in
 
 __all__ = [
-    "IllegalTransition", "Rule", "TRANSITIONS", "ensure", "allowed_actions", "record",
+    "IllegalTransition", "Rule", "TRANSITIONS", "ensure", "allowed_actions", "may_take_in", "record",
     "intake", "route_suggestion", "street_of",
     "dispatch", "reassign", "add_co_handler", "return_case", "close", "merge", "merge_duplicates", "exclude_from_rates",
     "accept", "record_contact", "add_progress", "resolve", "check_resolved_on", "reveal_phone", "REVEAL_NEEDS_REASON",

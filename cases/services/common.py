@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +10,7 @@ from communities.models import Post, Role, Unit
 
 from .. import tallies, timeline
 from ..models import Case, Notification, TimelineEvent
-from .rules import S, IllegalTransition, display_name, within
+from .rules import S, IllegalTransition, display_name
 
 HANDLING_ROLES = (Role.CASEWORKER, Role.GRID_WORKER, Role.DISPATCHER)
 
@@ -22,6 +22,8 @@ def lock(case: Case) -> Case:
 def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None, **changes) -> Case:
     """Write ``changes`` only if the row still has status ``expect``; refuse the loser of a race."""
     changes["updated_at"] = timezone.now()
+    if expect == S.MERGED and "rated_at" in changes:
+        changes["awaits_visit"] = False  # the merged caller rated the lead's result
     if "unit" in changes:
         changes["unit_path"] = changes["unit"].path
     before = tallies.Keys(case) if tallies.counts_change(changes, from_status=expect) else None
@@ -40,7 +42,16 @@ def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None
         setattr(case, field, value)
     if before is not None:
         tallies.refresh(before, tallies.Keys(case))
+    _merged_callers_follow(case, expect, changes.get("status", expect))
     return case
+
+
+def _merged_callers_follow(lead: Case, before: str, after: str) -> None:
+    """The callers merged into ``lead`` wait for a return visit once it is resolved (again), not once it reopens."""
+    if after == S.RESOLVED and before != S.RESOLVED:
+        Case.objects.filter(merged_into=lead, status=S.MERGED).update(awaits_visit=True)
+    elif before in Case.ANSWERED and after not in Case.ANSWERED:
+        Case.objects.filter(merged_into=lead, status=S.MERGED, awaits_visit=True).update(awaits_visit=False)
 
 
 def record(
@@ -69,13 +80,6 @@ def attach_photos(case: Case, photos, event: TimelineEvent, by=None, public: boo
     store_photos(case=case, photos=photos, event=event, by=by, public=public)
 
 
-def required(value: str, message) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(message)
-    return value
-
-
 def notify(users, *, case: Case, kind: str, message: str, actor=None) -> None:
     """One bulk insert, whatever the number of recipients; nobody is told of their own act."""
     text = (message or case.title)[:200]
@@ -93,6 +97,3 @@ def staff_of(unit: Unit | None, roles) -> list[int]:
     )
 
 
-def ensure_unit_within(unit: Unit, user, message) -> None:
-    if not within(unit.path, user):
-        raise IllegalTransition(message)

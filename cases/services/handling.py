@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.phones import log_refused_reveal, log_reveal
 
-from .. import rates
+from .. import rates, selectors
 from ..models import Case, CoHandling, ContactRecord, PhoneReveal
+from ..refusals import required
 from . import common
-from .common import attach_photos, compare_and_set, record, required
+from .common import attach_photos, compare_and_set, record
 from .rules import S, IllegalTransition, acts_as_lead, ensure, own_co_handlings
 
 
@@ -40,7 +41,7 @@ def record_contact(
     ensure(case, "contact", by=by)
     if method not in ContactRecord.Method.values:
         raise ValidationError({"method": _("Choose how the caller was contacted.")})
-    summary = required(summary, {"summary": _("Write down what was said.")})
+    summary = required(summary, "summary", _("Write down what was said."))
     at = at or timezone.now()
     if at > timezone.now():
         raise ValidationError({"at": _("The contact cannot be in the future.")})
@@ -80,7 +81,7 @@ def add_progress(*, case: Case, by, note: str, public: bool = False, photos=()) 
     """A progress note by the handling or a co-handling unit."""
     case = common.lock(case)
     ensure(case, "progress", by=by)
-    note = required(note, {"note": _("Write what was done.")})
+    note = required(note, "note", _("Write what was done."))
     old = case.status
     if old == S.CONTACTED:
         compare_and_set(case, expect=old, status=S.IN_PROGRESS)
@@ -94,7 +95,7 @@ def finish_co_handling(*, case: Case, by, note: str) -> Case:
     """A co-handling unit (协办) reports its own part done; the handling unit still resolves the case."""
     case = common.lock(case)
     ensure(case, "finish_co_handling", by=by)
-    note = required(note, {"note": _("Say what your unit did.")})
+    note = required(note, "note", _("Say what your unit did."))
     mine = own_co_handlings(case, by)
     if not mine:
         raise IllegalTransition(_("Your unit does not co-handle this case, or its part is already done."))
@@ -158,7 +159,7 @@ def resolve(*, case: Case, by, result: str, nature: str, resolved_on: date | Non
 
 
 # Once the case is finished, the caller's number is no longer needed to handle it: say why.
-REVEAL_NEEDS_REASON = frozenset({S.CLOSED, S.MERGED})
+REVEAL_NEEDS_REASON = Case.FINAL
 
 
 def reveal_phone(*, case: Case, by, reason: str = "") -> str:
@@ -180,7 +181,7 @@ def reveal_phone(*, case: Case, by, reason: str = "") -> str:
 def _reveal_phone(*, case: Case, by, reason: str, subject: dict) -> str:
     case = common.lock(case)
     ensure(case, "reveal_phone", by=by)
-    if not by.is_superuser and case.handler_id != by.pk:
+    if not selectors.can_see_full_phone(by, case):
         raise IllegalTransition(_("Only the current handler can see the caller's full number."))
     if case.status in REVEAL_NEEDS_REASON and not reason:
         raise ValidationError({"reason": _("The case is finished: say why you need the caller's number.")})

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Building, Unit
+from communities.models import Building, Unit, path_within
 
 from .. import deadlines, tallies
 from ..models import Case, Category, Urgency
@@ -24,7 +24,7 @@ def street_of(unit: Unit, known: Unit | None = None) -> Unit:
     """
     if unit.level in (Unit.Level.AREA, Unit.Level.STREET):
         return unit
-    if known is not None and known.level == Unit.Level.STREET and unit.path.startswith(known.path):
+    if known is not None and known.level == Unit.Level.STREET and path_within(unit.path, known.path):
         return known
     return unit.ancestors().filter(level=Unit.Level.STREET).first() or unit
 
@@ -32,7 +32,7 @@ def street_of(unit: Unit, known: Unit | None = None) -> Unit:
 def _intake_place(location_unit: Unit, building: Building | None) -> Unit:
     if building is None:
         return location_unit
-    if not building.unit.path.startswith(location_unit.path):
+    if not path_within(building.unit.path, location_unit.path):
         raise ValidationError({"building": _("The building is not in the chosen place.")})
     return building.unit
 

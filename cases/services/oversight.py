@@ -9,13 +9,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Unit
-from communities.selectors import posts_of
+from communities.models import Unit, path_within
+from communities.selectors import in_subtree, posts_of
 
 from ..models import Case, ExtensionRequest, Notification, Supervision
+from ..refusals import required
 from . import common
-from .common import HANDLING_ROLES, compare_and_set, notify, record, required, staff_of
-from .rules import IllegalTransition, ensure, within
+from .common import HANDLING_ROLES, compare_and_set, notify, record, staff_of
+from .rules import IllegalTransition, ensure
 
 
 @transaction.atomic
@@ -23,7 +24,7 @@ def request_extension(*, case: Case, by, new_due_at: datetime, reason: str) -> E
     """延期: ask the dispatching tier for more time."""
     case = common.lock(case)
     ensure(case, "request_extension", by=by)
-    reason = required(reason, {"reason": _("A reason is required to ask for more time.")})
+    reason = required(reason, "reason", _("A reason is required to ask for more time."))
     if case.resolve_due_at and new_due_at <= case.resolve_due_at:
         raise ValidationError({"new_due_at": _("The new deadline must be later than the current one.")})
     if new_due_at <= timezone.now():
@@ -81,8 +82,8 @@ def supervise(*, case: Case, by, unit: Unit, comment: str, due_at: datetime) -> 
     """督办: a higher tier flags the case with a comment and a due time."""
     case = common.lock(case)
     ensure(case, "supervise", by=by)
-    comment = required(comment, {"comment": _("Say what is expected.")})
-    if not case.unit_path.startswith(unit.path):
+    comment = required(comment, "comment", _("Say what is expected."))
+    if not path_within(case.unit_path, unit.path):
         raise ValidationError({"unit": _("The supervising unit must be above the handling unit.")})
     if not by.is_superuser and not any(post.unit_id == unit.pk for post in posts_of(by)):
         raise IllegalTransition(_("You can only supervise on behalf of a unit where you hold a post."))
@@ -104,7 +105,7 @@ def supervise(*, case: Case, by, unit: Unit, comment: str, due_at: datetime) -> 
 def lift_supervision(*, supervision: Supervision, by, note: str = "") -> Supervision:
     case = common.lock(supervision.case)
     ensure(case, "lift_supervision", by=by)
-    if not by.is_superuser and not within(supervision.unit.path, by):
+    if not by.is_superuser and not in_subtree(by, supervision.unit.path):
         raise IllegalTransition(_("Only the supervising unit can lift its supervision."))
     updated = Supervision.objects.filter(pk=supervision.pk, lifted_at__isnull=True).update(lifted_at=timezone.now())
     if updated != 1:

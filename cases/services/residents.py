@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Role
 
 from ..models import Case, Notification, ReturnVisit
+from ..refusals import required
 from ..selectors import lead_of
 from . import common
-from .common import attach_photos, compare_and_set, notify, record, required, staff_of
+from .common import attach_photos, compare_and_set, notify, record, staff_of
 from .rules import S, TRANSITIONS, IllegalTransition, ensure
 
 
@@ -127,7 +128,7 @@ def add_information(*, case: Case, text: str, photos=()) -> Case:
     """The resident adds information (and photos) from the status page."""
     case = common.lock(lead_of(Case.objects.get(pk=case.pk)))
     ensure(case, "add_information")
-    text = required(text, {"text": _("Write the information to add.")})
+    text = required(text, "text", _("Write the information to add."))
     event = record(
         case, action="information_added", actor_label=str(_("Resident")), from_status=case.status,
         note=text, public=True,

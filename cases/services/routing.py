@@ -8,12 +8,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Unit
+from communities.models import Unit, path_within
+from communities.selectors import in_subtree
 
 from ..models import Case, CoHandling, Notification
+from ..refusals import ensure_within, required
 from . import common
-from .common import HANDLING_ROLES, compare_and_set, ensure_unit_within, notify, record, required, staff_of
-from .rules import REACH_REFUSALS, S, IllegalTransition, ensure, within
+from .common import HANDLING_ROLES, compare_and_set, notify, record, staff_of
+from .rules import REACH_REFUSALS, S, IllegalTransition, ensure
 
 
 def _add_co_units(case: Case, units) -> list[Unit]:
@@ -33,8 +35,8 @@ def dispatch(*, case: Case, to_unit: Unit, by, note: str = "", co_units=()) -> C
     case = common.lock(case)
     ensure(case, "dispatch", by=by)
     old = case.status
-    ensure_unit_within(to_unit, by, _("You can only dispatch to units in your part of the tree."))
-    if old == S.DISPATCHED and not (to_unit.path.startswith(case.unit_path) and to_unit.pk != case.unit_id):
+    ensure_within(by, to_unit, _("You can only dispatch to units in your part of the tree."))
+    if old == S.DISPATCHED and not (path_within(to_unit.path, case.unit_path) and to_unit.pk != case.unit_id):
         raise IllegalTransition(_("A dispatched case can only be passed on to a unit below its handling unit."))
     changes = {"unit": to_unit, "status": S.DISPATCHED, "handler": None, "dispatched_at": timezone.now()}
     if old != S.DISPATCHED:
@@ -59,7 +61,7 @@ def reassign(*, case: Case, to_unit: Unit, by, note: str = "") -> Case:
     ensure(case, "reassign", by=by)
     if to_unit.pk == case.unit_id:
         raise IllegalTransition(_("The case is already with %(unit)s.") % {"unit": to_unit.name})
-    ensure_unit_within(to_unit, by, _("You can only dispatch to units in your part of the tree."))
+    ensure_within(by, to_unit, _("You can only dispatch to units in your part of the tree."))
     old, old_unit = case.status, case.unit
     compare_and_set(
         case, expect=old, unit=to_unit, status=S.DISPATCHED, handler=None, accepted_at=None,
@@ -117,7 +119,7 @@ def close(*, case: Case, by, note: str = "") -> Case:
     ensure(case, "close", by=by)
     old = case.status
     if old == S.RETURNED:
-        note = required(note, {"note": _("Say why a returned case is closed without handling.")})
+        note = required(note, "note", _("Say why a returned case is closed without handling."))
     compare_and_set(case, expect=old, status=S.CLOSED, closed_at=timezone.now())
     record(case, action="closed", by=by, from_status=old, to_status=S.CLOSED, note=note.strip(), public=True)
     return case
@@ -129,9 +131,9 @@ def _lock_for_merge(keys) -> dict[int, Case]:
 
 
 def _ensure_lead(into: Case, by) -> None:
-    if into.status in (S.MERGED, S.CLOSED):
+    if into.status in Case.FINAL:
         raise IllegalTransition(_("The lead case is %(status)s; choose an open case.") % {"status": into.get_status_display()})
-    if not by.is_superuser and not within(into.unit_path, by):
+    if not by.is_superuser and not in_subtree(by, into.unit_path):
         raise IllegalTransition(REACH_REFUSALS["tree"])
 
 
@@ -141,7 +143,9 @@ def _merge_one(case: Case, into: Case, *, by, note: str) -> Case:
         raise IllegalTransition(_("A case cannot be merged into itself."))
     ensure(case, "merge", by=by)
     old = case.status
-    compare_and_set(case, expect=old, status=S.MERGED, merged_into=into)
+    # Merged into a lead already resolved, the caller waits for the return visit of its result at once.
+    awaits = into.status == S.RESOLVED and (case.rated_at is None or case.rated_at < into.resolved_at)
+    compare_and_set(case, expect=old, status=S.MERGED, merged_into=into, awaits_visit=awaits)
     record(
         case, action="merged", by=by, from_status=old, to_status=S.MERGED, note=note.strip(), public=True,
         data={"into": into.code},
@@ -207,7 +211,7 @@ def exclude_from_rates(*, case: Case, by, reason: str) -> Case:
     """Leave a case out of the 三率 (e.g. an unreasonable request), with the reason on record."""
     case = common.lock(case)
     ensure(case, "exclude_from_rates", by=by)
-    reason = required(reason, {"reason": _("A reason is required to exclude a case from the rates.")})
+    reason = required(reason, "reason", _("A reason is required to exclude a case from the rates."))
     if case.excluded_from_rates:
         raise IllegalTransition(_("This case is already excluded from the rates."))
     compare_and_set(

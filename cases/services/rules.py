@@ -10,26 +10,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from communities import names
-from communities.selectors import posts_of, subtree_paths
+from communities.selectors import in_subtree, posts_of
 
 from ..models import Case, CoHandling, ExtensionRequest
-from communities.models import GRANTS_ONLY_ROLES
+from ..refusals import IllegalTransition
+from communities.models import GRANTS_ONLY_ROLES, path_within
 
 from .. import selectors
 from ..selectors import visible_cases
 
 S = Case.Status
-OPEN_HANDLING = frozenset({S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS})
-NOT_FINISHED = frozenset({S.SUBMITTED, S.DISPATCHED, S.RETURNED, *OPEN_HANDLING})
-
-
-class IllegalTransition(Exception):
-    """A move the rules refuse; ``message`` is translated and can be shown to the user."""
-
-    def __init__(self, message, *, about_reach: bool = False) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.about_reach = about_reach  # refused for where the actor sits, not for the case's state
 
 
 # Where the actor must sit, besides holding the permission:
@@ -56,15 +46,15 @@ def _rule(sources, target, perm, reach, refusal) -> Rule:
 
 TRANSITIONS: dict[str, Rule] = {
     "dispatch": _rule(
-        {S.SUBMITTED, S.RETURNED, S.DISPATCHED}, S.DISPATCHED, "cases.dispatch_case", "tree",
+        {*Case.TO_DISPATCH, S.DISPATCHED}, S.DISPATCHED, "cases.dispatch_case", "tree",
         _("Only a new, returned or not yet accepted case can be dispatched; this one is %(status)s."),
     ),
     "reassign": _rule(
-        {S.DISPATCHED, *OPEN_HANDLING}, S.DISPATCHED, "cases.dispatch_case", "dispatcher",
+        {S.DISPATCHED, *Case.HANDLING}, S.DISPATCHED, "cases.dispatch_case", "dispatcher",
         _("Only a case being handled can be reassigned; this one is %(status)s."),
     ),
     "add_co_handler": _rule(
-        NOT_FINISHED, None, "cases.dispatch_case", "tree",
+        Case.OPEN, None, "cases.dispatch_case", "tree",
         _("A co-handling unit can only be added while the case is open; this one is %(status)s."),
     ),
     "accept": _rule(
@@ -72,27 +62,27 @@ TRANSITIONS: dict[str, Rule] = {
         _("Only a dispatched case can be accepted; this one is %(status)s."),
     ),
     "return": _rule(
-        {S.DISPATCHED, *OPEN_HANDLING}, S.RETURNED, "cases.handle_case", "lead",
+        {S.DISPATCHED, *Case.HANDLING}, S.RETURNED, "cases.handle_case", "lead",
         _("Only a case dispatched to your unit can be returned; this one is %(status)s."),
     ),
     "contact": _rule(
-        OPEN_HANDLING, None, "cases.handle_case", "handler",
+        Case.HANDLING, None, "cases.handle_case", "handler",
         _("Accept the case before recording contact with the caller; it is %(status)s."),
     ),
     "finish_co_handling": _rule(
-        {S.DISPATCHED, *OPEN_HANDLING}, None, "cases.handle_case", "co_handler",
+        {S.DISPATCHED, *Case.HANDLING}, None, "cases.handle_case", "co_handler",
         _("A co-handling part can only be reported done while the case is being handled; it is %(status)s."),
     ),
     "progress": _rule(
-        OPEN_HANDLING, None, "cases.handle_case", "handler",
+        Case.HANDLING, None, "cases.handle_case", "handler",
         _("Progress can only be added to a case being handled; this one is %(status)s."),
     ),
     "request_extension": _rule(
-        OPEN_HANDLING, None, "cases.handle_case", "lead",
+        Case.HANDLING, None, "cases.handle_case", "lead",
         _("An extension can only be requested while the case is being handled; it is %(status)s."),
     ),
     "decide_extension": _rule(
-        NOT_FINISHED, None, "cases.decide_extension", "dispatcher",
+        Case.OPEN, None, "cases.decide_extension", "dispatcher",
         _("The case is %(status)s; its extension can no longer be decided."),
     ),
     "resolve": _rule(
@@ -104,18 +94,18 @@ TRANSITIONS: dict[str, Rule] = {
         _("Only a resolved or returned case can be closed; this one is %(status)s."),
     ),
     "supervise": _rule(
-        NOT_FINISHED | {S.RESOLVED}, None, "cases.supervise_case", "visible",
+        Case.NOT_CLOSED, None, "cases.supervise_case", "visible",
         _("A %(status)s case cannot be put under supervision."),
     ),
     "lift_supervision": _rule(
         set(S.values), None, "cases.supervise_case", "visible", _("The case is %(status)s."),
     ),
     "rate": _rule(
-        {S.RESOLVED, S.CLOSED}, None, None, "resident",
+        Case.ANSWERED, None, None, "resident",
         _("Only a resolved case can be rated; this one is %(status)s."),
     ),
     "record_return_visit": _rule(
-        {S.RESOLVED, S.CLOSED}, None, "cases.record_return_visit", "visible",
+        Case.ANSWERED, None, "cases.record_return_visit", "visible",
         _("Only a resolved case can be rated; this one is %(status)s."),
     ),
     "add_information": _rule(
@@ -123,11 +113,11 @@ TRANSITIONS: dict[str, Rule] = {
         _("Information cannot be added to a %(status)s case."),
     ),
     "merge": _rule(
-        NOT_FINISHED | {S.RESOLVED}, S.MERGED, "cases.dispatch_case", "tree",
+        Case.NOT_CLOSED, S.MERGED, "cases.dispatch_case", "tree",
         _("A %(status)s case cannot be merged."),
     ),
     "merge_duplicates": _rule(
-        NOT_FINISHED | {S.RESOLVED}, None, "cases.dispatch_case", "tree",
+        Case.NOT_CLOSED, None, "cases.dispatch_case", "tree",
         _("Duplicates can only be merged into an open case; this one is %(status)s."),
     ),
     "exclude_from_rates": _rule(
@@ -153,14 +143,14 @@ CO_HANDLER_REFUSAL = _(
 )
 
 
+def may_take_in(user) -> bool:
+    """Who may register a request (the staff intake page, a suggestion turned into a case, the
+    API and Open311 posts by staff, the "New case" link): a dispatcher or a handler."""
+    return user.has_perm("cases.dispatch_case") or user.has_perm("cases.handle_case")
+
+
 def display_name(user) -> str:
     return "" if user is None else names.display_name(user)
-
-
-def within(path: str, user) -> bool:
-    """Is the unit at ``path`` in the user's subtrees?"""
-    roots = subtree_paths(user)
-    return roots is None or any(path.startswith(root) for root in roots)
 
 
 def co_handlings_of(case: Case) -> list[CoHandling]:
@@ -179,15 +169,15 @@ def _acting_paths(user) -> list[str]:
 def is_lead(case: Case, user) -> bool:
     """Does ``user`` hold a post of the handling unit (主办): in its subtree, but not through a
     co-handling unit (协办) that lies in that subtree (a community co-handling its street's case)?"""
-    inside = [path for path in _acting_paths(user) if path.startswith(case.unit_path)]
+    inside = [path for path in _acting_paths(user) if path_within(path, case.unit_path)]
     if not inside:
         return False
     # Strictly inside: a co-handling row left on the unit the case was later passed to is no 协办 any more.
     inner_co = [
         co.unit_path for co in co_handlings_of(case)
-        if co.unit_path.startswith(case.unit_path) and co.unit_id != case.unit_id
+        if path_within(co.unit_path, case.unit_path) and co.unit_id != case.unit_id
     ]
-    return any(not any(path.startswith(co) for co in inner_co) for path in inside)
+    return any(not any(path_within(path, co) for co in inner_co) for path in inside)
 
 
 def own_co_handlings(case: Case, user, *, open_only: bool = True) -> list[CoHandling]:
@@ -197,7 +187,7 @@ def own_co_handlings(case: Case, user, *, open_only: bool = True) -> list[CoHand
     return [
         co for co in co_handlings_of(case)
         if co.unit_id != case.unit_id and (co.done_at is None or not open_only)
-        and any(path.startswith(co.unit_path) for path in paths)
+        and any(path_within(path, co.unit_path) for path in paths)
     ]
 
 
@@ -211,10 +201,10 @@ def _has_reach(case: Case, by, reach: str) -> bool:
             seen[by.pk] = visible_cases(by).filter(pk=case.pk).exists()
         return seen[by.pk]
     if reach == "tree":
-        return within(case.unit_path, by)
+        return in_subtree(by, case.unit_path)
     if reach == "dispatcher":
         dispatching = case.dispatching_unit.path if case.dispatching_unit_id else case.unit_path
-        return within(dispatching, by)
+        return in_subtree(by, dispatching)
     if reach == "co_handler":
         return bool(own_co_handlings(case, by))
     if is_lead(case, by):
@@ -263,7 +253,7 @@ def allowed_actions(case: Case, user) -> set[str]:
         except IllegalTransition:
             continue
         allowed.add(action)
-    if "reveal_phone" in allowed and not (user.is_superuser or case.handler_id == user.pk):
+    if "reveal_phone" in allowed and not selectors.can_see_full_phone(user, case):
         allowed.discard("reveal_phone")
     if "decide_extension" in allowed and not _has_pending_extension(case):
         allowed.discard("decide_extension")

@@ -1,7 +1,9 @@
-"""The actions of the case page: for each, its form and the one service call it makes.
+"""The case page's side of the case actions: a form per action, and the one way a form is run.
 
-Names are the keys of ``services.TRANSITIONS`` so ``services.allowed_actions`` says
-which forms to show, and the same rule refuses a forged POST.
+What each action is and does is the catalogue (``cases.actions``); here is only how the page
+asks for it: the Django form, its constructor's arguments and its initial values, keyed by
+the catalogue's names. ``services.allowed_actions`` says which forms to show, and the same
+rule refuses a forged POST.
 """
 
 from __future__ import annotations
@@ -10,18 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django import forms
-from django.http import HttpRequest
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from communities.selectors import posts_of
+from communities.pages import add_service_errors
 
 from .. import forms_staff as f
 from .. import selectors, services
-from ..models import Case, ExtensionRequest, ReturnVisit
+from ..actions import ACTION_LIST as CATALOGUE_LIST
+from ..actions import CaseAction, supervising_units
+from ..models import Case, ExtensionRequest
 from ..rates import RATE_TZ
-
-Perform = Callable[[HttpRequest, Case, dict], object]
 
 
 def _no_kwargs(request: HttpRequest, case: Case) -> dict:
@@ -33,32 +37,10 @@ def _no_initial(case: Case) -> dict:
 
 
 @dataclass(frozen=True)
-class Action:
-    name: str
-    label: str
+class PageForm:
     form: type[forms.Form]
-    perform: Perform
-    success: str
     kwargs: Callable[[HttpRequest, Case], dict] = field(default=_no_kwargs)
     initial: Callable[[Case], dict] = field(default=_no_initial)
-    menu: bool = True  # False: drawn beside its row (an extension, a supervision) or the phone
-    danger: bool = False
-
-    @property
-    def url_name(self) -> str:
-        return f"cases:{self.name}"
-
-    def bound_form(self, request: HttpRequest, case: Case, units) -> forms.Form:
-        kwargs = self.kwargs(request, case)
-        if issubclass(self.form, f.UnitsFormMixin):
-            kwargs["units"] = units
-        return self.form(request.POST, request.FILES, prefix=self.name, **kwargs)
-
-    def blank_form(self, request: HttpRequest, case: Case, units, unit_list) -> forms.Form:
-        kwargs = self.kwargs(request, case)
-        if issubclass(self.form, f.UnitsFormMixin):
-            kwargs.update(units=units, unit_list=unit_list)
-        return self.form(prefix=self.name, initial=self.initial(case), **kwargs)
 
 
 def _case(request: HttpRequest, case: Case) -> dict:
@@ -74,11 +56,11 @@ def _case_and_others(request: HttpRequest, case: Case) -> dict:
 
 
 def _own_units_above(request: HttpRequest, case: Case) -> dict:
-    """Supervise on behalf of a unit where the user holds a post, at or above the handling unit."""
-    if request.user.is_superuser:
-        return {"own_units": [*case.unit.ancestors(), case.unit]}
-    own = {p.unit.pk: p.unit for p in posts_of(request.user) if case.unit_path.startswith(p.unit.path)}
-    return {"own_units": list(own.values())}
+    return {"own_units": supervising_units(request.user, case)}
+
+
+def _needs_reason(request: HttpRequest, case: Case) -> dict:
+    return {"needs_reason": case.status in services.REVEAL_NEEDS_REASON}
 
 
 def _today(case: Case) -> dict:
@@ -95,123 +77,108 @@ def _pending_extension(case: Case) -> dict:
     return {"extension": pending.first()}
 
 
-def _dispatch(request, case, d):
-    return services.dispatch(case=case, to_unit=d["to_unit"], by=request.user, note=d["note"], co_units=d["co_units"])
+PAGE_FORMS: dict[str, PageForm] = {
+    "dispatch": PageForm(f.DispatchForm, initial=_route),
+    "accept": PageForm(f.EmptyForm),
+    "contact": PageForm(f.ContactForm),
+    "progress": PageForm(f.ProgressForm),
+    "finish_co_handling": PageForm(f.CoHandlingDoneForm),
+    "resolve": PageForm(f.ResolveForm, initial=_today),
+    "request_extension": PageForm(f.ExtensionRequestForm),
+    "decide_extension": PageForm(f.ExtensionDecisionForm, kwargs=_case, initial=_pending_extension),
+    "record_return_visit": PageForm(f.ReturnVisitForm),
+    "close": PageForm(f.CloseForm),
+    "reassign": PageForm(f.ReassignForm),
+    "add_co_handler": PageForm(f.CoHandlerForm),
+    "supervise": PageForm(f.SuperviseForm, kwargs=_own_units_above),
+    "lift_supervision": PageForm(f.LiftSupervisionForm, kwargs=_case),
+    "return": PageForm(f.ReturnForm),
+    "merge": PageForm(f.MergeForm, kwargs=_other_cases),
+    "merge_duplicates": PageForm(f.MergeDuplicatesForm, kwargs=_case_and_others),
+    "exclude_from_rates": PageForm(f.ExcludeForm),
+    "reveal_phone": PageForm(f.RevealPhoneForm, kwargs=_needs_reason),
+}
 
 
-def _contact(request, case, d):
-    return services.record_contact(
-        case=case, by=request.user, method=d["method"], summary=d["summary"],
-        arrangement=d["arrangement"], promised_date=d["promised_date"], at=d["at"],
-    )
+@dataclass(frozen=True)
+class Action:
+    """A catalogue action as the page shows it (the templates read name, label, url_name, danger)."""
+
+    action: CaseAction
+    page: PageForm
+
+    @property
+    def name(self) -> str:
+        return self.action.name
+
+    @property
+    def label(self) -> str:
+        return self.action.label
+
+    @property
+    def success(self) -> str:
+        return self.action.success
+
+    @property
+    def menu(self) -> bool:
+        return self.action.menu
+
+    @property
+    def danger(self) -> bool:
+        return self.action.danger
+
+    @property
+    def url_name(self) -> str:
+        return f"cases:{self.name}"
+
+    @property
+    def has_units(self) -> bool:
+        return issubclass(self.page.form, f.UnitsFormMixin)
+
+    def bound_form(self, request: HttpRequest, case: Case, units) -> forms.Form:
+        kwargs = self.page.kwargs(request, case)
+        if self.has_units:
+            kwargs["units"] = units
+        return self.page.form(request.POST, request.FILES, prefix=self.name, **kwargs)
+
+    def blank_form(self, request: HttpRequest, case: Case, units, unit_list) -> forms.Form:
+        kwargs = self.page.kwargs(request, case)
+        if self.has_units:
+            kwargs.update(units=units, unit_list=unit_list)
+        return self.page.form(prefix=self.name, initial=self.page.initial(case), **kwargs)
 
 
-def _progress(request, case, d):
-    return services.add_progress(case=case, by=request.user, note=d["note"], public=d["public"], photos=d["photos"])
-
-
-def _extension(request, case, d):
-    return services.request_extension(case=case, by=request.user, new_due_at=d["new_due_at"], reason=d["reason"])
-
-
-def _decide(request, case, d):
-    return services.decide_extension(extension=d["extension"], by=request.user, approve=d["approve"], note=d["note"])
-
-
-def _return_visit(request, case, d):
-    return services.rate(
-        case=case, resolved=d["resolved"], satisfaction=d["satisfaction"],
-        channel=ReturnVisit.Channel.PHONE, by=request.user, comment=d["comment"],
-    )
-
-
-def _supervise(request, case, d):
-    return services.supervise(case=case, by=request.user, unit=d["unit"], comment=d["comment"], due_at=d["due_at"])
-
-
-def _lift(request, case, d):
-    return services.lift_supervision(supervision=d["supervision"], by=request.user, note=d["note"])
-
-
-ACTION_LIST = [
-    Action("dispatch", _("Dispatch"), f.DispatchForm, _dispatch, _("The case was dispatched."), initial=_route),
-    Action(
-        "accept", _("Accept"), f.EmptyForm,
-        lambda r, c, d: services.accept(case=c, by=r.user), _("You accepted the case."),
-    ),
-    Action("contact", _("Record contact with the caller"), f.ContactForm, _contact, _("The contact was recorded.")),
-    Action("progress", _("Add a progress note"), f.ProgressForm, _progress, _("The progress note was added.")),
-    Action(
-        "finish_co_handling", _("Report our co-handling part done"), f.CoHandlingDoneForm,
-        lambda r, c, d: services.finish_co_handling(case=c, by=r.user, note=d["note"]),
-        _("Your unit's part is recorded as done."),
-    ),
-    Action(
-        "resolve", _("Resolve"), f.ResolveForm,
-        lambda r, c, d: services.resolve(
-            case=c, by=r.user, result=d["result"], nature=d["nature"], resolved_on=d["resolved_on"]
-        ),
-        _("The case is resolved and waits for the return visit."), initial=_today,
-    ),
-    Action(
-        "request_extension", _("Ask for more time"), f.ExtensionRequestForm, _extension,
-        _("The extension request was sent to the dispatching unit."),
-    ),
-    Action(
-        "decide_extension", _("Decide"), f.ExtensionDecisionForm, _decide,
-        _("The extension request was decided."), kwargs=_case, initial=_pending_extension, menu=False,
-    ),
-    Action(
-        "record_return_visit", _("Record a phone return visit"), f.ReturnVisitForm, _return_visit,
-        _("The return visit was recorded."),
-    ),
-    Action(
-        "close", _("Close"), f.CloseForm,
-        lambda r, c, d: services.close(case=c, by=r.user, note=d["note"]), _("The case is closed."),
-    ),
-    Action(
-        "reassign", _("Reassign"), f.ReassignForm,
-        lambda r, c, d: services.reassign(case=c, to_unit=d["to_unit"], by=r.user, note=d["note"]),
-        _("The case was reassigned."),
-    ),
-    Action(
-        "add_co_handler", _("Add a co-handling unit"), f.CoHandlerForm,
-        lambda r, c, d: services.add_co_handler(case=c, unit=d["unit"], by=r.user),
-        _("The co-handling unit was added."),
-    ),
-    Action(
-        "supervise", _("Put under supervision"), f.SuperviseForm, _supervise,
-        _("The case is under supervision."), kwargs=_own_units_above,
-    ),
-    Action(
-        "lift_supervision", _("Lift"), f.LiftSupervisionForm, _lift,
-        _("The supervision was lifted."), kwargs=_case, menu=False,
-    ),
-    Action(
-        "return", _("Return to dispatch"), f.ReturnForm,
-        lambda r, c, d: services.return_case(case=c, by=r.user, reason=d["reason"]),
-        _("The case was returned to the dispatching unit."), danger=True,
-    ),
-    Action(
-        "merge", _("Merge into another case"), f.MergeForm,
-        lambda r, c, d: services.merge(case=c, into=d["into"], by=r.user, note=d["note"]),
-        _("The case was merged as a duplicate."), kwargs=_other_cases, danger=True,
-    ),
-    Action(
-        "merge_duplicates", _("Merge duplicates into this case"), f.MergeDuplicatesForm,
-        lambda r, c, d: services.merge_duplicates(into=c, cases=d["cases"], by=r.user, note=d["note"]),
-        _("The duplicates were merged into this case."), kwargs=_case_and_others,
-    ),
-    Action(
-        "exclude_from_rates", _("Exclude from the rates"), f.ExcludeForm,
-        lambda r, c, d: services.exclude_from_rates(case=c, by=r.user, reason=d["reason"]),
-        _("The case is excluded from the rates."), danger=True,
-    ),
-    Action(
-        "reveal_phone", _("Show the full number"), f.RevealPhoneForm,
-        lambda r, c, d: services.reveal_phone(case=c, by=r.user, reason=d["reason"]), "", menu=False,
-        kwargs=lambda r, c: {"needs_reason": c.status in services.REVEAL_NEEDS_REASON},
-    ),
-]
+ACTION_LIST = [Action(action, PAGE_FORMS[action.name]) for action in CATALOGUE_LIST]
 ACTIONS: dict[str, Action] = {action.name: action for action in ACTION_LIST}
-UNIT_ACTIONS = {a.name for a in ACTION_LIST if issubclass(a.form, f.UnitsFormMixin)}
+UNIT_ACTIONS = {a.name for a in ACTION_LIST if a.has_units}
+
+
+def run_action(request: HttpRequest, case: Case, spec: Action, form: forms.Form, render) -> HttpResponse:
+    """Validate, call the action's one service, then a message and back to the case.
+
+    ``render(**kwargs)`` draws the case page: with ``failed=`` a form shown open with its
+    errors, or with ``revealed_phone=`` the number (on this response only, never in a message).
+    """
+    if not form.is_valid():
+        if _only_hidden_errors(form):
+            # The extension or supervision it points at is gone (decided, lifted): nothing to re-type.
+            messages.error(request, next(iter(form.errors.values()))[0])
+            return redirect(case)
+        return render(failed=(spec.name, form))
+    try:
+        result = spec.action.perform(request.user, case, form.cleaned_data)
+    except services.IllegalTransition as error:
+        messages.error(request, error.message)
+        return redirect(case)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return render(failed=(spec.name, form))
+    if spec.action.reveals_phone:
+        return render(revealed_phone=result)
+    messages.success(request, spec.success)
+    return redirect(case)
+
+
+def _only_hidden_errors(form: forms.Form) -> bool:
+    hidden = {field.name for field in form.hidden_fields()}
+    return bool(form.errors) and set(form.errors) <= hidden

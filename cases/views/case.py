@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST, require_safe
 
 from communities import panels
-from communities.pages import add_service_errors
 from communities.selectors import visible_units
 
 from .. import selectors, services
 from ..models import Attachment, Case, ContactRecord, ExtensionRequest, ReturnVisit, Supervision
 from ..queries_staff import deadline_of, labelled, with_deadlines
-from ..services import IllegalTransition, rules
+from ..services import rules
 from ..uploads import private_file_response
-from .actions import ACTION_LIST, ACTIONS, UNIT_ACTIONS
+from .actions import ACTION_LIST, ACTIONS, UNIT_ACTIONS, run_action
 
 
 def _case(user, code: str) -> Case:
@@ -120,37 +120,13 @@ def render_case(
 @require_POST
 @login_required
 def case_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
-    """One action: look up in scope, validate, call one service, message, back to the case."""
+    """One action of the catalogue: look up in scope, check its permission, run its form."""
     spec = ACTIONS[action]
     case = _case(request.user, code)
-    perm = services.TRANSITIONS[spec.name].perm
-    if perm and not request.user.has_perm(perm):
+    if not spec.action.permitted(request.user):
         raise PermissionDenied
     form = spec.bound_form(request, case, visible_units(request.user))
-    if not form.is_valid():
-        if _only_hidden_errors(form):
-            # The extension or supervision it points at is gone (decided, lifted): nothing to re-type.
-            messages.error(request, next(iter(form.errors.values()))[0])
-            return redirect(case)
-        return render_case(request, case, failed=(spec.name, form))
-    try:
-        result = spec.perform(request, case, form.cleaned_data)
-    except IllegalTransition as error:
-        messages.error(request, error.message)
-        return redirect(case)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return render_case(request, case, failed=(spec.name, form))
-    if spec.name == "reveal_phone":
-        # Shown on this response only: never kept in the session or in a message.
-        return render_case(request, case, revealed_phone=result)
-    messages.success(request, spec.success)
-    return redirect(case)
-
-
-def _only_hidden_errors(form: forms.Form) -> bool:
-    hidden = {field.name for field in form.hidden_fields()}
-    return bool(form.errors) and set(form.errors) <= hidden
+    return run_action(request, case, spec, form, partial(render_case, request, case))
 
 
 @require_safe

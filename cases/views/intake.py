@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from communities.pages import add_service_errors
 from communities.selectors import visible_buildings, visible_units
 
 from .. import selectors, services
 from ..forms_staff import IntakeForm
 from ..models import Case
+from ..pages import submit
 from ..queries_staff import with_deadlines
 
 TEMPLATE = "cases/intake.html"
-
-
-def _may_take_in(user) -> bool:
-    return user.has_perm("cases.dispatch_case") or user.has_perm("cases.handle_case")
 
 
 def _form(request: HttpRequest, data=None, files=None) -> IntakeForm:
@@ -36,26 +32,24 @@ def _form(request: HttpRequest, data=None, files=None) -> IntakeForm:
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def intake(request: HttpRequest) -> HttpResponse:
-    if not _may_take_in(request.user):
+    if not services.may_take_in(request.user):
         raise PermissionDenied
     if request.method != "POST":
         return render(request, TEMPLATE, {"form": _form(request)})
     form = _form(request, request.POST, request.FILES)
     if not form.is_valid():
         return render(request, TEMPLATE, {"form": form})
-    duplicates = _likely_duplicates(request, form)
-    if duplicates:
+    if duplicates := _likely_duplicates(request, form):
         form.data = form.data.copy()
         form.data["save_anyway"] = "on"  # the second submit saves despite the duplicates
         return render(request, TEMPLATE, {"form": form, "duplicates": duplicates})
     kwargs = form.service_kwargs()
     seen = bool(kwargs["hotline_order_no"]) and Case.objects.filter(hotline_order_no=kwargs["hotline_order_no"]).exists()
-    try:
-        case = services.intake(by=request.user, **kwargs)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return render(request, TEMPLATE, {"form": form})
-    return _registered(request, case, seen=seen)
+    done = submit(
+        request, form, lambda: services.intake(by=request.user, **kwargs), "",
+        lambda case: _registered(request, case, seen=seen),
+    )
+    return done or render(request, TEMPLATE, {"form": form})
 
 
 def _likely_duplicates(request: HttpRequest, form: IntakeForm) -> list[Case]:

@@ -1,21 +1,19 @@
-"""The case actions of the API: for each, its input and the one service call it makes.
+"""The API's side of the case actions: a serializer per action of the catalogue.
 
-Names are the keys of ``cases.services.TRANSITIONS`` (as on the case page); each is
-``POST /api/v1/cases/{code}/{name with hyphens}/``. The page's forms and these serializers
-ask for the same fields; the services decide whether the move is allowed.
+What each action is and does is the catalogue (``cases.actions``); each is
+``POST /api/v1/cases/{code}/{name with hyphens}/``. These serializers ask for the fields of
+the page's forms and yield the same data (model instances): the pending extension, the
+active supervision and the supervising unit are resolved here, against the case in the
+context (``context["case"]``); the services decide whether the move is allowed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from cases import services
-from cases.models import Case, ContactRecord, ExtensionRequest, ReturnVisit, Supervision
-from communities.selectors import posts_of
+from cases.actions import supervising_units
+from cases.models import Case, ContactRecord, ExtensionRequest
 
 from .errors import Conflict
 from .fields import CaseCodeField, UnitCodeField
@@ -33,6 +31,9 @@ class DispatchInput(serializers.Serializer):
     to_unit = UnitCodeField(help_text="Code of the handling unit.")
     co_units = UnitCodeField(many=True, required=False, help_text="Codes of co-handling units (双派).")
     note = _text(help_text="Instructions.")
+
+    def validate(self, attrs):
+        return {"co_units": [], **attrs}
 
 
 class ReassignInput(serializers.Serializer):
@@ -64,6 +65,9 @@ class ProgressInput(serializers.Serializer):
     note = serializers.CharField()
     public = serializers.BooleanField(required=False, default=False, help_text="Show to the resident.")
 
+    def validate(self, attrs):
+        return {**attrs, "photos": []}  # photos are sent from the page only (the API takes JSON, not files)
+
 
 class ResolveInput(serializers.Serializer):
     nature = serializers.ChoiceField(choices=Case.Nature.choices)
@@ -85,6 +89,14 @@ class ExtensionDecisionInput(serializers.Serializer):
     )
     approve = serializers.BooleanField()
     note = _text()
+
+    def validate(self, attrs):
+        pending = self.context["case"].extensions.filter(decision=ExtensionRequest.Decision.PENDING)
+        pk = attrs["extension"]
+        extension = pending.filter(pk=pk).first() if pk is not None else pending.first()
+        if extension is None:
+            raise Conflict(_("There is no extension request of this case waiting for a decision."))
+        return {**attrs, "extension": extension}
 
 
 class ReturnVisitInput(serializers.Serializer):
@@ -109,12 +121,31 @@ class SuperviseInput(serializers.Serializer):
     comment = serializers.CharField()
     due_at = serializers.DateTimeField(help_text="When the answer is due.")
 
+    def validate(self, attrs):
+        if attrs["unit"] is not None:
+            return attrs
+        own = supervising_units(self.context["request"].user, self.context["case"])
+        if len(own) != 1:
+            raise serializers.ValidationError({"unit": [_("Choose on behalf of which unit you supervise.")]})
+        return {**attrs, "unit": own[0]}
+
 
 class LiftSupervisionInput(serializers.Serializer):
     supervision = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="Id of the supervision; empty if only one is active."
     )
     note = _text()
+
+    def validate(self, attrs):
+        active = list(self.context["case"].supervisions.filter(lifted_at__isnull=True).select_related("unit", "case"))
+        if attrs["supervision"] is not None:
+            active = [s for s in active if s.pk == attrs["supervision"]]
+        if len(active) != 1:
+            raise Conflict(
+                _("Name the supervision to lift: this case has several.") if active
+                else _("This case has no such supervision in force.")
+            )
+        return {**attrs, "supervision": active[0]}
 
 
 class MergeInput(serializers.Serializer):
@@ -138,117 +169,24 @@ class PhoneSerializer(serializers.Serializer):
     phone = serializers.CharField(help_text="The caller's full number (the reveal is logged).")
 
 
-# --- what each action does -----------------------------------------------------------------
-
-
-def _pending_extension(case: Case, pk: int | None) -> ExtensionRequest:
-    pending = case.extensions.filter(decision=ExtensionRequest.Decision.PENDING)
-    extension = pending.filter(pk=pk).first() if pk is not None else pending.first()
-    if extension is None:
-        raise Conflict(_("There is no extension request of this case waiting for a decision."))
-    return extension
-
-
-def _active_supervision(case: Case, pk: int | None) -> Supervision:
-    active = list(case.supervisions.filter(lifted_at__isnull=True).select_related("unit", "case"))
-    if pk is not None:
-        active = [s for s in active if s.pk == pk]
-    if len(active) != 1:
-        message = (
-            _("Name the supervision to lift: this case has several.") if active
-            else _("This case has no such supervision in force.")
-        )
-        raise Conflict(message)
-    return active[0]
-
-
-def _supervising_unit(user, case: Case, unit):
-    if unit is not None:
-        return unit
-    own = {p.unit.pk: p.unit for p in posts_of(user) if case.unit_path.startswith(p.unit.path)}
-    if len(own) != 1:
-        raise serializers.ValidationError({"unit": [_("Choose on behalf of which unit you supervise.")]})
-    return next(iter(own.values()))
-
-
-def _dispatch(user, case, d):
-    return services.dispatch(case=case, to_unit=d["to_unit"], by=user, note=d["note"], co_units=d.get("co_units", []))
-
-
-def _contact(user, case, d):
-    return services.record_contact(
-        case=case, by=user, method=d["method"], summary=d["summary"], arrangement=d["arrangement"],
-        promised_date=d["promised_date"], at=d["at"],
-    )
-
-
-def _decide(user, case, d):
-    extension = _pending_extension(case, d["extension"])
-    return services.decide_extension(extension=extension, by=user, approve=d["approve"], note=d["note"])
-
-
-def _return_visit(user, case, d):
-    return services.rate(
-        case=case, resolved=d["resolved"], satisfaction=d["satisfaction"], channel=ReturnVisit.Channel.PHONE,
-        by=user, comment=d["comment"],
-    )
-
-
-def _supervise(user, case, d):
-    unit = _supervising_unit(user, case, d["unit"])
-    return services.supervise(case=case, by=user, unit=unit, comment=d["comment"], due_at=d["due_at"])
-
-
-def _lift(user, case, d):
-    return services.lift_supervision(supervision=_active_supervision(case, d["supervision"]), by=user, note=d["note"])
-
-
-@dataclass(frozen=True)
-class ApiAction:
-    name: str  # a key of services.TRANSITIONS
-    summary: str
-    input: type[serializers.Serializer]
-    perform: Callable[..., object]
-    reveals_phone: bool = False
-
-    @property
-    def url_path(self) -> str:
-        return self.name.replace("_", "-")
-
-
-ACTIONS = [
-    ApiAction("dispatch", "Dispatch (派单) to a handling unit", DispatchInput, _dispatch),
-    ApiAction("accept", "Accept (接单): the user becomes the handler", EmptyInput,
-              lambda u, c, d: services.accept(case=c, by=u)),
-    ApiAction("contact", "Record contact with the caller (首问负责制)", ContactInput, _contact),
-    ApiAction("progress", "Add a progress note", ProgressInput,
-              lambda u, c, d: services.add_progress(case=c, by=u, note=d["note"], public=d["public"])),
-    ApiAction("finish_co_handling", "A co-handling unit (协办) reports its own part done", NoteRequiredInput,
-              lambda u, c, d: services.finish_co_handling(case=c, by=u, note=d["note"])),
-    ApiAction("resolve", "Resolve (办结), with the day it was resolved", ResolveInput,
-              lambda u, c, d: services.resolve(
-                  case=c, by=u, result=d["result"], nature=d["nature"], resolved_on=d["resolved_on"])),
-    ApiAction("request_extension", "Ask the dispatching unit for more time (延期)", ExtensionRequestInput,
-              lambda u, c, d: services.request_extension(case=c, by=u, new_due_at=d["new_due_at"], reason=d["reason"])),
-    ApiAction("decide_extension", "Approve or refuse the pending extension", ExtensionDecisionInput, _decide),
-    ApiAction("record_return_visit", "Record a phone return visit (回访)", ReturnVisitInput, _return_visit),
-    ApiAction("close", "Close", NoteInput, lambda u, c, d: services.close(case=c, by=u, note=d["note"])),
-    ApiAction("reassign", "Reassign (改派) to another unit", ReassignInput,
-              lambda u, c, d: services.reassign(case=c, to_unit=d["to_unit"], by=u, note=d["note"])),
-    ApiAction("add_co_handler", "Add a co-handling unit (双派)", CoHandlerInput,
-              lambda u, c, d: services.add_co_handler(case=c, unit=d["unit"], by=u)),
-    ApiAction("supervise", "Put under supervision (督办)", SuperviseInput, _supervise),
-    ApiAction("lift_supervision", "Lift a supervision", LiftSupervisionInput, _lift),
-    ApiAction("return", "Return to the dispatching unit (退单), with the reason", ReasonInput,
-              lambda u, c, d: services.return_case(case=c, by=u, reason=d["reason"])),
-    ApiAction("merge", "Merge into another case as a duplicate", MergeInput,
-              lambda u, c, d: services.merge(case=c, into=d["into"], by=u, note=d["note"])),
-    ApiAction("merge_duplicates", "Merge many duplicates into this case (the lead), all or none",
-              MergeDuplicatesInput,
-              lambda u, c, d: services.merge_duplicates(into=c, cases=d["cases"], by=u, note=d["note"])),
-    ApiAction("exclude_from_rates", "Exclude from the rates, with the reason", ExcludeInput,
-              lambda u, c, d: services.exclude_from_rates(case=c, by=u, reason=d["reason"])),
-    ApiAction("reveal_phone", "The caller's full number (current handler only; a reason once closed; logged)",
-              RevealInput, lambda u, c, d: services.reveal_phone(case=c, by=u, reason=d["reason"]),
-              reveals_phone=True),
-]
+INPUTS: dict[str, type[serializers.Serializer]] = {
+    "dispatch": DispatchInput,
+    "accept": EmptyInput,
+    "contact": ContactInput,
+    "progress": ProgressInput,
+    "finish_co_handling": NoteRequiredInput,
+    "resolve": ResolveInput,
+    "request_extension": ExtensionRequestInput,
+    "decide_extension": ExtensionDecisionInput,
+    "record_return_visit": ReturnVisitInput,
+    "close": NoteInput,
+    "reassign": ReassignInput,
+    "add_co_handler": CoHandlerInput,
+    "supervise": SuperviseInput,
+    "lift_supervision": LiftSupervisionInput,
+    "return": ReasonInput,
+    "merge": MergeInput,
+    "merge_duplicates": MergeDuplicatesInput,
+    "exclude_from_rates": ExcludeInput,
+    "reveal_phone": RevealInput,
+}

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition
 from cases.services.rules import REACH_REFUSALS
 
 INVALID = _("The request has invalid fields; see errors.")

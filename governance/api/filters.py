@@ -16,6 +16,7 @@ from django_filters.constants import EMPTY_VALUES
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases import rates
 from cases.filters import CaseFilter
 from cases.models import Case, Category, MonthlyScore
 from communities.models import Building, Unit
@@ -186,7 +187,7 @@ class MonthField(forms.CharField):
         if not value:
             return None
         try:
-            month = datetime.strptime(value, "%Y-%m").date()
+            month = rates.parse_month(value)
         except ValueError:
             raise ValidationError(_("Enter a month as YYYY-MM, e.g. 2026-10."), code="month") from None
         if not EARLIEST <= month <= LATEST:

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from cases.forms_staff import STAFF_SOURCES
 from cases.models import Case, Urgency
+from communities.phones import TYPED_PHONE_INVALID, TYPED_PHONE_PATTERN
 
 from .fields import BuildingField, CategoryCodeField, UnitCodeField
 
@@ -41,8 +42,8 @@ class CaseCreateSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     resident_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     resident_phone = serializers.RegexField(
-        r"^[0-9+\- ]{5,20}$", max_length=20, required=False, allow_blank=True, default="",
-        error_messages={"invalid": _("Enter a phone number (digits only).")},
+        TYPED_PHONE_PATTERN, max_length=20, required=False, allow_blank=True, default="",
+        error_messages={"invalid": TYPED_PHONE_INVALID},
     )
     consent = serializers.BooleanField(
         required=False, default=False, help_text="The caller agrees that their name and phone are kept for this request."

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
+from cases.services import may_take_in
+
 
 class RolePermission(BasePermission):
     """The user holds every permission the view names for this action (``required_perms``)."""
@@ -16,12 +18,9 @@ class RolePermission(BasePermission):
         return all(request.user.has_perm(perm) for perm in view.get_required_perms())
 
 
-def may_take_in(user) -> bool:
-    """Who may register a request: the same rule as the staff intake page."""
-    return user.has_perm("cases.dispatch_case") or user.has_perm("cases.handle_case")
-
-
 class MayTakeIn(BasePermission):
+    """Who may register a request: the staff intake page's rule (``cases.services.may_take_in``)."""
+
     message = "Your role does not allow you to register requests."
 
     def has_permission(self, request, view) -> bool:

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases import selectors, services, timeline
+from cases import rates, selectors, services, timeline
 from cases.models import Case, Category, MonthlyScore, TimelineEvent
 from communities import names
 from communities.models import Building, Unit
@@ -161,7 +161,7 @@ class MonthlyScoreSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(help_text="YYYY-MM"))
     def get_month(self, row: MonthlyScore) -> str:
-        return row.month.strftime("%Y-%m")
+        return rates.month_label(row.month)
 
 
 class ScoreSerializer(serializers.Serializer):
@@ -186,7 +186,7 @@ class ScoreSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField(help_text="YYYY-MM"))
     def get_month(self, score) -> str:
-        return score.month.strftime("%Y-%m")
+        return rates.month_label(score.month)
 
 
 class UnitScoresSerializer(serializers.Serializer):

@@ -14,11 +14,12 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from cases import rates, selectors, services
+from cases.actions import ACTION_LIST, CaseAction
 from cases.models import Case, Category, MonthlyScore
 from communities.selectors import scope, visible_buildings, visible_units
 
 from . import filters
-from .actions import ACTIONS, ApiAction, PhoneSerializer
+from .actions import INPUTS, PhoneSerializer
 from .errors import Conflict
 from .intake import CaseCreateSerializer
 from .permissions import MayTakeIn, RolePermission
@@ -96,7 +97,7 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         month = self._month(request.query_params.get("month", ""))
         ranked = rates.ranking(unit, month)
         total = rates.unit_month_scores(unit, month)[0]
-        data = {"month": month.strftime("%Y-%m"), "frozen": total.frozen, "unit": total, "children": ranked}
+        data = {"month": rates.month_label(month), "frozen": total.frozen, "unit": total, "children": ranked}
         return Response(UnitScoresSerializer(data).data)
 
     @staticmethod
@@ -194,12 +195,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         body = CaseDetailSerializer(shown or case, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    def transition(self, request, spec: ApiAction) -> Response:
+    def transition(self, request, spec: CaseAction) -> Response:
+        """One action of the catalogue: look up in scope, check its permission, validate, perform, answer."""
         case = self.get_object()
-        perm = services.TRANSITIONS[spec.name].perm
-        if perm and not request.user.has_perm(perm):
+        if not spec.permitted(request.user):
             raise PermissionDenied(NOT_ALLOWED)
-        serializer = spec.input(data=request.data, context=self.get_serializer_context())
+        serializer = INPUTS[spec.name](data=request.data, context={**self.get_serializer_context(), "case": case})
         serializer.is_valid(raise_exception=True)
         result = spec.perform(request.user, case, serializer.validated_data)
         if spec.reveals_phone:
@@ -210,7 +211,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return Response(CaseDetailSerializer(shown, context=self.get_serializer_context()).data)
 
 
-def _transition_view(spec: ApiAction):
+def _transition_view(spec: CaseAction):
     if spec.reveals_phone:
         responses = {200: PhoneSerializer}
     else:
@@ -229,11 +230,11 @@ def _transition_view(spec: ApiAction):
         filterset_class=None, pagination_class=None,
     )(view)
     return extend_schema(
-        summary=spec.summary, request=spec.input, responses=responses, operation_id=f"cases_{spec.name}"
+        summary=spec.summary, request=INPUTS[spec.name], responses=responses, operation_id=f"cases_{spec.name}"
     )(view)
 
 
-for _spec in ACTIONS:
+for _spec in ACTION_LIST:
     setattr(CaseViewSet, f"do_{_spec.name}", _transition_view(_spec))
 
 

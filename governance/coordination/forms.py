@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms_staff import DateInput, DateTimeInput, UnitChoiceField
+from cases.widgets import DateInput, DateTimeInput, UnitChoiceField
 from communities import names
 from communities.models import PATH_SEPARATOR, Building, Unit
 from communities.selectors import scope, visible_departments, visible_partners, visible_posts

@@ -6,17 +6,11 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from cases.models import Case
-from cases.selectors import FINISHED
 from communities import panels
 from communities.models import Building
-from communities.selectors import EVERYWHERE, subtree_paths
+from communities.selectors import in_subtree
 
 from . import selectors
-
-
-def _acts_on(user, path: str) -> bool:
-    roots = subtree_paths(user)
-    return roots is EVERYWHERE or any(path.startswith(root) for root in roots)
 
 
 def case_panel(request: HttpRequest, case: Case) -> str | None:
@@ -24,13 +18,13 @@ def case_panel(request: HttpRequest, case: Case) -> str | None:
     user = request.user
     if not user.has_perm("governance.view_whistle"):
         return None
-    own = _acts_on(user, case.unit_path)
+    own = in_subtree(user, case.unit_path)
     context = {
         "case": case,
         "whistles": selectors.whistles_of_case(case),
         "meetings": selectors.meetings_of_case(user, case),
         "polls": list(selectors.visible_polls(user).filter(case=case).order_by("opens_on")),
-        "can_blow": own and case.status not in FINISHED and user.has_perm("governance.add_whistle"),
+        "can_blow": own and case.status not in Case.FINISHED and user.has_perm("governance.add_whistle"),
         "can_meet": own and user.has_perm("governance.add_meeting"),
         "can_poll": own and case.building_id is not None and user.has_perm("governance.add_poll"),
     }
@@ -43,7 +37,7 @@ def building_panel(request: HttpRequest, building: Building) -> str | None:
     if not user.has_perm("governance.view_poll"):
         return None
     polls = list(selectors.poll_list(user).filter(buildings=building).order_by("-opens_on", "-pk"))
-    can_poll = user.has_perm("governance.add_poll") and _acts_on(user, building.unit.path)
+    can_poll = user.has_perm("governance.add_poll") and in_subtree(user, building.unit.path)
     if not polls and not can_poll:
         return None
     context = {"building": building, "polls": polls, "can_poll": can_poll}

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from cases.models import Case, DayTally
 from cases.rates import month_bounds, month_start, next_month
-from cases.selectors import FINISHED, visible_cases
+from cases.selectors import visible_cases
 from communities.models import Unit
 from communities.selectors import EVERYWHERE, granted_q, scope, subtree_paths
 
@@ -48,12 +48,6 @@ AREA_SUM = DecimalField(max_digits=14, decimal_places=2)
 
 
 # ---------------------------------------------------------------- scoping
-
-
-def within(user, unit: Unit) -> bool:
-    """Is ``unit`` in the user's own subtrees (where they may act, not just look)?"""
-    roots = subtree_paths(user)
-    return roots is EVERYWHERE or any(unit.path.startswith(root) for root in roots)
 
 
 def visible_whistles(user) -> QuerySet[Whistle]:
@@ -97,7 +91,7 @@ def whistle_list(user, *, active_only: bool = False) -> QuerySet[Whistle]:
         missing=Count("summonses", filter=Q(summonses__reported_at__isnull=True, report_due_at__lt=now)),
     )
     if active_only:
-        whistles = whistles.exclude(case__status__in=FINISHED)
+        whistles = whistles.exclude(case__status__in=Case.FINISHED)
     return whistles.order_by("-blown_at", "-pk")
 
 
@@ -121,7 +115,7 @@ def department_summonses(user, *, active_only: bool = True) -> QuerySet[Summons]
         "whistle", "whistle__case", "whistle__unit", "department"
     )
     if active_only:
-        rows = rows.exclude(whistle__case__status__in=FINISHED)
+        rows = rows.exclude(whistle__case__status__in=Case.FINISHED)
     return rows.order_by("-whistle__blown_at", "pk")
 
 

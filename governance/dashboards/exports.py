@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from cases import rates
 from cases.models import Case
 from cases.views.exports import safe
 
@@ -48,7 +49,7 @@ def _sheet(book: Workbook, title: str, header: list[str]) -> WriteOnlyWorksheet:
 def _assessment(book: Workbook, board: Dashboard) -> None:
     sheet = book.create_sheet(title=_("Assessment")[:31])
     state = _("frozen") if board.frozen else _("provisional")
-    sheet.append([_text(board.unit.name), presentation.month_label(board.month), state])
+    sheet.append([_text(board.unit.name), rates.month_label(board.month), state])
     sheet.append([
         _("Rank"), _("Unit"), _("Cases counted"), _("Response rate"), _("Resolution rate"),
         _("Satisfaction rate"), _("Composite score"), _("Completion rate"), _("Lowest"), _("Open"), _("Overdue"),
@@ -96,7 +97,7 @@ def _trend(book: Workbook, board: Dashboard) -> None:
     ])
     for score in board.trend.unit:
         sheet.append([
-            presentation.month_label(score.month), _("yes") if score.month in board.trend.frozen else "",
+            rates.month_label(score.month), _("yes") if score.month in board.trend.frozen else "",
             score.dispatched, _rate(sheet, score.response_rate), _rate(sheet, score.resolution_rate),
             _rate(sheet, score.satisfaction_rate), _rate(sheet, score.composite, "0.00"),
             _rate(sheet, score.completion_rate),
@@ -142,7 +143,7 @@ def workbook(board: Dashboard, sections: list[Section]) -> Workbook:
 def xlsx_response(board: Dashboard, sections: list[Section]) -> HttpResponse:
     buffer = io.BytesIO()  # a dashboard is a few hundred rows at most
     workbook(board, sections).save(buffer)
-    name = f"dashboard-{board.unit.code}-{presentation.month_label(board.month)}.xlsx"
+    name = f"dashboard-{board.unit.code}-{rates.month_label(board.month)}.xlsx"
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -43,13 +43,9 @@ def with_callers(cases: list) -> list:
     return cases
 
 
-def month_label(month: date) -> str:
-    return month.strftime("%Y-%m")
-
-
 def dashboard_url(unit: Unit, month: date | None = None) -> str:
     url = reverse("dashboards:unit", kwargs={"code": unit.code})
-    return f"{url}?month={month_label(month)}" if month else url
+    return f"{url}?month={rates.month_label(month)}" if month else url
 
 
 @dataclass
@@ -212,7 +208,7 @@ class TrendRow:
 def trend_rows(board: Dashboard) -> list[TrendRow]:
     return [
         TrendRow(
-            month_label(score.month), score.month in board.trend.frozen, score.dispatched,
+            rates.month_label(score.month), score.month in board.trend.frozen, score.dispatched,
             percent(score.response_rate), percent(score.resolution_rate),
             percent(score.satisfaction_rate), points(score.composite), percent(score.completion_rate),
         )
@@ -228,7 +224,7 @@ def chart_data(board: Dashboard) -> dict:
     """What static/js/dashboards.js draws: plain numbers and translated labels, no markup."""
     children = {child.pk: child for child in board.children}
     return {
-        "months": [month_label(month) for month in board.trend.months],
+        "months": [rates.month_label(month) for month in board.trend.months],
         "labels": {
             "counted": str(_("Cases counted")),
             "response": str(_("Response rate")),

@@ -32,12 +32,11 @@ from django.utils import timezone
 from cases import rates
 from cases.models import Case, Category, CategoryTally, DayTally, MonthlyScore
 from cases.rates import RATE_TZ, Score
-from cases.selectors import OPEN, merged_callers_awaiting_q, overdue_q, queue
-from communities.models import PATH_SEPARATOR, Building, Unit
+from cases.selectors import merged_callers_awaiting_q, overdue_q, queue
+from communities.models import PATH_SEPARATOR, Building, Unit, path_within
 from communities.selectors import path_q, tree_roots, visible_units
 
 S = Case.Status
-NOT_DONE = [*OPEN, S.RESOLVED]  # every work figure is about one of these states
 ROW_RELATED = ("category", "unit", "location_unit")  # what a case row on the dashboard shows
 TREND_MONTHS = 12
 LIST_LENGTH = 10
@@ -78,7 +77,7 @@ class Tree:
         return self._found[path]
 
     def _child_of(self, path: str | None) -> int | None:
-        if not path or not path.startswith(self.unit.path):
+        if not path or not path_within(path, self.unit.path):
             return None
         depth = self.unit.path.count(PATH_SEPARATOR) - 1
         head = PATH_SEPARATOR.join(path.split(PATH_SEPARATOR, depth + 2)[: depth + 2]) + PATH_SEPARATOR
@@ -137,14 +136,14 @@ def _work_aggregates(now: datetime) -> dict[str, Count]:
     # Counting a column the scan reads anyway (not the key) lets a covering index answer alone.
     end_of_today = end_of_day(now)
     return {
-        "open": Count("unit_path", filter=Q(status__in=OPEN)),
+        "open": Count("unit_path", filter=Q(status__in=Case.OPEN)),
         "overdue": Count("unit_path", filter=overdue_q(now)),
         "supervised": Count("unit_path", filter=Q(is_supervised=True)),
         "waiting_acceptance": Count("unit_path", filter=Q(status=S.DISPATCHED)),
-        "to_dispatch": Count("unit_path", filter=Q(status__in=[S.SUBMITTED, S.RETURNED])),
+        "to_dispatch": Count("unit_path", filter=Q(status__in=Case.TO_DISPATCH)),
         "awaiting_return_visit": Count("unit_path", filter=Q(status=S.RESOLVED)),
         "due_today": Count(
-            "unit_path", filter=Q(status__in=OPEN, resolve_due_at__gte=now, resolve_due_at__lt=end_of_today)
+            "unit_path", filter=Q(status__in=Case.OPEN, resolve_due_at__gte=now, resolve_due_at__lt=end_of_today)
         ),
     }
 
@@ -152,10 +151,13 @@ def _work_aggregates(now: datetime) -> dict[str, Count]:
 def work_counts(where: Tree, *, now: datetime) -> dict[int, WorkCounts]:
     """Open, overdue, supervised … cases of the unit (its whole subtree) and of each child. Two queries."""
     aggregates = _work_aggregates(now)
-    rows = handled_in(where).filter(status__in=NOT_DONE).values_list("unit_path").annotate(**aggregates)
+    # Every work figure is about a case not yet closed.
+    rows = handled_in(where).filter(status__in=Case.NOT_CLOSED).values_list("unit_path").annotate(**aggregates)
     counts = {pk: WorkCounts(**dict(zip(aggregates, row))) for pk, row in where.fold(rows, len(aggregates)).items()}
     # The callers merged into a resolved or closed lead wait for their return visit too (as in the queue).
-    merged = handled_in(where).filter(merged_callers_awaiting_q()).values_list("unit_path").annotate(n=Count("pk"))
+    merged = handled_in(where).filter(merged_callers_awaiting_q()).values_list("unit_path").annotate(
+        n=Count("unit_path")  # read from the small partial index alone
+    )
     for pk, (waiting,) in where.fold(merged, 1).items():
         counts[pk].awaiting_return_visit += waiting
     return counts
@@ -166,7 +168,7 @@ def oldest_overdue(where: Tree, *, now: datetime) -> list[Case]:
 
 
 def due_today(where: Tree, *, now: datetime) -> list[Case]:
-    return _first(handled_in(where).filter(status__in=OPEN, resolve_due_at__gte=now, resolve_due_at__lt=end_of_day(now)))
+    return _first(handled_in(where).filter(status__in=Case.OPEN, resolve_due_at__gte=now, resolve_due_at__lt=end_of_day(now)))
 
 
 def _first(cases: QuerySet[Case]) -> list[Case]:

@@ -32,7 +32,7 @@ def _context(request: HttpRequest, board, form) -> dict:
         "board": board,
         "unit": board.unit,
         "form": form,
-        "month_label": presentation.month_label(month),
+        "month_label": rates.month_label(month),
         "previous_url": presentation.dashboard_url(board.unit, rates.previous_month(month)),
         "next_url": presentation.dashboard_url(board.unit, following) if following <= rates.current_month() else "",
         "breadcrumbs": breadcrumbs(request.user, board.unit),

@@ -34,7 +34,7 @@ class Row:
 
 
 def hotspots_url(unit, month, level: str) -> str:
-    query = urlencode({"month": month.strftime("%Y-%m"), "level": level})
+    query = urlencode({"month": rates.month_label(month), "level": level})
     return f"{reverse('proactive:hotspots_unit', kwargs={'code': unit.code})}?{query}"
 
 
@@ -44,7 +44,7 @@ def cluster_row(cluster: Cluster, unit, month, *, from_streak: bool) -> Row:
     last = selectors.last_day(month)
     search = cluster.building
     adopt = urlencode({
-        "unit": unit.code, "month": month.strftime("%Y-%m"), "category": cluster.category_id,
+        "unit": unit.code, "month": rates.month_label(month), "category": cluster.category_id,
         "place": cluster.place_id, "source": "hotspot",  # a building's cluster: its grid
     })
     return Row(
@@ -85,7 +85,7 @@ def unit_hotspots(request: HttpRequest, code: str) -> HttpResponse:
     context = {
         "unit": unit, "form": form, "found": found, "level": level, "bad_level": bad_level,
         "levels": [(name, selectors.LEVEL_LABELS[name], hotspots_url(unit, month, name)) for name in levels],
-        "month_label": month.strftime("%Y-%m"),
+        "month_label": rates.month_label(month),
         "previous_url": hotspots_url(unit, rates.previous_month(month), level),
         "next_url": hotspots_url(unit, following, level) if following <= rates.current_month() else "",
         "breadcrumbs": breadcrumbs(request.user, unit),

@@ -35,20 +35,19 @@ from communities.admin_scoping import administrable_users
 from communities.models import (
     ROLE_LEVELS, Building, Department, Household, PartnerOrganisation, Portfolio, Post, Stairwell, Unit, code_validator,
 )
-from communities.selectors import EVERYWHERE, subtree_paths
+from communities.phones import LANDLINE_RE, MASKED_RE, MOBILE_RE, mask_phone, mask_typed, normalise_phone
+from communities.selectors import EVERYWHERE, in_subtree, subtree_paths
 from communities.tabular import ImportFileError, Invalid, RawRow, RowError, open_workbook, sheet_rows, text
 
 from ..models import CareNeed
 from .workbook import (
-    BUILDINGS, CARE_TAGS, COLUMNS, DEPARTMENTS, HOUSEHOLDS, LANDLINE_RE, LEVEL_NAMES, LEVELS, MOBILE_RE, PARTNER_KINDS,
-    PARTNERS, POSTS, ROLES, SHEET_ORDER, STAIRWELLS, TAG_ALIASES, TAG_SEPARATORS, UNITS, building_code, mask_phone,
-    normalise_phone,
+    BUILDINGS, CARE_TAGS, COLUMNS, DEPARTMENTS, HOUSEHOLDS, LEVEL_NAMES, LEVELS, PARTNER_KINDS,
+    PARTNERS, POSTS, ROLES, SHEET_ORDER, STAIRWELLS, TAG_ALIASES, TAG_SEPARATORS, UNITS, building_code,
 )
 
 BATCH = 2000
 MAX_ERRORS = 1000  # listed; the rest are counted
 MAX_CHANGES_SHOWN = 20  # per sheet, in a preview
-MASKED = re.compile(r"^\d{3}\*{4}\d{4}$")
 HAND_TYPED = re.compile(r"^#\d+$")  # ``workbook.building_code`` of a building without a code
 TWO_PLACES = Decimal("0.01")
 DEPARTMENT_KINDS = [
@@ -189,7 +188,7 @@ def _tags(value: str) -> list[str]:
 
 
 def _household_phone(value: str) -> str:
-    if MASKED.match(value):
+    if MASKED_RE.match(value):
         return value  # checked against the stored number when the row is written
     digits = normalise_phone(value)
     if not (MOBILE_RE.match(digits) or LANDLINE_RE.match(digits)):
@@ -231,7 +230,7 @@ class _AreaImport:
         if len(self.report.errors) < MAX_ERRORS:
             shown = text(raw.cells.get(key)) if value is None else value
             if key == "phone" and shown:
-                shown = mask_phone(re.sub(r"\D", "", shown)) if not MASKED.match(shown) else shown
+                shown = mask_typed(shown)
             self.report.errors.append(RowError(raw.number, _column(sheet, key) if key else "", str(message),
                                                shown[:60], sheet=sheet))
 
@@ -247,7 +246,7 @@ class _AreaImport:
         self.progress(sheet, count)
 
     def inside(self, path: str) -> bool:
-        return self.roots is EVERYWHERE or (bool(path) and any(path.startswith(root) for root in self.roots))
+        return self.roots is EVERYWHERE or (bool(path) and in_subtree(self.user, path))
 
     def parse(self, sheet: str, raw: RawRow, parsers: dict[str, Callable[[str], object]]) -> dict | None:
         """Each column through its parser; errors recorded; None when any column is refused."""
@@ -696,7 +695,7 @@ class _AreaImport:
             stairwell = self.stairwells[stairwell_key]
             old = existing.get((stairwell, values["room"])) if stairwell else None
             phone = values["phone"] or ""
-            if MASKED.match(phone):
+            if MASKED_RE.match(phone):
                 if old is None or not old[4] or mask_phone(old[4]) != phone:
                     self.error(sheet, raw, "phone", _("A masked number can only stand for the number already on file."))
                     continue
@@ -754,7 +753,7 @@ class _AreaImport:
             return _limited(value, 150)
 
         def phone(value: str) -> str:
-            if MASKED.match(value):
+            if MASKED_RE.match(value):
                 return value
             number = normalise_phone(value)
             if not MOBILE_RE.match(number):
@@ -806,7 +805,7 @@ class _AreaImport:
                 continue
             post = posts.get((user.pk, unit.pk, values["role"])) if user is not None and unit.pk else None
             phone = values["phone"] or ""
-            if MASKED.match(phone):
+            if MASKED_RE.match(phone):
                 if post is None or not post.phone or mask_phone(post.phone) != phone:
                     self.error(sheet, raw, "phone", _("A masked number can only stand for the number already on file."))
                     continue

@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import (
     Building, Department, Household, PartnerOrganisation, Post, Role, SecurityEvent, Stairwell, Unit,
 )
-from communities.phones import LANDLINE_RE, MOBILE_RE, mask_phone, normalise_phone
+from communities.phones import mask_phone
 from communities.security import log_event
-from communities.selectors import EVERYWHERE, subtree_paths
+from communities.selectors import in_subtree
 from communities.tabular import Column
 
 from ..models import CareNeed
@@ -155,8 +155,7 @@ def may_reveal_phones(user, unit: Unit) -> bool:
         return True
     if not user.has_perm("communities.change_household"):
         return False
-    paths = subtree_paths(user)
-    return paths is EVERYWHERE or any(unit.path.startswith(root) for root in paths)
+    return in_subtree(user, unit.path)
 
 
 def export_xlsx(target, *, unit: Unit, user, reveal: bool = False) -> None:

@@ -12,13 +12,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms_staff import UnitChoiceField
+from cases.widgets import DateInput, UnitChoiceField
 from cases.uploads import DecodePhotosLastMixin, check_photos
 from communities.models import Unit
 from communities.selectors import scope, visible_departments, visible_posts
 from volunteers.models import Suggestion
 
-from ..coordination.forms import DateInput, PersonChoiceField, own_units
+from ..coordination.forms import PersonChoiceField, own_units
 from ..coordination.selectors import visible_meetings
 from ..models import Project
 from ..themes.selectors import visible_themes

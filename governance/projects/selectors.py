@@ -26,9 +26,9 @@ from django.utils import timezone
 from cases.rates import current_month, month_start, next_month
 from cases.selectors import visible_cases
 from communities.models import PATH_SEPARATOR, Unit
-from communities.selectors import scope
+from communities.selectors import in_subtree, scope
 
-from ..coordination.selectors import _bucket, rate, visible_meetings, visible_whistles, within
+from ..coordination.selectors import _bucket, rate, visible_meetings, visible_whistles
 from ..models import Project, ProjectUpdate
 
 S = Project.Status
@@ -100,7 +100,7 @@ def sub_items_of(project: Project, user) -> list[Project]:
     """The item's sub-items the user sees (a unit reading its own part of a higher tier's item
     sees neither its siblings' parts nor anything linked to them)."""
     parts = project.sub_items.all()
-    if not within(user, project.unit):
+    if not in_subtree(user, project.unit.path):
         parts = parts.filter(pk__in=visible_projects(user).values("pk"))
     rows = list(project_rows(parts).order_by("deadline", "pk"))
     for row in rows:
@@ -113,7 +113,7 @@ def links_of(project: Project, user) -> dict[str, QuerySet]:
     cases = project.cases.select_related("location_unit").order_by("-received_at")
     meetings = project.meetings.select_related("unit").order_by("-starts_at")
     whistles = project.whistles.select_related("case").order_by("-blown_at")
-    if not within(user, project.unit):  # a named unit reading a higher tier's item
+    if not in_subtree(user, project.unit.path):  # a named unit reading a higher tier's item
         cases = cases.filter(pk__in=visible_cases(user).values("pk"))
         meetings = meetings.filter(pk__in=visible_meetings(user).values("pk"))
         whistles = whistles.filter(pk__in=visible_whistles(user).values("pk"))

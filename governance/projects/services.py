@@ -20,15 +20,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
+from cases.refusals import IllegalTransition, ensure_perm, ensure_within, required
 from cases.selectors import visible_cases
-from cases.services import IllegalTransition, record
+from cases.services import record
 from cases.uploads import ValidatedPhoto
 from communities.models import Department, Unit
-from communities.selectors import scope, visible_departments, visible_posts
+from communities.selectors import in_subtree, scope, visible_departments, visible_posts
 from volunteers.models import Suggestion
 
-from ..coordination.selectors import visible_meetings, visible_whistles, within
-from ..coordination.services.common import ensure_perm, ensure_within, required
+from ..coordination.selectors import visible_meetings, visible_whistles
 from ..models import Meeting, Project, ProjectEvent, ProjectUpdate, Whistle
 from ..themes.selectors import visible_themes
 
@@ -47,12 +47,12 @@ EDITABLE = (
 
 
 def may_change(by, project: Project) -> bool:
-    return by.has_perm("governance.change_project") and within(by, project.unit)
+    return by.has_perm("governance.change_project") and in_subtree(by, project.unit.path)
 
 
 def may_update(by, project: Project) -> bool:
     """The item's unit, or its owner person, may post its monthly update."""
-    return by.has_perm("governance.change_project") and (within(by, project.unit) or project.owner_user_id == by.pk)
+    return by.has_perm("governance.change_project") and (in_subtree(by, project.unit.path) or project.owner_user_id == by.pk)
 
 
 def _ensure_changer(by, project: Project) -> None:

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cases.pages import submit
 from cases.selectors import visible_cases
 from cases.uploads import private_file_response
 from communities.selectors import visible_units
 
 from ..coordination.selectors import visible_meetings, visible_whistles
-from ..coordination.views.common import add_service_errors, page_of
+from ..coordination.views.common import page_of
 from ..models import Project, ProjectEvent, ProjectUpdate
 from . import selectors, services
 from .forms import CancelForm, FinishForm, LinkForm, ListFilterForm, ProjectForm, UpdateForm
-from .services import IllegalTransition
 
 EVENT_LABELS = {
     "created": _("Put on the list"),
@@ -96,18 +95,6 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_project(request, _project(request, pk))
 
 
-def _save(request: HttpRequest, form: ProjectForm, *, project: Project | None = None, parent: Project | None = None):
-    try:
-        if project is not None:
-            return services.edit_project(project=project, by=request.user, **form.cleaned_data)
-        return services.create_project(parent=parent, by=request.user, **form.cleaned_data)
-    except IllegalTransition as error:
-        form.add_error(None, error.message)
-    except ValidationError as error:
-        add_service_errors(form, error)
-    return None
-
-
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @permission_required("governance.add_project", raise_exception=True)
@@ -120,10 +107,11 @@ def project_new(request: HttpRequest, parent_pk: int | None = None) -> HttpRespo
     elif unit := visible_units(request.user).filter(code=request.GET.get("unit", "")).first():
         initial["unit"] = unit.pk
     form = ProjectForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid() and (project := _save(request, form, parent=parent)):
-        messages.success(request, _("The item is on the list."))
-        return redirect(project)
-    return render(request, "governance/projects/form.html", {"form": form, "parent": parent})
+    done = submit(
+        request, form, lambda: services.create_project(parent=parent, by=request.user, **form.cleaned_data),
+        _("The item is on the list."), lambda project: project,
+    )
+    return done or render(request, "governance/projects/form.html", {"form": form, "parent": parent})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -134,10 +122,11 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_change(request.user, project):
         raise PermissionDenied
     form = ProjectForm(request.POST or None, user=request.user, initial=ProjectForm.initial_from(project))
-    if request.method == "POST" and form.is_valid() and _save(request, form, project=project):
-        messages.success(request, _("Saved."))
-        return redirect(project)
-    return render(request, "governance/projects/form.html", {"form": form, "project": project})
+    done = submit(
+        request, form, lambda: services.edit_project(project=project, by=request.user, **form.cleaned_data),
+        _("Saved."), project,
+    )
+    return done or render(request, "governance/projects/form.html", {"form": form, "project": project})
 
 
 ACTIONS = {
@@ -204,21 +193,10 @@ def project_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     project = _project(request, pk)
     form = _bound(action, request, project)
-    if form is not None and not form.is_valid():
-        return render_project(request, project, failed=(_form_name(action), form))
-    try:
-        _perform(action, request, project, form)
-    except IllegalTransition as error:
-        messages.error(request, error.message)
-    except ValidationError as error:
-        if form is None:
-            messages.error(request, " ".join(error.messages))
-        else:
-            add_service_errors(form, error)
-            return render_project(request, project, failed=(_form_name(action), form))
-    else:
-        messages.success(request, ACTIONS[action])
-    return redirect(project)
+    done = submit(
+        request, form, lambda: _perform(action, request, project, form), ACTIONS[action], project, refused_to=project,
+    )
+    return done or render_project(request, project, failed=(_form_name(action), form))
 
 
 def _form_name(action: str) -> str:

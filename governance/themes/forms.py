@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms_staff import UnitChoiceField
+from cases.widgets import UnitChoiceField
 from cases.models import Category
 from communities.models import Unit
 from communities.selectors import visible_departments

@@ -37,7 +37,7 @@ NAMED_UNITS = (
 
 def visible_themes(user) -> QuerySet[Theme]:
     """Themes the user may read: adopted in their subtrees, or naming a unit of their subtrees.
-    Only the adopting unit's subtree acts on a theme (``coordination.selectors.within``)."""
+    Only the adopting unit's subtree acts on a theme (``communities.selectors.in_subtree``)."""
     return scope(Theme.objects.all(), user, path_field="unit_path", named=NAMED_UNITS)
 
 
@@ -154,7 +154,7 @@ def month_span(months: list[date]) -> str:
     """[2026-07, 2026-08, 2026-09] → "2026-07–2026-09"; one month → "2026-07"; none → ""."""
     if not months:
         return ""
-    first, last = months[0].strftime("%Y-%m"), months[-1].strftime("%Y-%m")
+    first, last = rates.month_label(months[0]), rates.month_label(months[-1])
     return first if first == last else f"{first}–{last}"
 
 

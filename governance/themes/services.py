@@ -12,12 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import rates
 from cases.models import Case, Category
+from cases.refusals import IllegalTransition, ensure_perm, ensure_within, required
 from cases.selectors import visible_cases
-from cases.services import IllegalTransition, record
-from communities.models import Department, Unit
+from cases.services import record
+from communities.models import Department, Unit, path_within
 from communities.selectors import visible_departments
 
-from ..coordination.services.common import ensure_perm, ensure_within, required
 from ..models import Theme, ThemeCase, ThemeEvent, ThemeProblem
 
 TIERS = (Unit.Level.AREA, Unit.Level.STREET, Unit.Level.COMMUNITY)
@@ -39,7 +39,7 @@ def adopt_theme(
         raise ValidationError({"unit": _("A theme is adopted by the area, a street or a community.")})
     ensure_within(by, unit, _("You can only adopt a theme for your own unit."))
     title = required(title, "title", _("Give the theme a title."))
-    if place is not None and not place.path.startswith(unit.path):
+    if place is not None and not path_within(place.path, unit.path):
         raise ValidationError({"place": _("The place must lie within %(unit)s.") % {"unit": unit.name}})
     if lead_department is not None and not visible_departments(by).filter(pk=lead_department.pk).exists():
         raise ValidationError({"lead_department": _("A department you cannot call on was chosen.")})
@@ -48,7 +48,7 @@ def adopt_theme(
     month = rates.month_start(month)
     if category is not None and Theme.objects.filter(unit=unit, month=month, category=category).exists():
         raise ValidationError({"category": _("%(unit)s already has a theme on this category for %(month)s.")
-                               % {"unit": unit.name, "month": month.strftime("%Y-%m")}})
+                               % {"unit": unit.name, "month": rates.month_label(month)}})
     theme = Theme(
         unit=unit, month=month, title=title, description=(description or "").strip(), category=category,
         place=place, lead_department=lead_department, source=source, adopted_at=timezone.now(), adopted_by=by,
@@ -78,7 +78,7 @@ def link_case(*, theme: Theme, case: Case, by) -> ThemeCase:
     ensure_within(by, theme.unit, _("This theme belongs to another unit."))
     if theme.status != Theme.Status.ADOPTED:
         raise IllegalTransition(_("The theme is closed: no more cases can be linked."))
-    if not visible_cases(by).filter(pk=case.pk).exists() or not case.unit_path.startswith(theme.unit_path):
+    if not visible_cases(by).filter(pk=case.pk).exists() or not path_within(case.unit_path, theme.unit_path):
         raise ValidationError({"case": _("Case %(code)s is not handled in %(unit)s.")
                                % {"code": case.code, "unit": theme.unit.name}})
     if ThemeCase.objects.filter(theme=theme, case=case).exists():

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cases import rates
+from cases.pages import submit
 from cases.selectors import visible_cases
-from cases.services import IllegalTransition
 from communities.models import Unit
+from communities.selectors import in_subtree
 
-from ..coordination.selectors import within
-from ..coordination.views.common import add_service_errors, page_of
+from ..coordination.views.common import page_of
 from .. import links
 from ..models import Theme
 from . import selectors, services
@@ -35,7 +34,7 @@ def theme_list(request: HttpRequest) -> HttpResponse:
 def _initial(request: HttpRequest) -> dict:
     """What an "adopt as a theme" link from a hotspot fills in (anything unknown is left out)."""
     data = request.GET
-    initial = {"month": data.get("month") or rates.current_month().strftime("%Y-%m"),
+    initial = {"month": data.get("month") or rates.month_label(rates.current_month()),
                "source": data.get("source") or Theme.Source.MANUAL}
     for name in ("category", "place"):
         if (data.get(name) or "").isdigit():
@@ -52,22 +51,17 @@ def _initial(request: HttpRequest) -> dict:
 @permission_required("governance.add_theme", raise_exception=True)
 def theme_new(request: HttpRequest) -> HttpResponse:
     form = ThemeForm(request.POST or None, user=request.user, initial=_initial(request))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            theme = services.adopt_theme(
-                unit=data["unit"], month=data["month"], title=data["title"], description=data["description"],
-                category=data["category"], place=data["place"], lead_department=data["lead_department"],
-                problems=form.problem_lines, source=data["source"], by=request.user,
-            )
-        except IllegalTransition as error:
-            form.add_error(None, error.message)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Theme adopted."))
-            return redirect(theme)
-    return render(request, "governance/proactive/theme_form.html", {"form": form})
+    done = submit(request, form, lambda: _adopt(request, form), _("Theme adopted."), lambda theme: theme)
+    return done or render(request, "governance/proactive/theme_form.html", {"form": form})
+
+
+def _adopt(request: HttpRequest, form: ThemeForm) -> Theme:
+    data = form.cleaned_data
+    return services.adopt_theme(
+        unit=data["unit"], month=data["month"], title=data["title"], description=data["description"],
+        category=data["category"], place=data["place"], lead_department=data["lead_department"],
+        problems=form.problem_lines, source=data["source"], by=request.user,
+    )
 
 
 def _theme(request: HttpRequest, pk: int) -> Theme:
@@ -79,9 +73,9 @@ def _theme(request: HttpRequest, pk: int) -> Theme:
 
 def chart_data(effect: selectors.Effect) -> dict:
     return {
-        "months": [month.strftime("%Y-%m") for month in effect.months],
+        "months": [rates.month_label(month) for month in effect.months],
         "counts": effect.counts,
-        "adopted": effect.adopted.strftime("%Y-%m"),
+        "adopted": rates.month_label(effect.adopted),
         "labels": {"cases": gettext("Cases"), "adopted": gettext("Adopted")},
     }
 
@@ -92,7 +86,7 @@ def _blank(form_class, can_act: bool, user, perm: str):
 
 def render_theme(request: HttpRequest, theme: Theme, **forms) -> HttpResponse:
     effect = selectors.effect(theme)
-    own = within(request.user, theme.unit)  # a unit the theme names reads it, only its own unit acts
+    own = in_subtree(request.user, theme.unit.path)  # a unit the theme names reads it, only its own unit acts
     can_act = own and theme.status == Theme.Status.ADOPTED
     linked = selectors.linked_cases(theme)
     if not own:
@@ -133,22 +127,20 @@ def theme_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def theme_link(request: HttpRequest, pk: int) -> HttpResponse:
     theme = _theme(request, pk)
     form = LinkCaseForm(request.POST)
-    if form.is_valid():
-        code = form.cleaned_data["code"].strip().upper()
-        case = visible_cases(request.user).filter(code=code).first()
-        if case is None:
-            form.add_error("code", _("No case %(code)s among the cases you see.") % {"code": code})
-        else:
-            try:
-                services.link_case(theme=theme, case=case, by=request.user)
-            except IllegalTransition as error:
-                form.add_error(None, error.message)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, _("Case %(code)s linked.") % {"code": case.code})
-                return redirect(theme)
-    return render_theme(request, theme, link_form=form)
+    done = submit(
+        request, form, lambda: _link(request, theme, form.cleaned_data["code"].strip().upper()),
+        lambda case: _("Case %(code)s linked.") % {"code": case.code}, theme,
+    )
+    return done or render_theme(request, theme, link_form=form)
+
+
+def _link(request: HttpRequest, theme: Theme, code: str):
+    """Link the case ``code`` among the cases the user sees; the case."""
+    case = visible_cases(request.user).filter(code=code).first()
+    if case is None:
+        raise ValidationError({"code": _("No case %(code)s among the cases you see.") % {"code": code}})
+    services.link_case(theme=theme, case=case, by=request.user)
+    return case
 
 
 @require_POST
@@ -157,15 +149,8 @@ def theme_link(request: HttpRequest, pk: int) -> HttpResponse:
 def theme_close(request: HttpRequest, pk: int) -> HttpResponse:
     theme = _theme(request, pk)
     form = CloseThemeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.close_theme(theme=theme, by=request.user, outcome=form.cleaned_data["outcome"])
-        except IllegalTransition as error:
-            messages.error(request, error.message)
-            return redirect(theme)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Theme closed."))
-            return redirect(theme)
-    return render_theme(request, theme, close_form=form)
+    done = submit(
+        request, form, lambda: services.close_theme(theme=theme, by=request.user, outcome=form.cleaned_data["outcome"]),
+        _("Theme closed."), theme, refused_to=theme,
+    )
+    return done or render_theme(request, theme, close_form=form)

@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Category
+from cases.widgets import DateInput
 from communities.models import Building, Household
 
-from ..coordination.forms import DateInput, own_buildings
+from ..coordination.forms import own_buildings
 from ..models import CareNeed, Visit
 
 

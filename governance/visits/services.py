@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import services as case_services
 from cases.models import Case, Category
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition, ensure_perm, ensure_within, required
 from cases.services.rules import display_name
 from communities.models import Household
 from communities.phones import log_refused_reveal, log_reveal, normalise_phone
@@ -26,7 +26,6 @@ from volunteers.models import Volunteer
 from volunteers.selectors import visible_volunteers
 from volunteers.services import ANONYMISED
 
-from ..coordination.services.common import ensure_perm, ensure_within, required
 from ..models import CareNeed, Visit
 
 

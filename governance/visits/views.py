@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from cases.services import IllegalTransition
+from cases.pages import submit
+from cases.refusals import IllegalTransition
+from communities.selectors import in_subtree
 
-from ..coordination.selectors import within
-from ..coordination.views.common import add_service_errors, page_of
+from ..coordination.views.common import page_of
 from ..models import Visit
 from . import selectors, services
 from .forms import NeedForm, RaiseCaseForm, RecordVisitForm
@@ -42,22 +42,20 @@ def visit_list(request: HttpRequest) -> HttpResponse:
 @permission_required("governance.add_careneed", raise_exception=True)
 def need_new(request: HttpRequest) -> HttpResponse:
     form = NeedForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.flag_need(
-                household=form.household, kind=data["kind"], person_name=data["person_name"], phone=data["phone"],
-                note=data["note"], visit_every_days=data["visit_every_days"], first_visit_on=data["first_visit_on"],
-                by=request.user,
-            )
-        except IllegalTransition as error:
-            form.add_error(None, error.message)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Household flagged; its first visit is scheduled."))
-            return redirect("proactive:visits")
-    return render(request, "governance/proactive/need_form.html", {"form": form})
+    done = submit(
+        request, form, lambda: _flag(request, form), _("Household flagged; its first visit is scheduled."),
+        "proactive:visits",
+    )
+    return done or render(request, "governance/proactive/need_form.html", {"form": form})
+
+
+def _flag(request: HttpRequest, form: NeedForm):
+    data = form.cleaned_data
+    return services.flag_need(
+        household=form.household, kind=data["kind"], person_name=data["person_name"], phone=data["phone"],
+        note=data["note"], visit_every_days=data["visit_every_days"], first_visit_on=data["first_visit_on"],
+        by=request.user,
+    )
 
 
 def _visit(request: HttpRequest, pk: int) -> Visit:
@@ -66,7 +64,7 @@ def _visit(request: HttpRequest, pk: int) -> Visit:
 
 def render_visit(request: HttpRequest, visit: Visit, *, revealed_phone: str = "", **forms) -> HttpResponse:
     user = request.user
-    may_record = user.has_perm("governance.record_visit") and within(user, visit.need.unit)
+    may_record = user.has_perm("governance.record_visit") and in_subtree(user, visit.need.unit.path)
     context = {
         "visit": visit,
         "may_reveal": may_record,  # the visit's own rule: who may visit the household may call it
@@ -110,18 +108,11 @@ def visit_reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
 def visit_record(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _visit(request, pk)
     form = RecordVisitForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_visit(visit=visit, by=request.user, **form.cleaned_data)
-        except IllegalTransition as error:
-            messages.error(request, error.message)
-            return redirect(visit)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Visit recorded; the next one is scheduled."))
-            return redirect(visit)
-    return render_visit(request, visit, record_form=form)
+    done = submit(
+        request, form, lambda: services.record_visit(visit=visit, by=request.user, **form.cleaned_data),
+        _("Visit recorded; the next one is scheduled."), visit, refused_to=visit,
+    )
+    return done or render_visit(request, visit, record_form=form)
 
 
 @require_POST
@@ -130,16 +121,9 @@ def visit_record(request: HttpRequest, pk: int) -> HttpResponse:
 def visit_raise_case(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _visit(request, pk)
     form = RaiseCaseForm(request.POST)
-    if form.is_valid():
-        try:
-            case = services.raise_case(visit=visit, by=request.user, **form.cleaned_data)
-        except IllegalTransition as error:
-            messages.error(request, error.message)
-            return redirect(visit)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            # The case waits at the street's dispatch desk, perhaps out of the visitor's sight: stay here.
-            messages.success(request, _("Case %(code)s raised from the visit.") % {"code": case.code})
-            return redirect(visit)
-    return render_visit(request, visit, case_form=form)
+    # The case waits at the street's dispatch desk, perhaps out of the visitor's sight: stay here.
+    done = submit(
+        request, form, lambda: services.raise_case(visit=visit, by=request.user, **form.cleaned_data),
+        lambda case: _("Case %(code)s raised from the visit.") % {"code": case.code}, visit, refused_to=visit,
+    )
+    return done or render_visit(request, visit, case_form=form)

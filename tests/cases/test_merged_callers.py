@@ -156,3 +156,54 @@ def test_no_return_visit_on_a_merged_case_while_its_lead_is_open(story, dispatch
     with pytest.raises(IllegalTransition):
         services.rate(case=duplicate, resolved=True, satisfaction="satisfied", channel="phone", by=dispatcher)
     assert duplicate.code not in {c.code for c in selectors.queue(dispatcher, "awaiting_return_visit")}
+
+
+def _stored_flags_match_the_rule() -> None:
+    by_rule = set(Case.objects.filter(selectors.awaiting_visit_by_lead_q()).values_list("pk", flat=True))
+    stored = set(Case.objects.filter(awaits_visit=True).values_list("pk", flat=True))
+    assert stored == by_rule
+
+
+def test_the_stored_waiting_flag_follows_the_lead_through_resolve_rating_reopening_and_a_late_merge(
+    story, grid, building, dispatcher, worker
+):
+    """The queue and the dashboards count waiting merged callers from ``Case.awaits_visit``, kept by the
+    services: it must say what the rule read from the lead says, at every step of the story."""
+    lead, merged = story
+    _stored_flags_match_the_rule()
+    assert not Case.objects.filter(awaits_visit=True).exists()  # the lead is open: nobody waits yet
+
+    walk(lead, to="resolved", dispatcher=dispatcher, handler=worker)
+    _stored_flags_match_the_rule()
+    assert set(Case.objects.filter(awaits_visit=True).values_list("pk", flat=True)) == {c.pk for c in merged}
+
+    late = new_case(place=grid, building=building)  # merged while the lead waits for its return visit
+    services.merge(case=late, into=_reload(lead), by=dispatcher)
+    _stored_flags_match_the_rule()
+    assert _reload(late).awaits_visit
+
+    services.rate(case=merged[0], resolved=True, satisfaction="satisfied", channel="web")
+    _stored_flags_match_the_rule()
+    assert not _reload(merged[0]).awaits_visit
+
+    # "Not resolved" from the lead's own caller reopens it: nobody waits for a result that is gone ...
+    services.rate(case=_reload(lead), resolved=False, satisfaction="unsatisfied", channel="web")
+    assert _reload(lead).status == S.RETURNED
+    _stored_flags_match_the_rule()
+    assert not Case.objects.filter(awaits_visit=True).exists()
+
+    # ... and every caller, the one who rated the first result too, waits again for the new one.
+    walk(_reload(lead), to="resolved", dispatcher=dispatcher, handler=worker)
+    _stored_flags_match_the_rule()
+    assert Case.objects.filter(awaits_visit=True).count() == 4
+
+
+def test_recounting_the_waiting_flag_after_a_bulk_load_repairs_it(story, dispatcher, worker):
+    from cases import tallies
+
+    lead, merged = story
+    walk(lead, to="resolved", dispatcher=dispatcher, handler=worker)
+    Case.objects.update(awaits_visit=False)  # rows written past the services (a bulk load, SQL)
+    Case.objects.filter(pk=lead.pk).update(awaits_visit=True)
+    assert tallies.recount_awaiting_visits() == 3
+    _stored_flags_match_the_rule()

@@ -298,11 +298,3 @@ def test_contact_overdue_counts_not_yet_and_late(community):
                        contacted_at=now - timedelta(hours=1))
     CaseFactory(location_unit=community, status=S.CONTACTED, contact_due_at=now, contacted_at=now - timedelta(hours=1))
     assert set(selectors.contact_overdue(Case.objects.all())) == {not_yet, late}
-
-
-def test_every_state_is_either_open_or_finished():
-    """``overdue_q`` reads "not finished" as OPEN (a form an index can use): a new state must be one or the other."""
-    from cases.selectors import FINISHED, OPEN
-
-    assert set(OPEN) | set(FINISHED) == set(Case.Status.values)
-    assert not set(OPEN) & set(FINISHED)

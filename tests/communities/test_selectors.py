@@ -46,6 +46,42 @@ def test_a_path_prefix_does_not_confuse_unit_2_with_unit_23(db):
     assert selectors.subtree_counts(user, [street_72])[street_72.pk].units == 0
 
 
+def test_in_subtree_takes_the_user_then_the_path_and_agrees_with_the_filter(community, grid, sibling_community, street):
+    """``in_subtree(user, path)``: the user first, then a unit's path; the same answer as ``path_q``."""
+    user = f.staff(community, Role.DIRECTOR)
+
+    assert selectors.in_subtree(user, community.path)
+    assert selectors.in_subtree(user, grid.path)
+    assert not selectors.in_subtree(user, sibling_community.path)
+    assert not selectors.in_subtree(user, street.path)  # above the post is not inside it
+    assert not selectors.in_subtree(AnonymousUser(), community.path)
+    assert selectors.in_subtree(f.UserFactory(is_superuser=True), street.path)
+    for unit in Unit.objects.all():
+        assert selectors.in_subtree(user, unit.path) == Unit.objects.filter(selectors.path_q(user, "path"), pk=unit.pk).exists()
+
+
+def test_in_subtree_does_not_confuse_unit_2_with_unit_23(db):
+    area = _unit(7001, "/7001/", Unit.Level.AREA)
+    street_72 = _unit(72, "/7001/72/", Unit.Level.STREET, area)
+    street_723 = _unit(723, "/7001/723/", Unit.Level.STREET, area)
+    user = f.staff(street_72, Role.DIRECTOR)
+
+    assert selectors.in_subtree(user, street_72.path)
+    assert not selectors.in_subtree(user, street_723.path)
+
+
+def test_path_within_takes_the_inner_path_then_the_root(db):
+    from communities.models import path_within
+
+    area = _unit(7101, "/7101/", Unit.Level.AREA)
+    street_2 = _unit(2, "/7101/2/", Unit.Level.STREET, area)
+    street_23 = _unit(23, "/7101/23/", Unit.Level.STREET, area)
+    assert path_within(street_2.path, area.path) and street_2.is_within(area)
+    assert path_within(area.path, area.path)
+    assert not path_within(area.path, street_2.path) and not area.is_within(street_2)
+    assert not path_within(street_23.path, street_2.path)
+
+
 def test_superuser_sees_everything(street, sibling_street, building, sibling_building):
     admin = f.UserFactory(is_superuser=True)
 

@@ -436,7 +436,7 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(
         services.set_status(volunteer=volunteer, to=Volunteer.Status.LEFT, by=director, note="搬走了")
     age_everything()
     ids = list(Volunteer.objects.values_list("pk", flat=True))
-    finished = Case.objects.filter(suggestion__isnull=False, status__in=retention.FINISHED_CASES)
+    finished = Case.objects.filter(suggestion__isnull=False, status__in=Case.FINAL)
     assert finished.count() == size
     with django_assert_max_num_queries(23):  # 12 statements, 7 for the finished cases, two savepoints
         assert retention.anonymise(ids).volunteers == size

@@ -9,14 +9,14 @@ case (tasks, suggestions turned into cases) write the case's timeline through
 Callers use this package's names: ``from volunteers import services; services.sign_up(...)``.
 """
 
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition
 
 from .activities import (
     cancel_activity, cancel_sign_up, check_in, check_out, create_activity, eligible, mark_no_show,
     record_attendance, sign_up, update_activity,
 )
 from .buildings import assign_building, end_assignment
-from .common import ANONYMISED, in_subtree, within_reach
+from .common import ANONYMISED, within_reach
 from .hours import correct, credit_service, net_of
 from .people import (
     add_member, add_volunteer, approve, create_team, decline, link_login, register, remove_member,
@@ -26,7 +26,7 @@ from .suggestions import answer_suggestion, submit_suggestion, suggestion_to_cas
 from .tasks import assign_task, cancel_task, report_task
 
 __all__ = [
-    "IllegalTransition", "ANONYMISED", "in_subtree", "within_reach",
+    "IllegalTransition", "ANONYMISED", "within_reach",
     "register", "add_volunteer", "update_volunteer", "approve", "decline", "set_status", "link_login",
     "reveal_phone", "create_team", "update_team", "add_member", "remove_member", "set_leader",
     "create_activity", "update_activity", "cancel_activity", "eligible",

@@ -16,8 +16,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.services import IllegalTransition
-from communities.models import Unit
+from cases.refusals import IllegalTransition
+from communities.models import Unit, path_within
 
 from ..models import Activity, HoursEntry, SignUp, Team, Volunteer
 from .common import ensure_may, ensure_self_or_may, is_self, within_reach
@@ -39,7 +39,7 @@ def _clean_activity(fields: dict, *, instance: Activity | None = None) -> dict:
     unit, team = fields.get("unit"), fields.get("team")
     if not isinstance(unit, Unit):
         errors["unit"] = _("Choose the unit that runs the activity.")
-    elif isinstance(team, Team) and not unit.path.startswith(team.unit.path) and not team.unit.path.startswith(unit.path):
+    elif isinstance(team, Team) and not path_within(unit.path, team.unit.path) and not path_within(team.unit.path, unit.path):
         errors["team"] = _("The team belongs to another part of the tree.")
     starts, ends = fields.get("starts_at"), fields.get("ends_at")
     if not starts or not ends:

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition
 from communities.models import Building
 
 from ..models import BuildingAssignment, Volunteer

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.services import IllegalTransition
-from communities.models import Unit
-from communities.selectors import EVERYWHERE, subtree_paths
+from cases.refusals import IllegalTransition
+from communities.models import Unit, path_within
+from communities.selectors import in_subtree
 
 from ..models import Volunteer, VolunteerEvent, reach_path
 
@@ -17,17 +16,11 @@ NOT_ALLOWED = _("Your role does not allow this.")
 ANONYMISED = _("This volunteer's personal data was removed after the retention period: nothing more is recorded for them.")
 
 
-def in_subtree(path: str, user) -> bool:
-    """Is the unit at ``path`` in the user's subtrees (a superuser's: everywhere)?"""
-    roots = subtree_paths(user)
-    return roots is EVERYWHERE or any(path.startswith(root) for root in roots)
-
-
 def ensure_may(by, perm: str, path: str) -> None:
     """Staff act with the role's permission, inside their subtree; refuse anything else."""
     if not by.has_perm(perm):
         raise IllegalTransition(NOT_ALLOWED)
-    if not in_subtree(path, by):
+    if not in_subtree(by, path):
         raise IllegalTransition(NOT_HERE)
 
 
@@ -48,7 +41,7 @@ def ensure_self_or_may(by, volunteer: Volunteer, perm: str, path: str) -> None:
 
 def within_reach(volunteer: Volunteer, unit: Unit) -> bool:
     """A volunteer serves where they live: their grid's community draws on them, and every tier above."""
-    return volunteer.unit_path.startswith(reach_path(unit.path, unit.level))
+    return path_within(volunteer.unit_path, reach_path(unit.path, unit.level))
 
 
 def history(volunteer: Volunteer, *, action: str, by=None, note: str = "") -> VolunteerEvent:
@@ -56,13 +49,6 @@ def history(volunteer: Volunteer, *, action: str, by=None, note: str = "") -> Vo
         volunteer=volunteer, at=timezone.now(), actor=by if by is not None and by.is_authenticated else None,
         action=action, note=note,
     )
-
-
-def required_text(value: str, field: str, message) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: message})
-    return value
 
 
 def lock_volunteer(volunteer: Volunteer) -> Volunteer:

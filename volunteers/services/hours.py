@@ -10,11 +10,11 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition, required
 from communities.models import Unit
 
 from ..models import HoursEntry, Team, Volunteer
-from .common import ensure_may, ensure_not_anonymised, history, required_text
+from .common import ensure_may, ensure_not_anonymised, history
 
 K = HoursEntry.Kind
 MAX_MINUTES = 16 * 60
@@ -29,7 +29,7 @@ def credit_service(
     ensure_may(by, "volunteers.record_hours", volunteer.unit_path)
     ensure_may(by, "volunteers.record_hours", unit.path)
     ensure_not_anonymised(volunteer)
-    description = required_text(description, "description", _("Say what the service was."))
+    description = required(description, "description", _("Say what the service was."))
     errors = {}
     if not minutes or minutes < 1 or minutes > MAX_MINUTES:
         errors["minutes"] = _("Between 1 minute and 16 hours.")
@@ -61,7 +61,7 @@ def correct(*, entry: HoursEntry, by, minutes: int, reason: str) -> HoursEntry:
     entry = HoursEntry.objects.select_for_update(of=("self",)).select_related("volunteer").get(pk=entry.pk)
     ensure_may(by, "volunteers.correct_hours", entry.unit_path)
     ensure_not_anonymised(entry.volunteer)
-    reason = required_text(reason, "reason", _("Say why the hours are corrected."))
+    reason = required(reason, "reason", _("Say why the hours are corrected."))
     if entry.kind == K.CORRECTION:
         raise IllegalTransition(_("Correct the original entry, not a correction."))
     if minutes is None or minutes < 0 or minutes > MAX_MINUTES:

@@ -10,12 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.services import IllegalTransition
-from communities.models import Building, Post, Unit
+from cases.refusals import IllegalTransition
+from communities.models import Building, Post, Unit, path_within
 from communities.phones import log_refused_reveal, log_reveal, validate_mobile
 
 from ..models import Membership, Skill, Team, Volunteer, reach_path
-from .common import ensure_may, ensure_not_anonymised, history, in_subtree, lock_volunteer, within_reach
+from .common import ensure_may, ensure_not_anonymised, history, lock_volunteer, within_reach
 
 S = Volunteer.Status
 PERSON_FIELDS = (
@@ -62,7 +62,7 @@ def _clean_person(fields: dict, *, instance: Volunteer | None = None) -> dict:
 def _place_errors(unit: Unit | None, building: Building | None) -> dict:
     if not isinstance(unit, Unit) or unit.level not in (Unit.Level.COMMUNITY, Unit.Level.GRID):
         return {"unit": _("Choose the community or grid where the volunteer lives.")}
-    if building is not None and not building.unit.path.startswith(reach_path(unit.path, unit.level)):
+    if building is not None and not path_within(building.unit.path, reach_path(unit.path, unit.level)):
         return {"building": _("The building is not in this community.")}
     return {}
 
@@ -345,5 +345,5 @@ def skills_by_code(codes) -> list[Skill]:
 
 __all__ = [
     "register", "add_volunteer", "update_volunteer", "approve", "decline", "set_status", "link_login",
-    "reveal_phone", "create_team", "update_team", "add_member", "remove_member", "set_leader", "in_subtree",
+    "reveal_phone", "create_team", "update_team", "add_member", "remove_member", "set_leader",
 ]

@@ -9,11 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import services as case_services
 from cases.models import Case, Category
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition, required
 from communities.models import Building
 
 from ..models import Suggestion, Volunteer
-from .common import ensure_may, ensure_not_anonymised, ensure_self_or_may, is_self, required_text, within_reach
+from .common import ensure_may, ensure_not_anonymised, ensure_self_or_may, is_self, within_reach
 
 SG = Suggestion.Status
 
@@ -25,8 +25,8 @@ def submit_suggestion(
     """A volunteer's suggestion, from their own page or written down by staff."""
     ensure_self_or_may(by, volunteer, "volunteers.add_suggestion", volunteer.unit_path)
     ensure_not_anonymised(volunteer)
-    title = required_text(title, "title", _("Give the suggestion a short summary."))
-    text = required_text(text, "text", _("Write the suggestion."))
+    title = required(title, "title", _("Give the suggestion a short summary."))
+    text = required(text, "text", _("Write the suggestion."))
     if volunteer.status not in (Volunteer.Status.ACTIVE, Volunteer.Status.PAUSED):
         raise ValidationError({"volunteer": _("Only an active volunteer's suggestion can be recorded.")})
     if building is not None and not within_reach(volunteer, building.unit):
@@ -47,7 +47,7 @@ def _lock(suggestion: Suggestion) -> Suggestion:
 def answer_suggestion(*, suggestion: Suggestion, answer: str, by) -> Suggestion:
     suggestion = _lock(suggestion)
     ensure_may(by, "volunteers.answer_suggestion", suggestion.unit_path)
-    answer = required_text(answer, "answer", _("Write the answer."))
+    answer = required(answer, "answer", _("Write the answer."))
     now = timezone.now()
     updated = Suggestion.objects.filter(pk=suggestion.pk, answered_at__isnull=True).update(
         answer=answer, answered_at=now, answered_by=by,
@@ -65,7 +65,7 @@ def suggestion_to_case(*, suggestion: Suggestion, category: Category, by, title:
     """Turn a suggestion into a case (a volunteer report) in one step; the two stay linked."""
     suggestion = _lock(suggestion)
     ensure_may(by, "volunteers.answer_suggestion", suggestion.unit_path)
-    if not by.has_perm("cases.handle_case") and not by.has_perm("cases.dispatch_case"):
+    if not case_services.may_take_in(by):
         raise IllegalTransition(_("Your role cannot register cases."))
     if suggestion.case_id:
         raise IllegalTransition(_("This suggestion is already a case."))

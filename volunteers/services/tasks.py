@@ -13,14 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import services as case_services
 from cases.models import Case
+from cases.refusals import IllegalTransition, required
 from cases.selectors import visible_cases
-from cases.services import IllegalTransition
 
 from ..models import HoursEntry, Task, Volunteer
-from .common import NOT_ALLOWED, NOT_HERE, ensure_not_anonymised, required_text, within_reach
+from .common import NOT_ALLOWED, NOT_HERE, ensure_not_anonymised, within_reach
 
 TS = Task.Status
-FINISHED_CASE = {Case.Status.RESOLVED, Case.Status.CLOSED, Case.Status.MERGED}
 MAX_MINUTES = 16 * 60
 
 
@@ -34,8 +33,8 @@ def _ensure_may_assign(by, case: Case) -> None:
 @transaction.atomic
 def assign_task(*, case: Case, volunteer: Volunteer, description: str, by) -> Task:
     _ensure_may_assign(by, case)
-    description = required_text(description, "description", _("Say what the volunteer should do."))
-    if case.status in FINISHED_CASE:
+    description = required(description, "description", _("Say what the volunteer should do."))
+    if case.status in Case.FINISHED:
         raise IllegalTransition(_("The case is %(status)s: no more tasks.") % {"status": case.get_status_display()})
     if volunteer.status != Volunteer.Status.ACTIVE:
         raise ValidationError({"volunteer": _("Only an active volunteer can take a task.")})
@@ -76,7 +75,7 @@ def report_task(*, task: Task, report: str, minutes: int, by) -> Task:
     task = _lock(task)
     _ensure_may_act(by, task)
     ensure_not_anonymised(task.volunteer)
-    report = required_text(report, "report", _("Say what was done."))
+    report = required(report, "report", _("Say what was done."))
     if not minutes or minutes < 1 or minutes > MAX_MINUTES:
         raise ValidationError({"minutes": _("Between 1 minute and 16 hours.")})
     refusal = _("This task is %(status)s: it cannot be reported again.") % {"status": task.get_status_display()}
@@ -97,7 +96,7 @@ def report_task(*, task: Task, report: str, minutes: int, by) -> Task:
 def cancel_task(*, task: Task, by, reason: str) -> Task:
     task = _lock(task)
     _ensure_may_assign(by, task.case)
-    reason = required_text(reason, "reason", _("Say why the task is withdrawn."))
+    reason = required(reason, "reason", _("Say why the task is withdrawn."))
     refusal = _("This task is %(status)s: it cannot be withdrawn.") % {"status": task.get_status_display()}
     _move(task, refusal, status=TS.CANCELLED, report=reason, reported_at=timezone.now(), reported_by=by)
     case_services.record(

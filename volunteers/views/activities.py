@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cases import rates
+from cases.pages import submit
 from communities.selectors import visible_units
 
 from .. import selectors, services
 from ..forms import ActivityForm, AttendanceForm, SignUpForm
 from ..models import Activity, SignUp, Volunteer, reach_path
-from .common import add_service_errors, focus_unit
+from .common import focus_unit
 
 SIGNUP_ACTIONS = {
     "check-in": (services.check_in, _("Checked in.")),
@@ -30,12 +30,10 @@ SIGNUP_ACTIONS = {
 
 
 def _month(request: HttpRequest) -> date:
-    text = request.GET.get("month", "")
     try:
-        year, month = (int(part) for part in text.split("-"))
-        return date(year, month, 1)
+        return rates.parse_month(request.GET.get("month", ""))
     except ValueError:
-        return timezone.localdate().replace(day=1)
+        return rates.current_month()
 
 
 @require_safe
@@ -47,10 +45,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
     activities = selectors.visible_activities(request.user)
     if unit is not None:
         activities = activities.filter(unit_path__startswith=unit.path)
-    previous = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
-    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     context = {
-        "month": month, "previous": previous, "following": following, "unit": unit,
+        "month": month, "previous": rates.previous_month(month), "following": rates.next_month(month), "unit": unit,
         "days": selectors.calendar(activities, month), "today": timezone.localdate(),
     }
     return render(request, "volunteers/calendar.html", context)
@@ -124,17 +120,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _save(request: HttpRequest, activity: Activity | None, call) -> HttpResponse:
     form = _activity_form(request, request.POST or None, instance=activity)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = call(form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("The activity was saved."))
-            return redirect(saved)
-    return render(request, "volunteers/activity_form.html", {"form": form, "activity": activity})
+    done = submit(request, form, lambda: call(form.cleaned_data), _("The activity was saved."), lambda saved: saved)
+    return done or render(request, "volunteers/activity_form.html", {"form": form, "activity": activity})
 
 
 @require_POST
@@ -142,13 +129,10 @@ def _save(request: HttpRequest, activity: Activity | None, call) -> HttpResponse
 @permission_required("volunteers.change_activity", raise_exception=True)
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(request, pk)
-    try:
-        services.cancel_activity(activity=activity, by=request.user)
-    except services.IllegalTransition as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The activity was cancelled, and its sign-ups with it."))
-    return redirect(activity)
+    return submit(
+        request, None, lambda: services.cancel_activity(activity=activity, by=request.user),
+        _("The activity was cancelled, and its sign-ups with it."), activity,
+    )
 
 
 @require_POST
@@ -157,17 +141,12 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def sign_up(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(request, pk)
     form = SignUpForm(request.POST, volunteers=_eligible(request, activity))
-    if form.is_valid():
-        try:
-            services.sign_up(activity=activity, volunteer=form.cleaned_data["volunteer"], by=request.user)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("%(name)s is signed up.") % {"name": form.cleaned_data["volunteer"].name})
-            return redirect(activity)
-    return render_activity(request, activity, forms={"signup_form": form}, status=400)
+    done = submit(
+        request, form,
+        lambda: services.sign_up(activity=activity, volunteer=form.cleaned_data["volunteer"], by=request.user),
+        lambda signup: _("%(name)s is signed up.") % {"name": signup.volunteer.name}, activity,
+    )
+    return done or render_activity(request, activity, forms={"signup_form": form}, status=400)
 
 
 def _signup(request: HttpRequest, pk: int) -> SignUp:
@@ -182,15 +161,7 @@ def signup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     signup = _signup(request, pk)
     call, success = SIGNUP_ACTIONS[action]
-    try:
-        call(signup=signup, by=request.user)
-    except services.IllegalTransition as error:
-        messages.error(request, error.message)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, success)
-    return redirect(signup.activity)
+    return submit(request, None, lambda: call(signup=signup, by=request.user), success, signup.activity)
 
 
 @require_POST
@@ -200,16 +171,11 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     """Both times from the paper list, for an activity that is over."""
     signup = _signup(request, pk)
     form = AttendanceForm(request.POST, auto_id=False)
-    if form.is_valid():
-        try:
-            services.record_attendance(signup=signup, by=request.user, **form.cleaned_data)
-        except services.IllegalTransition as error:
-            messages.error(request, error.message)
-            return redirect(signup.activity)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The attendance of %(name)s was recorded.") % {"name": signup.volunteer.name})
-            return redirect(signup.activity)
+    if done := submit(
+        request, form, lambda: services.record_attendance(signup=signup, by=request.user, **form.cleaned_data),
+        _("The attendance of %(name)s was recorded.") % {"name": signup.volunteer.name},
+        signup.activity, refused_to=signup.activity,
+    ):
+        return done
     form.signup_pk = signup.pk
     return render_activity(request, signup.activity, forms={"attendance_form": form}, status=400)

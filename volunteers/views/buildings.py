@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
+from cases.pages import submit
 from communities.selectors import visible_buildings
 
 from .. import selectors, services
 from ..forms import AssignBuildingForm
 from ..models import Volunteer
-from .common import add_service_errors, back_to, focus_unit, page_of
+from .common import back_to, focus_unit, page_of
 
 
 def _form(request: HttpRequest, unit, data=None) -> AssignBuildingForm:
@@ -50,19 +49,13 @@ def render_buildings(request: HttpRequest, unit, *, form=None, status: int = 200
 def assign(request: HttpRequest) -> HttpResponse:
     unit = focus_unit(request)
     form = _form(request, None, request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.assign_building(by=request.user, **data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("%(name)s now answers for %(building)s.")
-                             % {"name": data["volunteer"].name, "building": data["building"].name})
-            return redirect(f"{reverse('volunteers:buildings')}?unit={data['building'].unit.code}")
-    return render_buildings(request, unit, form=form, status=400)
+    done = submit(
+        request, form, lambda: services.assign_building(by=request.user, **form.cleaned_data),
+        lambda assignment: _("%(name)s now answers for %(building)s.")
+        % {"name": assignment.volunteer.name, "building": assignment.building.name},
+        lambda assignment: f"{reverse('volunteers:buildings')}?unit={assignment.building.unit.code}",
+    )
+    return done or render_buildings(request, unit, form=form, status=400)
 
 
 @require_POST
@@ -70,11 +63,9 @@ def assign(request: HttpRequest) -> HttpResponse:
 @permission_required("volunteers.assign_building", raise_exception=True)
 def end(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(selectors.visible_assignments(request.user), pk=pk)
-    try:
-        services.end_assignment(assignment=assignment, by=request.user)
-    except services.IllegalTransition as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("%(name)s no longer answers for %(building)s.")
-                         % {"name": assignment.volunteer.name, "building": assignment.building.name})
-    return redirect(back_to(request, reverse("volunteers:buildings")))
+    return submit(
+        request, None, lambda: services.end_assignment(assignment=assignment, by=request.user),
+        _("%(name)s no longer answers for %(building)s.")
+        % {"name": assignment.volunteer.name, "building": assignment.building.name},
+        back_to(request, reverse("volunteers:buildings")),
+    )

@@ -1,4 +1,4 @@
-"""What the staff pages share: the unit a page is about, pages of rows, service errors on forms."""
+"""What the staff pages share: the unit a page is about, pages of rows, where a button goes back to."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from communities.models import Unit
-from communities.pages import PAGE_SIZE, add_service_errors, page_of  # noqa: F401  (re-exported to the views)
+from communities.pages import PAGE_SIZE, page_of  # noqa: F401  (re-exported to the views)
 from communities.selectors import tree_roots, visible_units
 
 from ..forms import PeriodForm

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
+from cases.pages import submit
 from communities.models import Building
 
 from .. import selectors, services
 from ..forms import SuggestionForm, TaskReportForm
 from ..models import SignUp, Task, Volunteer, reach_path
-from .common import add_service_errors
 
 
 def _me(request: HttpRequest) -> Volunteer:
@@ -61,26 +59,14 @@ def render_me(request: HttpRequest, volunteer: Volunteer, *, forms: dict | None 
     return render(request, "volunteers/me.html", context, status=status)
 
 
-def _act(request: HttpRequest, call, success) -> HttpResponse:
-    try:
-        call()
-    except services.IllegalTransition as error:
-        messages.error(request, error.message)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, success)
-    return redirect("volunteers:me")
-
-
 @require_POST
 @login_required
 def sign_up(request: HttpRequest, pk: int) -> HttpResponse:
     volunteer = _me(request)
     activity = get_object_or_404(selectors.open_activities_for(volunteer), pk=pk)
-    return _act(
-        request, lambda: services.sign_up(activity=activity, volunteer=volunteer, by=request.user),
-        _("You are signed up for %(title)s.") % {"title": activity.title},
+    return submit(
+        request, None, lambda: services.sign_up(activity=activity, volunteer=volunteer, by=request.user),
+        _("You are signed up for %(title)s.") % {"title": activity.title}, "volunteers:me",
     )
 
 
@@ -89,7 +75,10 @@ def sign_up(request: HttpRequest, pk: int) -> HttpResponse:
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     volunteer = _me(request)
     signup = get_object_or_404(SignUp.objects.select_related("activity"), pk=pk, volunteer=volunteer)
-    return _act(request, lambda: services.cancel_sign_up(signup=signup, by=request.user), _("Your sign-up was cancelled."))
+    return submit(
+        request, None, lambda: services.cancel_sign_up(signup=signup, by=request.user),
+        _("Your sign-up was cancelled."), "volunteers:me",
+    )
 
 
 @require_POST
@@ -98,17 +87,11 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     volunteer = _me(request)
     task = get_object_or_404(Task.objects.select_related("case"), pk=pk, volunteer=volunteer)
     form = TaskReportForm(request.POST, auto_id="report_%s")
-    if form.is_valid():
-        try:
-            services.report_task(task=task, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            messages.error(request, error.message)
-            return redirect("volunteers:me")
-        else:
-            messages.success(request, _("Thank you. Your report was sent to the case handler."))
-            return redirect("volunteers:me")
+    if done := submit(
+        request, form, lambda: services.report_task(task=task, by=request.user, **form.cleaned_data),
+        _("Thank you. Your report was sent to the case handler."), "volunteers:me", refused_to="volunteers:me",
+    ):
+        return done
     form.task_pk = task.pk
     return render_me(request, volunteer, forms={"report_form": form}, status=400)
 
@@ -118,15 +101,11 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 def suggest(request: HttpRequest) -> HttpResponse:
     volunteer = _me(request)
     form = SuggestionForm(request.POST, buildings=_buildings(volunteer))
-    if form.is_valid():
-        try:
-            services.submit_suggestion(volunteer=volunteer, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Thank you. Your suggestion was sent to your community."))
-            return redirect("volunteers:me")
-    return render_me(request, volunteer, forms={"suggestion_form": form}, status=400)
+    done = submit(
+        request, form, lambda: services.submit_suggestion(volunteer=volunteer, by=request.user, **form.cleaned_data),
+        _("Thank you. Your suggestion was sent to your community."), "volunteers:me",
+    )
+    return done or render_me(request, volunteer, forms={"suggestion_form": form}, status=400)
 
 
 __all__ = ["me", "sign_up", "cancel", "report", "suggest"]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cases.pages import submit
 from communities.selectors import visible_buildings, visible_units
 
 from .. import imports, selectors, services
@@ -18,7 +19,7 @@ from ..forms import (
     CorrectionForm, DeclineForm, ImportForm, LinkLoginForm, ServiceCreditForm, StatusForm, VolunteerForm,
 )
 from ..models import Volunteer
-from .common import add_service_errors, back_to, page_of
+from .common import back_to, page_of
 
 # What a volunteer's history line says for each recorded action.
 EVENT_LABELS = {
@@ -132,17 +133,13 @@ def _volunteer_form(request: HttpRequest, data=None, *, instance: Volunteer | No
 @permission_required("volunteers.add_volunteer", raise_exception=True)
 def add(request: HttpRequest) -> HttpResponse:
     form = _volunteer_form(request, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            volunteer = services.add_volunteer(by=request.user, teams=form.cleaned_data["teams"], **form.service_fields())
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("%(name)s was added to the roster.") % {"name": volunteer.name})
-            return redirect(volunteer)
-    return render(request, "volunteers/volunteer_form.html", {"form": form, "volunteer": None})
+    done = submit(
+        request, form,
+        lambda: services.add_volunteer(by=request.user, teams=form.cleaned_data["teams"], **form.service_fields()),
+        lambda volunteer: _("%(name)s was added to the roster.") % {"name": volunteer.name},
+        lambda volunteer: volunteer,
+    )
+    return done or render(request, "volunteers/volunteer_form.html", {"form": form, "volunteer": None})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -154,30 +151,16 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, services.ANONYMISED)
         return redirect(volunteer)
     form = _volunteer_form(request, request.POST or None, instance=volunteer)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_volunteer(volunteer=volunteer, by=request.user, **form.service_fields())
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("The volunteer's details were saved."))
-            return redirect(volunteer)
-    return render(request, "volunteers/volunteer_form.html", {"form": form, "volunteer": volunteer})
+    done = submit(
+        request, form, lambda: services.update_volunteer(volunteer=volunteer, by=request.user, **form.service_fields()),
+        _("The volunteer's details were saved."), volunteer,
+    )
+    return done or render(request, "volunteers/volunteer_form.html", {"form": form, "volunteer": volunteer})
 
 
 def _act(request: HttpRequest, volunteer: Volunteer, call, success) -> HttpResponse:
     """Call one service; a refusal becomes a message; back to where the button was."""
-    try:
-        call()
-    except services.IllegalTransition as error:
-        messages.error(request, error.message)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, success)
-    return redirect(back_to(request, volunteer.get_absolute_url()))
+    return submit(request, None, call, success, back_to(request, volunteer.get_absolute_url()))
 
 
 @require_POST
@@ -228,15 +211,12 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
 def link_login(request: HttpRequest, pk: int) -> HttpResponse:
     volunteer = _volunteer(request, pk)
     form = LinkLoginForm(request.POST)
-    if form.is_valid():
-        try:
-            services.link_login(volunteer=volunteer, username=form.cleaned_data["username"], by=request.user)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The login account was saved."))
-            return redirect(volunteer)
-    return render_volunteer(request, volunteer, forms={"login_form": form}, status=400)
+    done = submit(
+        request, form,
+        lambda: services.link_login(volunteer=volunteer, username=form.cleaned_data["username"], by=request.user),
+        _("The login account was saved."), volunteer,
+    )
+    return done or render_volunteer(request, volunteer, forms={"login_form": form}, status=400)
 
 
 @require_POST
@@ -257,17 +237,11 @@ def reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
 def credit(request: HttpRequest, pk: int) -> HttpResponse:
     volunteer = _volunteer(request, pk)
     form = ServiceCreditForm(request.POST, units=visible_units(request.user).order_by("path"))
-    if form.is_valid():
-        try:
-            services.credit_service(volunteer=volunteer, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("The hours were credited."))
-            return redirect(volunteer)
-    return render_volunteer(request, volunteer, forms={"credit_form": form}, status=400)
+    done = submit(
+        request, form, lambda: services.credit_service(volunteer=volunteer, by=request.user, **form.cleaned_data),
+        _("The hours were credited."), volunteer,
+    )
+    return done or render_volunteer(request, volunteer, forms={"credit_form": form}, status=400)
 
 
 @require_POST
@@ -277,17 +251,11 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(selectors.visible_hours(request.user).select_related("volunteer"), pk=pk)
     volunteer = entry.volunteer
     form = CorrectionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.correct(entry=entry, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            messages.error(request, error.message)
-            return redirect(volunteer)
-        else:
-            messages.success(request, _("A correction was added to the ledger."))
-            return redirect(volunteer)
+    if done := submit(
+        request, form, lambda: services.correct(entry=entry, by=request.user, **form.cleaned_data),
+        _("A correction was added to the ledger."), volunteer, refused_to=volunteer,
+    ):
+        return done
     form.entry_pk = entry.pk
     return render_volunteer(request, volunteer, forms={"correction_form": form}, status=400)
 

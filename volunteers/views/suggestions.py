@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cases.pages import submit
 from cases.selectors import visible_cases
+from cases.services import may_take_in
 from communities.selectors import visible_buildings
 
 from .. import selectors, services
 from ..forms import AnswerForm, SuggestionForm, ToCaseForm
 from ..models import Suggestion, Volunteer
-from .common import add_service_errors, focus_unit, page_of
+from .common import focus_unit, page_of
 
 STATUS_TABS = [("open", _("Waiting for an answer")), ("answered", _("Answered")), ("case", _("Turned into a case")),
                ("all", _("All"))]
@@ -55,17 +55,11 @@ def _suggestion_form(request: HttpRequest, data=None) -> SuggestionForm:
 @permission_required("volunteers.add_suggestion", raise_exception=True)
 def add(request: HttpRequest) -> HttpResponse:
     form = _suggestion_form(request, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            suggestion = services.submit_suggestion(by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("The suggestion was recorded."))
-            return redirect(suggestion)
-    return render(request, "volunteers/suggestion_form.html", {"form": form})
+    done = submit(
+        request, form, lambda: services.submit_suggestion(by=request.user, **form.cleaned_data),
+        _("The suggestion was recorded."), lambda suggestion: suggestion,
+    )
+    return done or render(request, "volunteers/suggestion_form.html", {"form": form})
 
 
 def _suggestion(request: HttpRequest, pk: int) -> Suggestion:
@@ -85,7 +79,7 @@ def render_suggestion(request: HttpRequest, item: Suggestion, *, forms: dict | N
         "suggestion": item,
         "answer_form": AnswerForm(),
         "case_form": ToCaseForm(initial={"title": item.title}),
-        "may_make_case": user.has_perm("cases.handle_case") or user.has_perm("cases.dispatch_case"),
+        "may_make_case": may_take_in(user),
         # A new case waits at the street's dispatch desk: a community may not open it yet.
         "case_visible": bool(item.case_id) and visible_cases(user).filter(pk=item.case_id).exists(),
         **(forms or {}),
@@ -99,18 +93,12 @@ def render_suggestion(request: HttpRequest, item: Suggestion, *, forms: dict | N
 def answer(request: HttpRequest, pk: int) -> HttpResponse:
     item = _suggestion(request, pk)
     form = AnswerForm(request.POST)
-    if form.is_valid():
-        try:
-            services.answer_suggestion(suggestion=item, by=request.user, answer=form.cleaned_data["answer"])
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            messages.error(request, error.message)
-            return redirect(item)
-        else:
-            messages.success(request, _("The answer was saved."))
-            return redirect(item)
-    return render_suggestion(request, item, forms={"answer_form": form}, status=400)
+    done = submit(
+        request, form,
+        lambda: services.answer_suggestion(suggestion=item, by=request.user, answer=form.cleaned_data["answer"]),
+        _("The answer was saved."), item, refused_to=item,
+    )
+    return done or render_suggestion(request, item, forms={"answer_form": form}, status=400)
 
 
 @require_POST
@@ -119,15 +107,9 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
 def to_case(request: HttpRequest, pk: int) -> HttpResponse:
     item = _suggestion(request, pk)
     form = ToCaseForm(request.POST)
-    if form.is_valid():
-        try:
-            case = services.suggestion_to_case(suggestion=item, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            messages.error(request, error.message)
-            return redirect(item)
-        else:
-            messages.success(request, _("Case %(code)s was registered from this suggestion.") % {"code": case.code})
-            return redirect(item)
-    return render_suggestion(request, item, forms={"case_form": form}, status=400)
+    done = submit(
+        request, form, lambda: services.suggestion_to_case(suggestion=item, by=request.user, **form.cleaned_data),
+        lambda case: _("Case %(code)s was registered from this suggestion.") % {"code": case.code},
+        item, refused_to=item,
+    )
+    return done or render_suggestion(request, item, forms={"case_form": form}, status=400)

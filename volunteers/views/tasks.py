@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
+from cases.pages import submit
 from cases.selectors import visible_cases
 from cases.views.case import render_case
 
 from .. import selectors, services
 from ..forms import ReasonForm, TaskForm, TaskReportForm
 from ..models import Task
-from .common import add_service_errors
 
 
 @require_POST
@@ -25,17 +23,11 @@ from .common import add_service_errors
 def assign(request: HttpRequest, code: str) -> HttpResponse:
     case = get_object_or_404(visible_cases(request.user).select_related("location_unit", "building", "category"), code=code)
     form = TaskForm(request.POST, volunteers=selectors.task_candidates(case))
-    if form.is_valid():
-        try:
-            task = services.assign_task(case=case, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            messages.error(request, error.message)
-            return redirect(case)
-        else:
-            messages.success(request, _("The task was handed to %(name)s.") % {"name": task.volunteer.name})
-            return redirect(case)
+    if done := submit(
+        request, form, lambda: services.assign_task(case=case, by=request.user, **form.cleaned_data),
+        lambda task: _("The task was handed to %(name)s.") % {"name": task.volunteer.name}, case, refused_to=case,
+    ):
+        return done
     request.volunteer_task_form = form  # the case page's panel shows it again, with what was typed
     response = render_case(request, case)
     response.status_code = 400
@@ -64,18 +56,11 @@ def render_task(request: HttpRequest, task: Task, *, forms: dict | None = None, 
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     form = TaskReportForm(request.POST)
-    if form.is_valid():
-        try:
-            services.report_task(task=task, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            messages.error(request, error.message)
-            return redirect(task)
-        else:
-            messages.success(request, _("The report is on the case's timeline and the hours were credited."))
-            return redirect(task)
-    return render_task(request, task, forms={"report_form": form}, status=400)
+    done = submit(
+        request, form, lambda: services.report_task(task=task, by=request.user, **form.cleaned_data),
+        _("The report is on the case's timeline and the hours were credited."), task, refused_to=task,
+    )
+    return done or render_task(request, task, forms={"report_form": form}, status=400)
 
 
 @require_POST
@@ -84,12 +69,8 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     form = ReasonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.cancel_task(task=task, by=request.user, reason=form.cleaned_data["reason"])
-        except services.IllegalTransition as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("The task was withdrawn."))
-        return redirect(task)
-    return render_task(request, task, forms={"cancel_form": form}, status=400)
+    done = submit(
+        request, form, lambda: services.cancel_task(task=task, by=request.user, reason=form.cleaned_data["reason"]),
+        _("The task was withdrawn."), task, refused_to=task,
+    )
+    return done or render_task(request, task, forms={"cancel_form": form}, status=400)

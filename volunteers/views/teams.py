@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cases.pages import submit
 from communities.selectors import visible_units
 
 from .. import selectors, services
 from ..forms import LeaderForm, MemberForm, TeamForm
 from ..models import Membership, Team, Volunteer, reach_path
-from .common import add_service_errors, page_of
+from .common import page_of
 
 
 @require_safe
@@ -93,17 +92,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _save_team(request: HttpRequest, team: Team | None, *, perm_call) -> HttpResponse:
     form = _team_form(request, request.POST or None, instance=team)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = perm_call(form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("The team was saved."))
-            return redirect(saved)
-    return render(request, "volunteers/team_form.html", {"form": form, "team": team})
+    done = submit(request, form, lambda: perm_call(form.cleaned_data), _("The team was saved."), lambda saved: saved)
+    return done or render(request, "volunteers/team_form.html", {"form": form, "team": team})
 
 
 @require_POST
@@ -112,17 +102,12 @@ def _save_team(request: HttpRequest, team: Team | None, *, perm_call) -> HttpRes
 def add_member(request: HttpRequest, pk: int) -> HttpResponse:
     team = _team(request, pk)
     form = MemberForm(request.POST, volunteers=_candidates(request, team))
-    if form.is_valid():
-        try:
-            services.add_member(team=team, volunteer=form.cleaned_data["volunteer"], by=request.user)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except services.IllegalTransition as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("%(name)s joined the team.") % {"name": form.cleaned_data["volunteer"].name})
-            return redirect(team)
-    return render_team(request, team, forms={"member_form": form}, status=400)
+    done = submit(
+        request, form,
+        lambda: services.add_member(team=team, volunteer=form.cleaned_data["volunteer"], by=request.user),
+        lambda membership: _("%(name)s joined the team.") % {"name": membership.volunteer.name}, team,
+    )
+    return done or render_team(request, team, forms={"member_form": form}, status=400)
 
 
 @require_POST
@@ -131,13 +116,10 @@ def add_member(request: HttpRequest, pk: int) -> HttpResponse:
 def remove_member(request: HttpRequest, pk: int, volunteer_pk: int) -> HttpResponse:
     team = _team(request, pk)
     volunteer = get_object_or_404(Volunteer, pk=volunteer_pk, memberships__team=team)
-    try:
-        services.remove_member(team=team, volunteer=volunteer, by=request.user)
-    except services.IllegalTransition as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("%(name)s left the team.") % {"name": volunteer.name})
-    return redirect(team)
+    return submit(
+        request, None, lambda: services.remove_member(team=team, volunteer=volunteer, by=request.user),
+        _("%(name)s left the team.") % {"name": volunteer.name}, team,
+    )
 
 
 @require_POST
@@ -147,12 +129,9 @@ def set_leader(request: HttpRequest, pk: int) -> HttpResponse:
     team = _team(request, pk)
     members = Membership.objects.filter(team=team).values("volunteer")
     form = LeaderForm(request.POST, volunteers=Volunteer.objects.filter(pk__in=members, anonymised_at__isnull=True))
-    if form.is_valid():
-        try:
-            services.set_leader(team=team, volunteer=form.cleaned_data["volunteer"], by=request.user)
-        except services.IllegalTransition as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("The team leader was saved."))
-        return redirect(team)
-    return render_team(request, team, forms={"leader_form": form}, status=400)
+    done = submit(
+        request, form,
+        lambda: services.set_leader(team=team, volunteer=form.cleaned_data["volunteer"], by=request.user),
+        _("The team leader was saved."), team, refused_to=team,
+    )
+    return done or render_team(request, team, forms={"leader_form": form}, status=400)

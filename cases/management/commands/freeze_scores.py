@@ -18,7 +18,7 @@ class Command(BaseCommand):
             target = rates.parse_month(month) if month else rates.previous_month(rates.current_month())
         except ValueError:
             raise CommandError(f"--month must look like 2026-10, not {month!r}.") from None
-        label = target.strftime("%Y-%m")
+        label = rates.month_label(target)
         with run_alone("freeze_scores") as mine:
             if not mine:
                 self.stdout.write("freeze_scores is already running on another host; nothing done here.")

@@ -29,6 +29,8 @@ class Command(BaseCommand):
             raise CommandError(f"--since must look like 2026-10, not {since!r}.") from None
         began = time.perf_counter()
         days, categories = tallies.rebuild(since=start)
+        waiting = tallies.recount_awaiting_visits()
         self.stdout.write(self.style.SUCCESS(
-            f"{days} day tallies and {categories} category tallies written in {time.perf_counter() - began:.1f} s."
+            f"{days} day tallies and {categories} category tallies written, {waiting} merged callers await a "
+            f"return visit; {time.perf_counter() - began:.1f} s."
         ))

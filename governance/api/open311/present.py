@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Category
-from cases.selectors import FINISHED
 
 S = Case.Status
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -134,7 +133,7 @@ def definition(category: Category) -> dict:
 
 
 def open_or_closed(case: Case) -> str:
-    return "closed" if case.status in FINISHED else "open"
+    return "closed" if case.status in Case.FINISHED else "open"
 
 
 def status_notes(case: Case) -> str:
@@ -155,7 +154,7 @@ def address(case: Case) -> str:
 
 
 def request(case: Case) -> dict:
-    finished = case.closed_at or case.resolved_at if case.status in FINISHED else None
+    finished = case.closed_at or case.resolved_at if case.status in Case.FINISHED else None
     return {
         "service_request_id": case.public_id,
         "status": open_or_closed(case),

@@ -24,7 +24,6 @@ from cases.models import Case, Category
 from communities.models import Unit
 from communities.selectors import visible_units
 
-from ..permissions import may_take_in
 from . import present
 from .forms import RequestForm
 from .renderers import Open311JSONRenderer, Open311XMLRenderer
@@ -186,7 +185,7 @@ def _api_user(key):
     """The system account whose API token is ``api_key``; it must be allowed to register requests."""
     token = Token.objects.select_related("user").filter(key=str(key or "")[:40]).first() if key else None
     user = token.user if token else None
-    if user is None or not user.is_active or not may_take_in(user):
+    if user is None or not user.is_active or not services.may_take_in(user):
         raise Open311Error(403, BAD_KEY)
     return user
 
@@ -202,9 +201,9 @@ def _filtered(cases: QuerySet[Case], params) -> QuerySet[Case]:
     if statuses - {"open", "closed"}:
         raise Open311Error(400, _("status must be open or closed (or both, separated by a comma)."))
     if statuses == {"open"}:
-        cases = cases.exclude(status__in=present.FINISHED)
+        cases = cases.exclude(status__in=Case.FINISHED)
     elif statuses == {"closed"}:
-        cases = cases.filter(status__in=present.FINISHED)
+        cases = cases.filter(status__in=Case.FINISHED)
     start, end = _span(params)
     return cases.filter(received_at__gte=start, received_at__lte=end)
 

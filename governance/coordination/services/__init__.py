@@ -6,7 +6,7 @@ SQLite alike. Whatever touches a case appends to its timeline (``cases.services.
 Callers use this package's names only.
 """
 
-from cases.services import IllegalTransition
+from cases.refusals import IllegalTransition
 
 from .meetings import (
     add_action_item,

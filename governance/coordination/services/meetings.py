@@ -12,14 +12,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
+from cases.refusals import IllegalTransition, ensure_perm, ensure_within, required
 from cases.selectors import visible_cases
-from cases.services import IllegalTransition, record
+from cases.services import record
 from communities.models import Building, Department, PartnerOrganisation, Unit
-from communities.selectors import scope, visible_departments, visible_partners
+from communities.selectors import in_subtree, scope, visible_departments, visible_partners
 
-from .. import groups, selectors
+from .. import groups
 from ...models import ActionItem, ActionUpdate, AgendaItem, Decision, Meeting, Participant
-from .common import ensure_perm, ensure_within, required
 
 M = Meeting.Status
 A = ActionItem.Status
@@ -33,7 +33,7 @@ ACTION_MOVES = {
 
 
 def may_organise(by, meeting: Meeting) -> bool:
-    return by.has_perm("governance.change_meeting") and selectors.within(by, meeting.unit)
+    return by.has_perm("governance.change_meeting") and in_subtree(by, meeting.unit.path)
 
 
 def _ensure_organiser(by, meeting: Meeting) -> None:
@@ -227,7 +227,7 @@ def add_action_item(
 def may_update_action(by, item: ActionItem) -> bool:
     if not by.has_perm("governance.change_actionitem"):
         return False
-    if selectors.within(by, item.meeting.unit) or item.owner_user_id == by.pk:
+    if in_subtree(by, item.meeting.unit.path) or item.owner_user_id == by.pk:
         return True
     return bool(item.owner_department_id) and item.owner_department_id in groups.liaison_departments(by)
 

@@ -13,13 +13,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
+from cases.refusals import IllegalTransition, ensure_perm, ensure_within, required
 from cases.selectors import visible_cases
-from cases.services import IllegalTransition, record
+from cases.services import record
 from communities.models import PATH_SEPARATOR, Building, Household, Unit
+from communities.selectors import in_subtree
 
 from .. import selectors
 from ...models import Ballot, Elector, Poll
-from .common import ensure_perm, ensure_within, required
 
 P = Poll.Status
 RULE_FIELDS = (*Poll.THRESHOLD_FIELDS, "max_objections")
@@ -115,11 +116,11 @@ def _lock(poll: Poll) -> Poll:
 
 
 def may_collect(by, poll: Poll) -> bool:
-    return by.has_perm("governance.record_ballot") and selectors.within(by, poll.unit)
+    return by.has_perm("governance.record_ballot") and in_subtree(by, poll.unit.path)
 
 
 def may_close(by, poll: Poll) -> bool:
-    return by.has_perm("governance.close_poll") and selectors.within(by, poll.unit)
+    return by.has_perm("governance.close_poll") and in_subtree(by, poll.unit.path)
 
 
 def _ensure_collector(by, poll: Poll) -> None:

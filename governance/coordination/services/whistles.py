@@ -12,15 +12,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Notification
-from cases.selectors import FINISHED
-from cases.services import IllegalTransition, record
+from cases.refusals import IllegalTransition, ensure_perm, ensure_within, required
+from cases.services import record
 from communities import names
-from communities.models import Department, PartnerOrganisation, Post, Role, Unit
-from communities.selectors import visible_departments, visible_partners
+from communities.models import Department, PartnerOrganisation, Post, Role, Unit, path_within
+from communities.selectors import in_subtree, visible_departments, visible_partners
 
-from .. import groups, selectors
+from .. import groups
 from ...models import Summons, Whistle
-from .common import ensure_perm, ensure_within, required
 
 # A report may be stamped a little ahead of the server clock (a phone's clock), never more.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -38,9 +37,9 @@ def blow_whistle(
         raise ValidationError({"unit": _("A whistle is blown by a street or a community.")})
     ensure_within(by, unit, _("You can only blow a whistle for your own street or community."))
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if not case.unit_path.startswith(unit.path):
+    if not path_within(case.unit_path, unit.path):
         raise IllegalTransition(_("This case is not handled in %(unit)s.") % {"unit": unit.name})
-    if case.status in FINISHED:
+    if case.status in Case.FINISHED:
         raise IllegalTransition(
             _("A whistle cannot be blown on a case that is %(status)s.") % {"status": case.get_status_display()}
         )
@@ -119,7 +118,7 @@ def speaks_for(by, summons: Summons) -> bool:
 
 def records_for_whistle(by, whistle: Whistle) -> bool:
     """The whistle's own unit may record reports on behalf of those summoned (and rate them)."""
-    return by.has_perm("governance.add_whistle") and selectors.within(by, whistle.unit)
+    return by.has_perm("governance.add_whistle") and in_subtree(by, whistle.unit.path)
 
 
 def may_report(by, summons: Summons) -> bool:
@@ -127,7 +126,7 @@ def may_report(by, summons: Summons) -> bool:
 
 
 def may_assess(by, whistle: Whistle) -> bool:
-    return by.has_perm("governance.assess_response") and selectors.within(by, whistle.unit)
+    return by.has_perm("governance.assess_response") and in_subtree(by, whistle.unit.path)
 
 
 def _ensure_may_report(by, summons: Summons) -> None:
@@ -137,7 +136,7 @@ def _ensure_may_report(by, summons: Summons) -> None:
 
 def _ensure_case_open(summons: Summons) -> Case:
     case = summons.whistle.case
-    if case.status in FINISHED:
+    if case.status in Case.FINISHED:
         raise IllegalTransition(
             _("The case is %(status)s: the summons has ended.") % {"status": case.get_status_display()}
         )

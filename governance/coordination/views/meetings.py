@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cases.pages import submit
 from cases.selectors import visible_cases
 from communities.selectors import visible_units
 
@@ -31,8 +31,7 @@ from ..forms import (
     NoticeForm,
     ParticipantForm,
 )
-from ..services import IllegalTransition
-from .common import add_service_errors, page_of
+from .common import page_of
 
 WHEN = {"upcoming": _("Upcoming"), "past": _("Held and past"), "": _("All")}
 ACTION_FILTERS = {
@@ -66,35 +65,25 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
     if unit := visible_units(request.user).filter(code=request.GET.get("unit", "")).first():
         initial["unit"] = unit.pk
     form = MeetingForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        case = _case_by_code(request.user, data["case"])
-        if data["case"] and case is None:
-            form.add_error("case", _("No case with this tracking code is visible to you."))
-        else:
-            meeting = _create(request, form, case)
-            if meeting is not None:
-                messages.success(request, _("Meeting convened. Invite the parties and set the agenda."))
-                return redirect(meeting)
-    return render(request, "governance/coordination/meeting_form.html", {"form": form})
+    done = submit(
+        request, form, lambda: _create(request, form.cleaned_data),
+        _("Meeting convened. Invite the parties and set the agenda."), lambda meeting: meeting,
+    )
+    return done or render(request, "governance/coordination/meeting_form.html", {"form": form})
 
 
-def _create(request: HttpRequest, form: MeetingForm, case) -> Meeting | None:
-    data = form.cleaned_data
-    try:
-        meeting = services.create_meeting(
-            title=data["title"], format=data["format"], level=data["level"], unit=data["unit"],
-            building=data["building"], place=data["place"], starts_at=data["starts_at"],
-            ends_at=data["ends_at"], by=request.user,
-        )
-        if case is not None:
-            services.add_agenda_item(meeting=meeting, case=case, by=request.user)
-    except IllegalTransition as error:
-        form.add_error(None, error.message)
-        return None
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
+def _create(request: HttpRequest, data: dict) -> Meeting:
+    """The meeting, with the case named in the form (if any) as its first agenda item."""
+    case = _case_by_code(request.user, data["case"])
+    if data["case"] and case is None:
+        raise ValidationError({"case": _("No case with this tracking code is visible to you.")})
+    meeting = services.create_meeting(
+        title=data["title"], format=data["format"], level=data["level"], unit=data["unit"],
+        building=data["building"], place=data["place"], starts_at=data["starts_at"],
+        ends_at=data["ends_at"], by=request.user,
+    )
+    if case is not None:
+        services.add_agenda_item(meeting=meeting, case=case, by=request.user)
     return meeting
 
 
@@ -220,18 +209,11 @@ def meeting_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     meeting = _meeting(request, pk)
     form = _bound(action, request, meeting)
-    if not form.is_valid():
-        return render_meeting(request, meeting, failed=(action, form))
-    try:
-        _perform(action, request, meeting, form)
-    except IllegalTransition as error:
-        messages.error(request, error.message)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return render_meeting(request, meeting, failed=(action, form))
-    else:
-        messages.success(request, MEETING_ACTIONS[action])
-    return redirect(meeting)
+    done = submit(
+        request, form, lambda: _perform(action, request, meeting, form), MEETING_ACTIONS[action],
+        meeting, refused_to=meeting,
+    )
+    return done or render_meeting(request, meeting, failed=(action, form))
 
 
 # --------------------------------------------------------------------------- action items
@@ -283,19 +265,13 @@ def action_item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return render_item(request, item)
     form = ActionUpdateForm(request.POST, item=item)
-    if not form.is_valid():
-        return render_item(request, item, form)
-    try:
-        services.update_action_item(item=item, note=form.cleaned_data["note"],
-                                    status=form.cleaned_data["status"], by=request.user)
-    except IllegalTransition as error:
-        messages.error(request, error.message)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return render_item(request, item, form)
-    else:
-        messages.success(request, _("Update recorded."))
-    return redirect(item)
+    done = submit(
+        request, form,
+        lambda: services.update_action_item(item=item, note=form.cleaned_data["note"],
+                                            status=form.cleaned_data["status"], by=request.user),
+        _("Update recorded."), item, refused_to=item,
+    )
+    return done or render_item(request, item, form)
 
 
 # --------------------------------------------------------------------------- public notice

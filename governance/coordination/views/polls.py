@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cases.pages import submit
 from cases.selectors import visible_cases
 
 from .. import selectors, services
 from ...models import Ballot, Poll
 from ..forms import BallotForm, CorrectionForm, PollForm, own_buildings
-from ..services import IllegalTransition
-from .common import add_service_errors, page_of
+from .common import page_of
 
 
 @require_safe
@@ -36,12 +35,11 @@ def poll_new(request: HttpRequest) -> HttpResponse:
     if building := own_buildings(request.user).filter(pk=_int(request.GET.get("building"))).first():
         initial["buildings"] = [building.pk]
     form = PollForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        poll = _open(request, form)
-        if poll is not None:
-            messages.success(request, _("Poll opened: the households of the electorate are listed for visits."))
-            return redirect(poll)
-    return render(request, "governance/coordination/poll_form.html", {"form": form})
+    done = submit(
+        request, form, lambda: _open(request, form),
+        _("Poll opened: the households of the electorate are listed for visits."), lambda poll: poll,
+    )
+    return done or render(request, "governance/coordination/poll_form.html", {"form": form})
 
 
 def _int(value) -> int | None:
@@ -51,24 +49,17 @@ def _int(value) -> int | None:
         return None
 
 
-def _open(request: HttpRequest, form: PollForm) -> Poll | None:
+def _open(request: HttpRequest, form: PollForm) -> Poll:
     data = form.cleaned_data
     code = (data["case"] or "").strip().upper()
     case = visible_cases(request.user).filter(code=code).first() if code else None
     if code and case is None:
-        form.add_error("case", _("No case with this tracking code is visible to you."))
-        return None
-    try:
-        return services.open_poll(
-            title=data["title"], question=data["question"], buildings=data["buildings"],
-            stairwell_numbers=data["stairwell_numbers"], rule=data["rule"], thresholds=form.thresholds(),
-            opens_on=data["opens_on"], closes_on=data["closes_on"], case=case, by=request.user,
-        )
-    except IllegalTransition as error:
-        form.add_error(None, error.message)
-    except ValidationError as error:
-        add_service_errors(form, error)
-    return None
+        raise ValidationError({"case": _("No case with this tracking code is visible to you.")})
+    return services.open_poll(
+        title=data["title"], question=data["question"], buildings=data["buildings"],
+        stairwell_numbers=data["stairwell_numbers"], rule=data["rule"], thresholds=form.thresholds(),
+        opens_on=data["opens_on"], closes_on=data["closes_on"], case=case, by=request.user,
+    )
 
 
 def _poll(request: HttpRequest, pk: int) -> Poll:
@@ -106,23 +97,19 @@ def poll_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def ballot_new(request: HttpRequest, pk: int) -> HttpResponse:
     poll = _poll(request, pk)
     form = BallotForm(request.POST, poll=poll)
-    if not form.is_valid():
-        return render_poll(request, poll, ballot_form=form)
-    d = form.cleaned_data
-    try:
-        services.record_ballot(
-            poll=poll, elector=d["elector"], choice=d["choice"], method=d["method"],
-            collected_at=d["collected_at"], collector_name=d["collector_name"], witness=d["witness"],
-            signed_by=d["signed_by"], note=d["note"], by=request.user,
-        )
-    except IllegalTransition as error:
-        form.add_error("elector", error.message)
-        return render_poll(request, poll, ballot_form=form)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return render_poll(request, poll, ballot_form=form)
-    messages.success(request, _("Ballot recorded."))
-    return redirect(poll)
+    done = submit(
+        request, form, lambda: _record(request, poll, form.cleaned_data), _("Ballot recorded."), poll,
+        refusal_field="elector",
+    )
+    return done or render_poll(request, poll, ballot_form=form)
+
+
+def _record(request: HttpRequest, poll: Poll, d: dict) -> Ballot:
+    return services.record_ballot(
+        poll=poll, elector=d["elector"], choice=d["choice"], method=d["method"],
+        collected_at=d["collected_at"], collector_name=d["collector_name"], witness=d["witness"],
+        signed_by=d["signed_by"], note=d["note"], by=request.user,
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -134,24 +121,19 @@ def ballot_correct(request: HttpRequest, pk: int, ballot_pk: int) -> HttpRespons
     ballot = get_object_or_404(Ballot.objects.select_related("elector"), pk=ballot_pk, poll=poll)
     initial = {"choice": ballot.choice, "method": ballot.method, "witness": ballot.witness}
     form = CorrectionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.correct_ballot(
-                ballot=ballot, choice=d["choice"], reason=d["reason"], method=d["method"],
-                collected_at=d["collected_at"], collector_name=d["collector_name"], witness=d["witness"],
-                by=request.user,
-            )
-        except IllegalTransition as error:
-            messages.error(request, error.message)
-            return redirect(poll)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Ballot corrected; the earlier one is kept in the history."))
-            return redirect(poll)
+    done = submit(
+        request, form, lambda: _correct(request, ballot, form.cleaned_data),
+        _("Ballot corrected; the earlier one is kept in the history."), poll, refused_to=poll,
+    )
     context = {"poll": poll, "ballot": ballot, "form": form}
-    return render(request, "governance/coordination/ballot_correct.html", context)
+    return done or render(request, "governance/coordination/ballot_correct.html", context)
+
+
+def _correct(request: HttpRequest, ballot: Ballot, d: dict) -> Ballot:
+    return services.correct_ballot(
+        ballot=ballot, choice=d["choice"], reason=d["reason"], method=d["method"],
+        collected_at=d["collected_at"], collector_name=d["collector_name"], witness=d["witness"], by=request.user,
+    )
 
 
 @require_safe
@@ -170,10 +152,5 @@ def visit_list(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("governance.close_poll", raise_exception=True)
 def poll_close(request: HttpRequest, pk: int) -> HttpResponse:
     poll = _poll(request, pk)
-    try:
-        poll = services.close_poll(poll=poll, by=request.user)
-    except IllegalTransition as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Poll closed: the result is frozen."))
-    return redirect(poll)
+    return submit(request, None, lambda: services.close_poll(poll=poll, by=request.user),
+                  _("Poll closed: the result is frozen."), poll)

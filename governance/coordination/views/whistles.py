@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from cases.selectors import FINISHED, visible_cases
+from cases.models import Case
+from cases.pages import submit
+from cases.selectors import visible_cases
 
 from .. import selectors, services
 from ...models import Summons, Whistle
 from ..forms import CommitmentForm, JustificationForm, ReportForm, ResponseRatingForm, WhistleForm
-from ..services import IllegalTransition
-from .common import add_service_errors, page_of
+from .common import page_of
 
 
 @require_safe
@@ -43,23 +42,19 @@ def blow(request: HttpRequest, code: str) -> HttpResponse:
     """Blow a whistle on one case: the reason, who is summoned, by when they must report."""
     case = get_object_or_404(visible_cases(request.user).select_related("unit"), code=code)
     form = WhistleForm(request.POST or None, user=request.user, case=case)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            whistle = services.blow_whistle(
-                case=case, unit=data["unit"], reason=data["reason"], description=data["description"],
-                departments=data["departments"], partners=data["partners"],
-                report_within=form.report_within, by=request.user,
-            )
-        except IllegalTransition as error:
-            messages.error(request, error.message)
-            return redirect(case)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Whistle blown: those summoned have been told when to report."))
-            return redirect(whistle)
-    return render(request, "governance/coordination/whistle_form.html", {"case": case, "form": form})
+    done = submit(
+        request, form, lambda: _blow(request, case, form),
+        _("Whistle blown: those summoned have been told when to report."), lambda whistle: whistle, refused_to=case,
+    )
+    return done or render(request, "governance/coordination/whistle_form.html", {"case": case, "form": form})
+
+
+def _blow(request: HttpRequest, case: Case, form: WhistleForm) -> Whistle:
+    data = form.cleaned_data
+    return services.blow_whistle(
+        case=case, unit=data["unit"], reason=data["reason"], description=data["description"],
+        departments=data["departments"], partners=data["partners"], report_within=form.report_within, by=request.user,
+    )
 
 
 def _whistle(request: HttpRequest, pk: int) -> Whistle:
@@ -77,7 +72,7 @@ def whistle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _forms_for(request: HttpRequest, whistle: Whistle, summons: Summons, can_assess: bool) -> dict[str, forms.Form]:
     user = request.user
-    is_open = whistle.case.status not in FINISHED
+    is_open = whistle.case.status not in Case.FINISHED
     available: dict[str, forms.Form] = {}
     if is_open and summons.reported_at is None and services.may_report(user, summons):
         available["report"] = ReportForm(prefix=f"s{summons.pk}")
@@ -98,7 +93,7 @@ def render_whistle(request: HttpRequest, whistle: Whistle, *, failed: tuple[int,
         if failed and failed[0] == summons.pk:
             summons.forms[failed[1]] = failed[2]
             summons.failed = failed[1]
-    context = {"whistle": whistle, "case": whistle.case, "summonses": summonses, "is_open": whistle.case.status not in FINISHED}
+    context = {"whistle": whistle, "case": whistle.case, "summonses": summonses, "is_open": whistle.case.status not in Case.FINISHED}
     return render(request, "governance/coordination/whistle_detail.html", context)
 
 
@@ -128,15 +123,7 @@ def summons_action(request: HttpRequest, pk: int, summons_pk: int, action: str) 
     summons.whistle = whistle
     form_class, success, perform = ACTIONS[action]
     form = form_class(request.POST, prefix=f"s{summons.pk}")
-    if not form.is_valid():
-        return render_whistle(request, whistle, failed=(summons.pk, action, form))
-    try:
-        perform(summons, request.user, form.cleaned_data)
-    except IllegalTransition as error:
-        messages.error(request, error.message)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return render_whistle(request, whistle, failed=(summons.pk, action, form))
-    else:
-        messages.success(request, success)
-    return redirect(whistle)
+    done = submit(
+        request, form, lambda: perform(summons, request.user, form.cleaned_data), success, whistle, refused_to=whistle,
+    )
+    return done or render_whistle(request, whistle, failed=(summons.pk, action, form))
