@@ -110,9 +110,10 @@ def _merged(request: HttpRequest, case: Case) -> dict:
     paginator.count = count  # known already: no COUNT query of its own
     page = paginator.get_page(request.GET.get("merged"))
     page.object_list = rows = list(page.object_list)
-    first = rows[0]  # get_page keeps within the pages, each with rows
-    summary = {"count": count, "rated": first.merged_rated, "rated_resolved": first.merged_rated_resolved,
-               "satisfied": first.merged_satisfied}
+    first = rows[0] if rows else None  # get_page keeps within the pages, each with rows
+    summary = {"count": count, "rated": getattr(first, "merged_rated", 0),
+               "rated_resolved": getattr(first, "merged_rated_resolved", 0),
+               "satisfied": getattr(first, "merged_satisfied", 0)}
     return {"merged": summary, "merged_page": page}
 
 
