@@ -109,9 +109,14 @@ def notifications_of(user) -> QuerySet[Notification]:
 
 
 def labelled(events: list) -> list:
-    """Timeline events with a readable ``label`` and ``to_label`` (the state they led to)."""
+    """Timeline events with a readable ``label`` and ``to_label`` (the state they led to), the actor's
+    name and the time in the local zone (``at_iso``, ``at_text``): set here once rather than worked out
+    by the template's filters for each of hundreds of lines."""
     states = dict(Case.Status.choices)
     for event in events:
+        at = timezone.localtime(event.at)
+        event.at_iso, event.at_text = at.isoformat(), at.strftime("%Y-%m-%d %H:%M")
+        event.actor_name = (event.actor.get_full_name() or event.actor.get_username()) if event.actor_id else ""
         event.label = timeline.label(event.action)
         moved = event.to_status and event.to_status != event.from_status
         event.to_label = states.get(event.to_status, event.to_status) if moved else ""

@@ -12,7 +12,7 @@ import hmac
 from datetime import timedelta
 
 from django.db import models
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -296,25 +296,39 @@ def suggested_lead(case: Case, user) -> Case | None:
     )
 
 
-def merged_into(case: Case) -> QuerySet[Case]:
-    """The duplicates merged into ``case``, oldest first (for a paged list)."""
-    return case.merged_cases.only("code", "title", "status", "received_at", "rated_at", "merged_into_id").order_by(
+def merged_into(case: Case, *, with_ratings: bool = False) -> QuerySet[Case]:
+    """The duplicates merged into ``case``, oldest first (for a paged list). ``with_ratings``: each row
+    also carries ``merged_summary``'s figures (``merged_rated``, ``merged_rated_resolved``, ``merged_satisfied``)
+    over them all,
+    so that a page of them and the summary are one query."""
+    rows = case.merged_cases.only("code", "title", "status", "received_at", "rated_at", "merged_into_id").order_by(
         "received_at", "pk"
     )
+    if with_ratings:
+        rows = rows.annotate(**{
+            f"merged_{name}": Window(Count("pk", filter=condition)) for name, condition in _ratings(case).items()
+        })
+    return rows
 
 
 SATISFIED_OR_BASIC = [Case.Satisfaction.SATISFIED, Case.Satisfaction.BASIC]
 
 
-def merged_summary(case: Case) -> dict:
-    """How many duplicates were merged into ``case`` and how their callers rated its result (one query)."""
+def _ratings(case: Case) -> dict[str, Q]:
+    """The merged callers' ratings of the lead's result: only those given since it was resolved count."""
     resolved_at = case.resolved_at
     rated = Q(rated_at__gte=resolved_at) if resolved_at else Q(pk__in=[])
+    return {
+        "rated": rated,
+        "rated_resolved": rated & Q(rated_resolved=True),
+        "satisfied": rated & Q(satisfaction__in=SATISFIED_OR_BASIC),
+    }
+
+
+def merged_summary(case: Case) -> dict:
+    """How many duplicates were merged into ``case`` and how their callers rated its result (one query)."""
     return case.merged_cases.aggregate(
-        count=Count("pk"),
-        rated=Count("pk", filter=rated),
-        rated_resolved=Count("pk", filter=rated & Q(rated_resolved=True)),
-        satisfied=Count("pk", filter=rated & Q(satisfaction__in=SATISFIED_OR_BASIC)),
+        count=Count("pk"), **{name: Count("pk", filter=condition) for name, condition in _ratings(case).items()}
     )
 
 

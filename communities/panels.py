@@ -8,6 +8,11 @@ earlier app's view renders whatever is registered. Slots: "building_detail",
 
 A panel is ``func(request, obj) -> str | None`` returning rendered HTML (or None to
 show nothing). It must run a fixed number of queries whatever the data size.
+
+A panel may also register flags (``register_flag``): Exists() expressions the earlier app's view
+annotates on the row it reads anyway, so that a panel whose section is empty for this object
+(no whistle on the case, no task) skips its query. ``flag(obj, name)`` reads one; it is True when
+the object was read without the annotation (the panel then queries as before).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 Panel = Callable[[HttpRequest, object], str | None]
 _registry: dict[str, list[tuple[int, Panel]]] = {}
+_flags: dict[str, dict[str, Callable[[], object]]] = {}
 
 
 def register(slot: str, *, order: int = 100) -> Callable[[Panel], Panel]:
@@ -35,3 +41,18 @@ def register(slot: str, *, order: int = 100) -> Callable[[Panel], Panel]:
 def render(slot: str, request: HttpRequest, obj: object) -> list[SafeString]:
     html = (panel(request, obj) for _, panel in _registry.get(slot, []))
     return [mark_safe(part) for part in html if part]
+
+
+def register_flag(slot: str, name: str, expression: Callable[[], object]) -> None:
+    """``expression()`` builds the annotation (e.g. ``Exists(...filter(case=OuterRef("pk")))``)."""
+    _flags.setdefault(slot, {})[name] = expression
+
+
+def flags(slot: str) -> dict[str, object]:
+    """The annotations the slot's panels asked for, for the view's ``.annotate(**flags(slot))``."""
+    return {name: expression() for name, expression in _flags.get(slot, {}).items()}
+
+
+def flag(obj: object, name: str) -> bool:
+    value = obj.__dict__.get(name)
+    return True if value is None else bool(value)

@@ -130,7 +130,7 @@ else:
 
 AUTHENTICATION_BACKENDS = [
     "communities.security.LockoutBackend",  # django-axes, first: refuses a locked-out login unchecked
-    "django.contrib.auth.backends.ModelBackend",
+    "communities.backends.ModelBackend",  # Django's, with permissions read in one query
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # residents have no account; guardian needs no anonymous user

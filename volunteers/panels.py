@@ -9,17 +9,18 @@ Registered in ``VolunteersConfig.ready``. Each runs a fixed number of queries.
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from cases.models import Case
 from communities.models import Building
-from communities.panels import register
+from communities.panels import flag, register, register_flag
 from communities.selectors import posts_of
 
 from . import selectors
 from .forms import TaskForm
-from .models import Suggestion, Task
+from .models import BuildingAssignment, Suggestion, Task
 
 
 def _may_see_corps(request: HttpRequest) -> bool:
@@ -45,12 +46,23 @@ def case_panel(request: HttpRequest, case: Case) -> str | None:
     form, candidates, skills, nearest_only = _task_form(request, case)
     context = {
         "case": case,
-        "party_members": selectors.party_members_of(case.building) if case.building_id else [],
-        "origin": Suggestion.objects.select_related("volunteer").filter(case=case).first(),
-        "tasks": Task.objects.filter(case=case).select_related("volunteer").order_by("assigned_at", "pk"),
+        # Each read only if the case row says there is one (the flags registered below).
+        "party_members": selectors.party_members_of(case.building)
+        if case.building_id and flag(case, "panel_party_members") else [],
+        "origin": Suggestion.objects.select_related("volunteer").filter(case=case).first()
+        if flag(case, "panel_suggestion") else None,
+        "tasks": list(Task.objects.filter(case=case).select_related("volunteer").order_by("assigned_at", "pk"))
+        if flag(case, "panel_tasks") else [],
         "form": form, "candidates": candidates, "skills": skills, "nearest_only": nearest_only,
     }
     return render_to_string("volunteers/panels/case.html", context, request=request)
+
+
+register_flag("case_detail", "panel_party_members", lambda: Exists(
+    BuildingAssignment.objects.filter(building=OuterRef("building_id"), ended_on__isnull=True)
+))
+register_flag("case_detail", "panel_suggestion", lambda: Exists(Suggestion.objects.filter(case=OuterRef("pk"))))
+register_flag("case_detail", "panel_tasks", lambda: Exists(Task.objects.filter(case=OuterRef("pk"))))
 
 
 @register("building_detail", order=50)

@@ -257,7 +257,7 @@ def allowed_actions(case: Case, user) -> set[str]:
         allowed.discard("reveal_phone")
     if "decide_extension" in allowed and not _has_pending_extension(case):
         allowed.discard("decide_extension")
-    elif "decide_extension" in allowed and case.extensions.filter(pending_extension_q(), requested_by=user).exists():
+    elif "decide_extension" in allowed and _pending_extension_by(case, user):
         allowed.discard("decide_extension")  # nobody decides their own request, whatever posts they hold
     if "lift_supervision" in allowed and not _has_open_supervision(case):
         allowed.discard("lift_supervision")
@@ -283,6 +283,13 @@ def _has_pending_extension(case: Case) -> bool:
     # the instance otherwise, as a later request or decision changes it.
     flag = case.__dict__.get("has_pending_extension")
     return case.extensions.filter(pending_extension_q()).exists() if flag is None else flag
+
+
+def _pending_extension_by(case: Case, user) -> bool:
+    """Is the pending extension ``user``'s own request? (``pending_extension_by``: annotated by the case page.)"""
+    if "pending_extension_by" in case.__dict__:
+        return case.__dict__["pending_extension_by"] == user.pk
+    return case.extensions.filter(pending_extension_q(), requested_by=user).exists()
 
 
 def _has_open_supervision(case: Case) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
@@ -10,6 +11,7 @@ from communities import panels
 from communities.models import Building
 from communities.selectors import in_subtree
 
+from ..models import AgendaItem, Poll, Whistle
 from . import selectors
 
 
@@ -21,9 +23,11 @@ def case_panel(request: HttpRequest, case: Case) -> str | None:
     own = in_subtree(user, case.unit_path)
     context = {
         "case": case,
-        "whistles": selectors.whistles_of_case(case),
-        "meetings": selectors.meetings_of_case(user, case),
-        "polls": list(selectors.visible_polls(user).filter(case=case).order_by("opens_on")),
+        # Each list read only if the case row says it has one (``register_all``'s flags).
+        "whistles": selectors.whistles_of_case(case) if panels.flag(case, "panel_whistles") else [],
+        "meetings": selectors.meetings_of_case(user, case) if panels.flag(case, "panel_meetings") else [],
+        "polls": list(selectors.visible_polls(user).filter(case=case).order_by("opens_on"))
+        if panels.flag(case, "panel_polls") else [],
         "can_blow": own and case.status not in Case.FINISHED and user.has_perm("governance.add_whistle"),
         "can_meet": own and user.has_perm("governance.add_meeting"),
         "can_poll": own and case.building_id is not None and user.has_perm("governance.add_poll"),
@@ -57,5 +61,8 @@ def workspace_panel(request: HttpRequest, obj) -> str | None:
 
 def register_all() -> None:
     panels.register("case_detail", order=50)(case_panel)
+    panels.register_flag("case_detail", "panel_whistles", lambda: Exists(Whistle.objects.filter(case=OuterRef("pk"))))
+    panels.register_flag("case_detail", "panel_meetings", lambda: Exists(AgendaItem.objects.filter(case=OuterRef("pk"))))
+    panels.register_flag("case_detail", "panel_polls", lambda: Exists(Poll.objects.filter(case=OuterRef("pk"))))
     panels.register("building_detail", order=50)(building_panel)
     panels.register("workspace", order=20)(workspace_panel)

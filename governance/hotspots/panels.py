@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Count, Window
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, Window
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,7 +15,7 @@ from cases.models import Case
 from communities import panels
 
 from .. import links
-from ..models import Theme
+from ..models import Theme, ThemeCase
 from ..themes.selectors import themes_of_case
 from . import selectors
 
@@ -30,7 +30,8 @@ def sibling_panel(request: HttpRequest, case: Case) -> str | None:
         siblings.annotate(total=Window(Count("pk"))).select_related("location_unit")
         .order_by("-received_at", "-pk")[: selectors.SIBLING_LIST]
     )
-    themes = list(themes_of_case(user, case)) if user.has_perm("governance.view_theme") else []
+    may_count = user.has_perm("governance.view_theme") and panels.flag(case, "panel_themes")
+    themes = list(themes_of_case(user, case)) if may_count else []
     if not rows and not themes:
         return None
     count = rows[0].total if rows else 0
@@ -55,3 +56,7 @@ def sibling_panel(request: HttpRequest, case: Case) -> str | None:
 
 def register_all() -> None:
     panels.register("case_detail", order=40)(sibling_panel)
+    # No theme of the case's category (or its parent) and no link to one: the case counts towards none.
+    panels.register_flag("case_detail", "panel_themes", lambda: ExpressionWrapper(Exists(Theme.objects.filter(
+        Q(category_id=OuterRef("category_id")) | Q(category_id=OuterRef("category__parent_id"))
+    )) | Exists(ThemeCase.objects.filter(case=OuterRef("pk"))), output_field=BooleanField()))

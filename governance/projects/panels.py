@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -11,12 +12,13 @@ from communities import panels
 from communities.models import Unit
 
 from ..formats import percent
+from ..models import Project
 from . import selectors
 
 
 def case_panel(request: HttpRequest, case: Case) -> str | None:
     """The list items this case is linked to, with their progress (one query)."""
-    if not request.user.has_perm("governance.view_project"):
+    if not request.user.has_perm("governance.view_project") or not panels.flag(case, "panel_projects"):
         return None
     items = list(selectors.project_rows(selectors.visible_projects(request.user).filter(cases=case)).order_by("deadline"))
     if not items:
@@ -37,4 +39,7 @@ def unit_panel(request: HttpRequest, unit: Unit) -> str | None:
 
 def register_all() -> None:
     panels.register("case_detail", order=60)(case_panel)
+    panels.register_flag("case_detail", "panel_projects", lambda: Exists(
+        Project.cases.through.objects.filter(case_id=OuterRef("pk"))
+    ))
     panels.register("unit_detail", order=60)(unit_panel)
