@@ -192,7 +192,9 @@ class Case(models.Model):
     # resolved, cleared when they rate it or the lead reopens (``services.common.compare_and_set``).
     # Kept so the queue and the dashboards count them from a small index, not by joining every
     # merged case to its lead.
-    awaits_visit = models.BooleanField(_("caller awaits the return visit"), default=False, editable=False)
+    awaits_visit = models.BooleanField(
+        _("caller awaits the return visit"), default=False, db_default=False, editable=False  # db_default: hosts
+    )  # not yet upgraded keep inserting while the migration runs (a rolling deploy)
     is_supervised = models.BooleanField(_("under supervision"), default=False)
     excluded_from_rates = models.BooleanField(_("excluded from the rates"), default=False)
     exclusion_reason = models.CharField(_("reason for exclusion"), max_length=200, blank=True)

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='case',
             name='awaits_visit',
-            field=models.BooleanField(default=False, editable=False, verbose_name='caller awaits the return visit'),
+            field=models.BooleanField(db_default=False, default=False, editable=False, verbose_name='caller awaits the return visit'),
         ),
         migrations.AddIndex(
             model_name='case',
