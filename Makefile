@@ -39,8 +39,8 @@ calendar-check: $(STAMP)
 	.ci/calendar-check
 
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l zh_Hans --no-location --ignore '.venv/*' --ignore 'node_modules/*'
-	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore '.venv/*'
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-location --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'test-artifacts/*'
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore '.venv/*' --ignore 'test-artifacts/*'
 
 # Seed, measure and load one benchmark database (PostgreSQL; see README "Benchmark"). The commands
 # live in the benchmarks app, installed only by benchmarks.settings (never in production):
