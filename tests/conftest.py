@@ -5,6 +5,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from communities.models import Role
 from tests import factories as f
 from tests.migrated_data import replay_data_migrations
 
@@ -174,6 +175,18 @@ def grid(community):
 @pytest.fixture
 def sibling_grid(community):
     return f.GridFactory(parent=community, name="星城第三社区第二网格", code="xc-3-g2")
+
+
+@pytest.fixture
+def dispatcher(street):
+    """The street's dispatcher (派单员)."""
+    return f.staff(street, Role.DISPATCHER)
+
+
+@pytest.fixture
+def worker(grid):
+    """The grid's worker (网格员), who handles the cases dispatched to the grid."""
+    return f.staff(grid, Role.GRID_WORKER)
 
 
 @pytest.fixture

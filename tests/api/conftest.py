@@ -3,9 +3,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from communities.models import Role
 from tests.cases.factories import CategoryFactory
-from tests.factories import staff
 
 
 @pytest.fixture(autouse=True)
@@ -24,14 +22,6 @@ def client_for(user) -> APIClient:
     return client
 
 
-@pytest.fixture
-def dispatcher(street):
-    return staff(street, Role.DISPATCHER)
-
-
-@pytest.fixture
-def worker(grid):
-    return staff(grid, Role.GRID_WORKER)
 
 
 @pytest.fixture

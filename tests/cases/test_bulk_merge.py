@@ -14,10 +14,8 @@ from django.utils import timezone, translation
 from cases import selectors, services
 from cases.models import Case, TimelineEvent
 from cases.services import IllegalTransition
-from communities.models import Role
 from tests.cases.factories import CategoryFactory, new_case, walk
 from tests import factories as f
-from tests.factories import staff
 
 pytestmark = pytest.mark.django_db
 S = Case.Status
@@ -30,14 +28,6 @@ def english(client):
         yield
 
 
-@pytest.fixture
-def dispatcher(street):
-    return staff(street, Role.DISPATCHER)
-
-
-@pytest.fixture
-def worker(grid):
-    return staff(grid, Role.GRID_WORKER)
 
 
 @pytest.fixture

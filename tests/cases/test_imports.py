@@ -29,10 +29,6 @@ def lighting(db):
     return CategoryFactory(code="lighting", name="楼道照明")
 
 
-@pytest.fixture
-def dispatcher(street):
-    return staff(street, Role.DISPATCHER)
-
 
 @pytest.fixture
 def logged_in(client, dispatcher):

@@ -10,10 +10,8 @@ from django.utils import translation
 from cases import rates, selectors, services
 from cases.models import Case, ReturnVisit, TimelineEvent
 from cases.services import IllegalTransition
-from communities.models import Role
 from governance.dashboards import selectors as dashboards
 from tests.cases.factories import CategoryFactory, new_case, walk
-from tests.factories import staff
 
 pytestmark = pytest.mark.django_db
 S = Case.Status
@@ -26,14 +24,6 @@ def fresh_limits():
     cache.clear()
 
 
-@pytest.fixture
-def dispatcher(street):
-    return staff(street, Role.DISPATCHER)
-
-
-@pytest.fixture
-def worker(grid):
-    return staff(grid, Role.GRID_WORKER)
 
 
 @pytest.fixture

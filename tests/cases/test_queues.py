@@ -24,14 +24,6 @@ S = Case.Status
 QUEUE = "/cases/"
 
 
-@pytest.fixture
-def dispatcher(street):
-    return staff(street, Role.DISPATCHER)
-
-
-@pytest.fixture
-def worker(grid):
-    return staff(grid, Role.GRID_WORKER)
 
 
 def codes(response) -> list[str]:

@@ -21,10 +21,6 @@ pytestmark = pytest.mark.django_db
 QUEUE = reverse("cases:queue")
 
 
-@pytest.fixture
-def dispatcher(street):
-    return staff(street, Role.DISPATCHER)
-
 
 def codes(response) -> list[str]:
     assert response.status_code == 200

@@ -40,14 +40,6 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-@pytest.fixture
-def dispatcher(street):
-    return staff(street, Role.DISPATCHER)
-
-
-@pytest.fixture
-def worker(grid):
-    return staff(grid, Role.GRID_WORKER)
 
 
 @pytest.fixture

@@ -16,9 +16,7 @@ from cases import services
 from cases.models import Attachment, Case, ReturnVisit
 from cases.uploads import validate_photos
 from cases.views_public import TRACK_COOKIE
-from communities.models import Role
 from tests.cases.factories import CategoryFactory, new_case, walk
-from tests.factories import staff
 
 pytestmark = pytest.mark.django_db
 TRACK = "/track/"
@@ -38,14 +36,6 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def dispatcher(street):
-    return staff(street, Role.DISPATCHER)
-
-
-@pytest.fixture
-def worker(grid):
-    return staff(grid, Role.GRID_WORKER)
 
 
 @pytest.fixture
