@@ -9,16 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
+from communities import panels
 from communities.models import Role
 from communities.selectors import roles_of
 
 from . import selectors, services, timeline
-from .models import Case, Notification
+from .models import Case, CoHandling, ContactRecord, ExtensionRequest, Notification, ReturnVisit, Supervision
+from .services import rules
 
 DUE_SOON = timedelta(hours=2)
 
@@ -121,3 +125,58 @@ def labelled(events: list) -> list:
         moved = event.to_status and event.to_status != event.from_status
         event.to_label = states.get(event.to_status, event.to_status) if moved else ""
     return events
+
+
+# ---------------------------------------------------------------- the case page
+
+
+def _exists(model, **lookups) -> Exists:
+    return Exists(model.objects.filter(case=OuterRef("pk"), **lookups))
+
+
+def case_page_rows(user) -> QuerySet[Case]:
+    """The cases ``user`` may open as case pages, each row with its related rows, what the action
+    menu asks about and which of the page's sections have rows (an empty one costs no query)."""
+    pending = ExtensionRequest.objects.filter(rules.pending_extension_q(), case=OuterRef("pk"))
+    merged = Case.objects.filter(merged_into=OuterRef("pk")).order_by().values("merged_into")
+    cases = selectors.visible_cases(user).select_related(
+        "category", "unit", "location_unit", "building__unit", "dispatching_unit", "handler", "merged_into"
+    ).annotate(
+        has_pending_extension=Exists(pending),
+        pending_extension_by=Subquery(pending.values("requested_by_id")[:1]),
+        has_open_supervision=_exists(Supervision, **{"lifted_at__isnull": True}),
+        has_co_handlings=_exists(CoHandling),
+        has_contacts=_exists(ContactRecord),
+        has_supervisions=_exists(Supervision),
+        has_extensions=_exists(ExtensionRequest),
+        has_return_visits=_exists(ReturnVisit),
+        merged_count=Coalesce(Subquery(merged.annotate(n=Count("pk")).values("n")[:1]), Value(0)),
+        **panels.flags("case_detail"),
+    )
+    return cases
+
+
+def case_sections(case: Case) -> dict:
+    """The timeline with its photos (two queries), and each small list only if the case row says it
+    has rows (``_case``); one query each then."""
+    events, photos = selectors.timeline_with_photos(case)
+    for photo in photos:  # the same objects as the timeline lines' photos: each link reversed once, not four times
+        photo.page_url = reverse("cases:photo", kwargs={"code": case.code, "pk": photo.pk})
+    flags = case.__dict__
+
+    def rows(name, queryset):
+        return list(queryset) if flags.get(f"has_{name}", True) else []
+
+    co_handlings = rows("co_handlings", case.co_handlings.select_related("unit").order_by("added_at", "pk"))
+    rules.remember_co_handlings(case, co_handlings)  # services.allowed_actions reads them: no query of its own
+    return {
+        "events": labelled(events),
+        "co_handlings": co_handlings,
+        "contacts": rows("contacts", ContactRecord.objects.filter(case=case).select_related("by")),
+        "supervisions": rows("supervisions", Supervision.objects.filter(case=case).select_related("unit", "by")),
+        "extensions": rows("extensions", ExtensionRequest.objects.filter(case=case).select_related(
+            "requested_by", "decided_by"
+        )),
+        "return_visits": rows("return_visits", ReturnVisit.objects.filter(case=case).select_related("by")),
+        "attachments": photos,
+    }

@@ -153,6 +153,11 @@ def display_name(user) -> str:
     return "" if user is None else names.display_name(user)
 
 
+def remember_co_handlings(case: Case, rows: list[CoHandling]) -> None:
+    """Rows a page has read already (with more than this needs): ``co_handlings_of`` returns them."""
+    case.__dict__["_co_handlings"] = rows
+
+
 def co_handlings_of(case: Case) -> list[CoHandling]:
     """The case's co-handling units, read once per case instance (a page asks for several actions)."""
     if "_co_handlings" not in case.__dict__:

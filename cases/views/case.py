@@ -8,48 +8,23 @@ from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from communities import panels
 from communities.selectors import visible_units
 
 from .. import selectors, services
-from ..models import Attachment, Case, CoHandling, ContactRecord, ExtensionRequest, ReturnVisit, Supervision
-from ..queries_staff import deadline_of, labelled, with_deadlines
+from ..models import Attachment, Case
+from ..queries_staff import case_page_rows, case_sections, deadline_of, with_deadlines
 from ..services import rules
 from ..uploads import private_file_response
 from .actions import ACTION_LIST, ACTIONS, UNIT_ACTIONS, run_action
 
 
-def _exists(model, **lookups) -> Exists:
-    return Exists(model.objects.filter(case=OuterRef("pk"), **lookups))
-
-
 def _case(user, code: str) -> Case:
-    """The case, its related rows, what the action menu asks about and which of the page's
-    sections have rows (an empty one costs no query), in one query."""
-    pending = ExtensionRequest.objects.filter(rules.pending_extension_q(), case=OuterRef("pk"))
-    merged = Case.objects.filter(merged_into=OuterRef("pk")).order_by().values("merged_into")
-    cases = selectors.visible_cases(user).select_related(
-        "category", "unit", "location_unit", "building__unit", "dispatching_unit", "handler", "merged_into"
-    ).annotate(
-        has_pending_extension=Exists(pending),
-        pending_extension_by=Subquery(pending.values("requested_by_id")[:1]),
-        has_open_supervision=_exists(Supervision, **{"lifted_at__isnull": True}),
-        has_co_handlings=_exists(CoHandling),
-        has_contacts=_exists(ContactRecord),
-        has_supervisions=_exists(Supervision),
-        has_extensions=_exists(ExtensionRequest),
-        has_return_visits=_exists(ReturnVisit),
-        merged_count=Coalesce(Subquery(merged.annotate(n=Count("pk")).values("n")[:1]), Value(0)),
-        **panels.flags("case_detail"),
-    )
-    return rules.known_visible(get_object_or_404(cases, code=code), user)
+    return rules.known_visible(get_object_or_404(case_page_rows(user), code=code), user)
 
 
 @require_safe
@@ -65,32 +40,6 @@ def _action_forms(request: HttpRequest, case: Case, allowed: set[str]) -> dict[s
     return {
         name: ACTIONS[name].blank_form(request, case, units, unit_list)
         for name in allowed if name in ACTIONS
-    }
-
-
-def _history(case: Case) -> dict:
-    """The timeline with its photos (two queries), and each small list only if the case row says it
-    has rows (``_case``); one query each then."""
-    events, photos = selectors.timeline_with_photos(case)
-    for photo in photos:  # the same objects as the timeline lines' photos: each link reversed once, not four times
-        photo.page_url = reverse("cases:photo", kwargs={"code": case.code, "pk": photo.pk})
-    flags = case.__dict__
-
-    def rows(name, queryset):
-        return list(queryset) if flags.get(f"has_{name}", True) else []
-
-    co_handlings = rows("co_handlings", case.co_handlings.select_related("unit").order_by("added_at", "pk"))
-    case.__dict__["_co_handlings"] = co_handlings  # what services.allowed_actions reads: no query of its own
-    return {
-        "events": labelled(events),
-        "co_handlings": co_handlings,
-        "contacts": rows("contacts", ContactRecord.objects.filter(case=case).select_related("by")),
-        "supervisions": rows("supervisions", Supervision.objects.filter(case=case).select_related("unit", "by")),
-        "extensions": rows("extensions", ExtensionRequest.objects.filter(case=case).select_related(
-            "requested_by", "decided_by"
-        )),
-        "return_visits": rows("return_visits", ReturnVisit.objects.filter(case=case).select_related("by")),
-        "attachments": photos,
     }
 
 
@@ -137,7 +86,7 @@ def render_case(
     revealed_phone: str = "",
 ) -> HttpResponse:
     """The case page; ``failed`` is an action form that did not validate, shown open with its errors."""
-    history = _history(case)  # before the actions: it leaves the co-handling rows they ask about
+    history = case_sections(case)  # before the actions: it leaves the co-handling rows they ask about
     allowed = services.allowed_actions(case, request.user)
     action_forms = _action_forms(request, case, allowed)
     if failed:
