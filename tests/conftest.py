@@ -126,6 +126,13 @@ def _migrated_data_in_transactional_tests(request):
 
 
 @pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Uploads of every test go to its own folder, never to the project's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Counters in the local cache (rate limits, failed credentials per address) would outlive a
     test's rolled-back rows: no test inherits another's."""

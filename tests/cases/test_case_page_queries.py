@@ -45,11 +45,6 @@ pytestmark = pytest.mark.django_db
 CASE_PAGE_MAX_QUERIES = 25
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def jpeg(name: str) -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), (30, 120, 30)).save(buffer, format="JPEG")

@@ -8,7 +8,6 @@ the grid's caseworker accepts, calls the resident, resolves → the resident rat
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -19,11 +18,6 @@ from tests.factories import staff
 
 pytestmark = pytest.mark.django_db
 S = Case.Status
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()  # the public forms' rate limits live in the cache
 
 
 @pytest.fixture

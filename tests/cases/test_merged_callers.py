@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
@@ -15,15 +14,6 @@ from tests.cases.factories import CategoryFactory, new_case, walk
 
 pytestmark = pytest.mark.django_db
 S = Case.Status
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 
 
 @pytest.fixture

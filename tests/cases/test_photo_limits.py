@@ -9,7 +9,6 @@ import resource
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
@@ -20,18 +19,6 @@ from cases.uploads import validate_photos
 
 pytestmark = pytest.mark.django_db
 REPORT = "/report/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def png(size: tuple[int, int], mode: str = "RGB") -> bytes:

@@ -25,18 +25,6 @@ INVALID_CHOICE = "Select a valid choice. %(value)s is not one of the available c
 PHONE_ERROR = "Enter a mainland mobile number: 11 digits starting with 1, e.g. 13812345678."
 
 
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def category(report_form_data):
     return Category.objects.get(pk=report_form_data["category"])

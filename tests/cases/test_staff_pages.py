@@ -35,13 +35,6 @@ pytestmark = pytest.mark.django_db
 S = Case.Status
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-
-
 @pytest.fixture
 def director(community):
     return staff(community, Role.DIRECTOR)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -22,20 +21,6 @@ pytestmark = pytest.mark.django_db
 TRACK = "/track/"
 NO_MATCH = "No request matches this tracking code and these digits. Check both and try again."
 THROTTLED = "Too many attempts. Please wait a while and try again."
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 
 
 @pytest.fixture

@@ -202,11 +202,6 @@ def test_the_volunteers_name_leaves_the_case_timelines_and_the_cases_stay(leaver
     assert list(others.values()) == before  # the resident's case they helped with keeps its history
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def finish(case: Case, how: str, *, worker, community) -> Case:
     """Take ``case`` through the real services to ``how``: a status of ``STEPS``, or "merged" (into a
     new case of its own, whose caller has the same phone)."""
