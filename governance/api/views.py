@@ -146,9 +146,10 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     required_perms = ("cases.view_case",)
 
     def get_queryset(self):
-        return selectors.visible_cases(self.request.user).select_related(
-            *selectors.LIST_RELATED, "merged_into"
-        )
+        cases = selectors.visible_cases(self.request.user).select_related(*selectors.LIST_RELATED, "handler")
+        if self.action == "list":
+            return cases
+        return cases.select_related("dispatching_unit", "merged_into")  # what only one case shows
 
     def get_serializer_class(self):
         if self.action == "list":
