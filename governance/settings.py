@@ -75,6 +75,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "governance.urls"
+FORM_RENDERER = "cases.widgets.FormRenderer"  # Django's, with <select> rendered in Python (long unit pickers)
 WSGI_APPLICATION = "governance.wsgi.application"
 ASGI_APPLICATION = "governance.asgi.application"
 
