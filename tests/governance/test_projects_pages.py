@@ -14,7 +14,7 @@ from governance.models import Project, ProjectUpdate
 from governance.projects import services
 from tests import factories as f
 from tests.api.conftest import client_for
-from tests.cases.test_uploads import jpeg_bytes, media, upload  # noqa: F401  (media is a fixture)
+from tests.cases.test_uploads import jpeg_bytes, upload
 from tests.governance.test_projects import new_project
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,7 @@ def test_bad_input_is_kept_with_a_clear_message(client, director, community):
 
 
 def test_an_update_with_a_photo_is_served_to_staff_only_in_scope(
-    client, director, sibling_director, community, media,  # noqa: F811
+    client, director, sibling_director, community, media,
 ):
     project = new_project(director, community)
     client.force_login(director)
@@ -152,7 +152,7 @@ def test_an_update_with_a_photo_is_served_to_staff_only_in_scope(
     assert client.get(reverse("projects:photo", args=[update.pk])).status_code == 404
 
 
-def test_a_file_that_is_not_a_photo_is_refused_and_the_text_kept(client, director, community, media):  # noqa: F811
+def test_a_file_that_is_not_a_photo_is_refused_and_the_text_kept(client, director, community, media):
     project = new_project(director, community)
     client.force_login(director)
     response = client.post(reverse("projects:action", args=[project.pk, "update"]), {
@@ -189,7 +189,7 @@ def test_a_supervisor_reads_but_cannot_change(client, community):
 # --------------------------------------------------------------------------- residents
 
 
-def test_residents_see_only_published_items_and_no_personal_data(client, director, owner, community, case, media):  # noqa: F811
+def test_residents_see_only_published_items_and_no_personal_data(client, director, owner, community, case, media):
     published = new_project(director, community, title="45号楼漏雨修缮", owner_user=owner, owner_unit=community,
                              budget=88000)
     hidden = new_project(director, community, title="尚未公开的事项")
@@ -209,7 +209,7 @@ def test_residents_see_only_published_items_and_no_personal_data(client, directo
     assert client.get(reverse("projects_public:item", args=[community.code, hidden.pk])).status_code == 404
 
 
-def test_a_public_photo_is_served_only_while_its_item_is_published(client, director, community, media):  # noqa: F811
+def test_a_public_photo_is_served_only_while_its_item_is_published(client, director, community, media):
     project = new_project(director, community)
     shown = services.add_update(project=project, by=director, text="施工", progress=10, photo=_photo())
     staff_only = services.add_update(project=project, by=director, text="内部", progress=10, photo=_photo(),
