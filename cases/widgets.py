@@ -53,7 +53,8 @@ class FormRenderer(DjangoTemplates):
 
     A unit picker offers every unit of the user's subtree (411 at the top tier of the benchmark
     area): rendering each option through two included templates took 100 ms of the 265 ms a
-    search of the case queue costs there.
+    search of the case queue costs there. (A project template overriding select.html would not be
+    used: change ``_select`` instead.)
     """
 
     def render(self, template_name, context, request=None):
