@@ -17,14 +17,16 @@ from communities.selectors import visible_units
 
 from .. import selectors, services
 from ..models import Attachment, Case
-from ..queries_staff import case_page_rows, case_sections, deadline_of, with_deadlines
+from ..queries_staff import case_page_rows, case_sections, deadline_of, remember_unread, with_deadlines
 from ..services import rules
 from ..uploads import private_file_response
 from .actions import ACTION_LIST, ACTIONS, UNIT_ACTIONS, run_action
 
 
 def _case(user, code: str) -> Case:
-    return rules.known_visible(get_object_or_404(case_page_rows(user), code=code), user)
+    case = get_object_or_404(case_page_rows(user), code=code)
+    remember_unread(user, case)
+    return rules.known_visible(case, user)
 
 
 @require_safe
