@@ -4,7 +4,7 @@ The resident form is the portal's busiest write, and loading its lists took five
 every request. They change rarely (an administrator adds a community, a building or a
 category), so they are kept in the shared cache under a generation token. Any save or delete
 of a Unit, Building, Category or CategoryDeadline replaces the token, which orphans every
-entry at once. A write that skips signals (``QuerySet.update``, SQL by hand) is seen once the
+entry at once (later apps add lists of their own, and connect their models: volunteers' skills). A write that skips signals (``QuerySet.update``, SQL by hand) is seen once the
 entries expire: within ``TTL`` in the shared cache, plus ``TTL`` for a process's own copy.
 """
 
