@@ -152,7 +152,8 @@ def case_page_rows(user) -> QuerySet[Case]:
     pending = ExtensionRequest.objects.filter(rules.pending_extension_q(), case=OuterRef("pk"))
     merged = Case.objects.filter(merged_into=OuterRef("pk")).order_by().values("merged_into")
     cases = selectors.visible_cases(user).select_related(
-        "category", "unit", "location_unit", "building__unit", "dispatching_unit", "handler", "merged_into"
+        "category", "unit", "location_unit", "building__unit", "dispatching_unit", "handler", "merged_into",
+        *panels.related("case_detail"),
     ).annotate(
         has_pending_extension=Exists(pending),
         pending_extension_id=Subquery(pending.values("pk")[:1]),
