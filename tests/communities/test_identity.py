@@ -145,3 +145,14 @@ def test_a_new_or_removed_co_handling_counts_from_the_next_request(client, commu
     assert opened(client, case)[0] == 200
     co_handling.delete()
     assert opened(client, case)[0] == 404
+
+
+def test_a_new_unit_is_offered_by_the_pickers_from_the_next_request(client, street, community):
+    from tests.cases.factories import new_case
+    from tests.factories import GridFactory
+
+    client.force_login(staff(street, Role.DISPATCHER))
+    case = new_case(place=community)
+    assert "新建网格" not in client.get(case.get_absolute_url()).content.decode()
+    GridFactory(parent=community, name="新建网格")
+    assert "新建网格" in client.get(case.get_absolute_url()).content.decode()
