@@ -156,3 +156,17 @@ def test_a_new_unit_is_offered_by_the_pickers_from_the_next_request(client, stre
     assert "新建网格" not in client.get(case.get_absolute_url()).content.decode()
     GridFactory(parent=community, name="新建网格")
     assert "新建网格" in client.get(case.get_absolute_url()).content.decode()
+
+
+def test_the_area_import_renews_who_is_asking_for_its_bulk_writes(db):
+    from django.contrib.auth import get_user_model
+
+    from tests.governance.test_onboarding import FULL, UNITS, run
+
+    get_user_model().objects.create_superuser("root", password="x")
+    run(FULL)
+    before = cache.get(identity.GENERATION_KEY)
+    units = [row[:] for row in UNITS]
+    units[4] = ["ls-1-c1-g1", "第一网格（改名）", "网格", "ls-1-c1"]  # a rename is an UPDATE: no signal
+    assert run({"单位": units}).committed
+    assert cache.get(identity.GENERATION_KEY) != before
