@@ -16,7 +16,10 @@ the reader's unread notifications and the suggestion the case came from); timeli
 co-handlings, contacts, supervisions, extensions, return visits (1 each, here all present); a page
 of the merged duplicates with their callers' ratings (1); likely duplicates and the suggested lead
 (2); the later apps' panels here: the same problem nearby (1), suggested volunteers and the case's
-tasks (2; the category's skills are a shared reference list). It was 35, then 25.
+tasks (2; the category's skills are a shared reference list). It was 35, then 25. The first page
+after a change to who is asking (or to the reference lists), or without the shared cache, reads
+them anew: up to 7 more (session, posts, grants, permissions, co-handled cases, unit pickers,
+skills), as many for the small case as for the large one.
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
 
-from cases import services
+from cases import reference, services
 from cases.models import Case, ExtensionRequest, ReturnVisit, Supervision
 from cases.uploads import validate_photos
 from communities.models import Role
@@ -147,3 +151,12 @@ def test_case_page_queries_stay_fixed_with_a_long_history_and_fifty_merged_cases
         if role == "dispatcher":  # who may merge: the suggested lead, older than the case
             assert "更早的同类诉求" in html and "merge_duplicates-cases" in html
         assert len(page_queries(client, large)) == few, role
+        # Right after a change to who is asking (or with the cache lost) a page reads it anew: a few
+        # more, still the same for the small case and the large one.
+        def cold_queries(case: Case) -> int:
+            cache.clear()
+            reference.new_generation()  # and each process's copy of the reference lists
+            return len(page_queries(client, case))
+
+        cold = cold_queries(small)
+        assert cold_queries(large) == cold <= CASE_PAGE_MAX_QUERIES + 7, role
