@@ -39,6 +39,14 @@ def _task_form(request: HttpRequest, case: Case) -> tuple[TaskForm | None, list,
     return form, candidates, skills, nearest_only
 
 
+def _origin(case: Case) -> Suggestion | None:
+    """The suggestion the case came from: joined with the case page's row (no query of its own)."""
+    try:
+        return case.suggestion
+    except Suggestion.DoesNotExist:
+        return None
+
+
 @register("case_detail", order=50)
 def case_panel(request: HttpRequest, case: Case) -> str | None:
     if not _may_see_corps(request):
@@ -60,16 +68,8 @@ def case_panel(request: HttpRequest, case: Case) -> str | None:
 register_flag("case_detail", "panel_party_members", lambda: Exists(
     BuildingAssignment.objects.filter(building=OuterRef("building_id"), ended_on__isnull=True)
 ))
-register_related("case_detail", "suggestion__volunteer")
-
-
-def _origin(case: Case) -> Suggestion | None:
-    """The suggestion the case came from: joined with the case page's row (no query of its own)."""
-    try:
-        return case.suggestion
-    except Suggestion.DoesNotExist:
-        return None
 register_flag("case_detail", "panel_tasks", lambda: Exists(Task.objects.filter(case=OuterRef("pk"))))
+register_related("case_detail", "suggestion__volunteer")
 
 
 @register("building_detail", order=50)
