@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import path_within
-from communities.selectors import posts_of
+from communities.selectors import posts_of, unit_choices
 
 from . import services
 from .models import Case, ReturnVisit
@@ -52,8 +52,8 @@ class CaseAction:
 
 def supervising_units(user, case: Case) -> list:
     """The units ``user`` may supervise ``case`` on behalf of: where they hold a post, at or above its unit."""
-    if user.is_superuser:
-        return [*case.unit.ancestors(), case.unit]
+    if user.is_superuser:  # every unit at or above the case's (the form's pickers' list: no query of its own)
+        return [unit for unit in unit_choices(user) if path_within(case.unit_path, unit.path)]
     own = {p.unit.pk: p.unit for p in posts_of(user) if path_within(case.unit_path, p.unit.path)}
     return list(own.values())
 

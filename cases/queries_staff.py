@@ -84,8 +84,19 @@ def with_deadlines(cases, now: datetime | None = None) -> list[Case]:
     return rows
 
 
+def _unread(user) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user, read_at__isnull=True)
+
+
 def unread_count(user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    """The badge's figure: counted here, or read with the case page's row (``remember_unread``)."""
+    known = getattr(user, "_unread_count", None)
+    return _unread(user).count() if known is None else known
+
+
+def remember_unread(user, case: Case) -> None:
+    """The case page's row counted the reader's unread notifications: the badge needs no query."""
+    user._unread_count = case.unread_notifications
 
 
 def nav_counts(request) -> dict:
@@ -136,13 +147,16 @@ def _exists(model, **lookups) -> Exists:
 
 def case_page_rows(user) -> QuerySet[Case]:
     """The cases ``user`` may open as case pages, each row with its related rows, what the action
-    menu asks about and which of the page's sections have rows (an empty one costs no query)."""
+    menu asks about, which of the page's sections have rows (an empty one costs no query) and the
+    reader's unread notifications."""
     pending = ExtensionRequest.objects.filter(rules.pending_extension_q(), case=OuterRef("pk"))
     merged = Case.objects.filter(merged_into=OuterRef("pk")).order_by().values("merged_into")
     cases = selectors.visible_cases(user).select_related(
-        "category", "unit", "location_unit", "building__unit", "dispatching_unit", "handler", "merged_into"
+        "category", "unit", "location_unit", "building__unit", "dispatching_unit", "handler", "merged_into",
+        *panels.related("case_detail"),
     ).annotate(
         has_pending_extension=Exists(pending),
+        pending_extension_id=Subquery(pending.values("pk")[:1]),
         pending_extension_by=Subquery(pending.values("requested_by_id")[:1]),
         has_open_supervision=_exists(Supervision, **{"lifted_at__isnull": True}),
         has_co_handlings=_exists(CoHandling),
@@ -151,6 +165,10 @@ def case_page_rows(user) -> QuerySet[Case]:
         has_extensions=_exists(ExtensionRequest),
         has_return_visits=_exists(ReturnVisit),
         merged_count=Coalesce(Subquery(merged.annotate(n=Count("pk")).values("n")[:1]), Value(0)),
+        # The reader's unread notifications (the page's badge), counted with the row rather than apart.
+        unread_notifications=Coalesce(Subquery(
+            _unread(user).order_by().values("user").annotate(n=Count("pk")).values("n")[:1]
+        ), Value(0)),
         **panels.flags("case_detail"),
     )
     return cases

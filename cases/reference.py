@@ -4,12 +4,14 @@ The resident form is the portal's busiest write, and loading its lists took five
 every request. They change rarely (an administrator adds a community, a building or a
 category), so they are kept in the shared cache under a generation token. Any save or delete
 of a Unit, Building, Category or CategoryDeadline replaces the token, which orphans every
-entry at once. A write that skips signals (``QuerySet.update``, SQL by hand) is seen once the
+entry at once (later apps add lists of their own, and connect their models: volunteers' skills). A write that skips signals (``QuerySet.update``, SQL by hand) is seen once the
 entries expire: within ``TTL`` in the shared cache, plus ``TTL`` for a process's own copy.
+If the shared cache fails, the lists are read from the database.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -22,6 +24,8 @@ from django.db.models.signals import post_delete, post_save
 from communities.models import Building, Unit
 
 from .models import DEFAULT_DEADLINES, Category, CategoryDeadline
+
+logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "cases:reference:generation"
 TTL = 300
@@ -60,11 +64,15 @@ def _generation() -> str:
     token, read_at = _local_generation
     if token is not None and time.monotonic() - read_at < RECHECK_SECONDS:
         return token
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        generation = uuid.uuid4().hex
-        if not cache.add(GENERATION_KEY, generation, None):
-            generation = cache.get(GENERATION_KEY) or generation
+    try:
+        generation = cache.get(GENERATION_KEY)
+        if generation is None:
+            generation = uuid.uuid4().hex
+            if not cache.add(GENERATION_KEY, generation, None):
+                generation = cache.get(GENERATION_KEY) or generation
+    except Exception:  # the shared cache is away: nothing is shared, the lists are read
+        logger.exception("The reference generation was not read")
+        return uuid.uuid4().hex
     _adopt(generation)
     return generation
 
@@ -93,7 +101,11 @@ class Snapshot:
                 self.loaded[name] = value
             else:
                 wanted[name] = key
-        found = cache.get_many(list(wanted.values())) if wanted else {}
+        try:
+            found = cache.get_many(list(wanted.values())) if wanted else {}
+        except Exception:
+            logger.exception("The reference lists were not read from the cache")
+            found = {}
         missing = {}
         for name, key in wanted.items():
             if key in found:
@@ -102,7 +114,10 @@ class Snapshot:
                 self.loaded[name] = missing[key] = loaders[name]()
             _local[key] = (now + TTL, self.loaded[name])
         if missing:
-            cache.set_many(missing, TTL)
+            try:
+                cache.set_many(missing, TTL)
+            except Exception:
+                logger.exception("The reference lists were not stored")
         return {name: self.loaded[name] for name in loaders}
 
     def get(self, name: str, loader: Callable[[], object]) -> object:

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from communities import identity
 from communities.selectors import EVERYWHERE, scope, subtree_paths
 
 from .deadlines import CONTACT_DUE_SOON
@@ -53,13 +54,18 @@ def visible_cases(user) -> QuerySet[Case]:
 
 
 def co_handled_keys(user, roots: list[str]) -> list[int]:
-    """Cases co-handled (双派) by a unit in the user's subtrees, read once per request (see
-    ``communities.selectors.granted_q`` for why a list of keys rather than a subquery)."""
+    """Cases co-handled (双派) by a unit in the user's subtrees, read once per request and shared
+    between the user's requests with their posts (``communities.identity``: a co-handling's save or
+    delete renews them). See ``communities.selectors.granted_q`` for why a list of keys rather than
+    a subquery."""
     if getattr(user, "_co_handled_keys", None) is None:
-        user._co_handled_keys = sorted(
+        user._co_handled_keys = identity.piece(user, "co_handled_cases", lambda: sorted(
             CoHandling.objects.filter(_paths_q(roots, "unit_path")).values_list("case_id", flat=True).distinct()
-        )
+        ))
     return user._co_handled_keys
+
+
+identity.watch(CoHandling)
 
 
 def can_see_full_phone(user, case: Case) -> bool:

@@ -10,7 +10,7 @@ class CommunitiesConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in
 
-        from . import names, security, twofactor
+        from . import identity, names, security, twofactor  # noqa: F401 - identity: its signals
 
         security.connect_lockout_signal()
         names.install(get_user_model())

@@ -13,6 +13,9 @@ A panel may also register flags (``register_flag``): Exists() expressions the ea
 annotates on the row it reads anyway, so that a panel whose section is empty for this object
 (no whistle on the case, no task) skips its query. ``flag(obj, name)`` reads one; it is True when
 the object was read without the annotation (the panel then queries as before).
+
+A panel may also name a row joined to the object (``register_related``: a later app's one-to-one
+on it, e.g. the suggestion a case came from), which the earlier app's row query selects along.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from django.utils.safestring import SafeString, mark_safe
 Panel = Callable[[HttpRequest, object], str | None]
 _registry: dict[str, list[tuple[int, Panel]]] = {}
 _flags: dict[str, dict[str, Callable[[], object]]] = {}
+_related: dict[str, list[str]] = {}
 
 
 def register(slot: str, *, order: int = 100) -> Callable[[Panel], Panel]:
@@ -51,6 +55,18 @@ def register_flag(slot: str, name: str, expression: Callable[[], object]) -> Non
 def flags(slot: str) -> dict[str, object]:
     """The annotations the slot's panels asked for, for the view's ``.annotate(**flags(slot))``."""
     return {name: expression() for name, expression in _flags.get(slot, {}).items()}
+
+
+def register_related(slot: str, name: str) -> None:
+    """``name``: a ``select_related`` path from the slot's object (a forward or reverse one-to-one)."""
+    names = _related.setdefault(slot, [])
+    if name not in names:
+        names.append(name)
+
+
+def related(slot: str) -> list[str]:
+    """The rows the slot's panels asked to have joined, for the view's ``.select_related(*related(slot))``."""
+    return list(_related.get(slot, []))
 
 
 def flag(obj: object, name: str) -> bool:

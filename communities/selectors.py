@@ -19,6 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Model, Q, QuerySet, Sum
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
+from . import identity
 from .models import GRANTS_ONLY_ROLES, PATH_SEPARATOR, Building, Department, Household, PartnerOrganisation, Post, SecurityEvent, Stairwell, Unit
 
 User = AbstractBaseUser | AnonymousUser
@@ -122,18 +123,28 @@ def granted_keys(user: User, model: type[Model], perm: str) -> list:
 def _all_grants(user: User) -> dict[tuple[int, str], list[str]]:
     memo = user.__dict__.get("_all_grants")
     if memo is None:
-        columns = ("content_type_id", "permission__codename", "object_pk")
-        by_user = UserObjectPermission.objects.filter(user=user).order_by().values_list(*columns)
-        by_group = GroupObjectPermission.objects.filter(group__user=user).order_by().values_list(*columns)
-        memo = {}
-        for content_type_id, codename, pk in by_user.union(by_group):
-            memo.setdefault((content_type_id, codename), []).append(pk)
-        user.__dict__["_all_grants"] = memo
+        memo = user.__dict__["_all_grants"] = identity.piece(user, "grants", lambda: _read_grants(user))
     return memo
+
+
+def _read_grants(user: User) -> dict[tuple[int, str], list[str]]:
+    columns = ("content_type_id", "permission__codename", "object_pk")
+    by_user = UserObjectPermission.objects.filter(user=user).order_by().values_list(*columns)
+    by_group = GroupObjectPermission.objects.filter(group__user=user).order_by().values_list(*columns)
+    grants: dict[tuple[int, str], list[str]] = {}
+    for content_type_id, codename, pk in by_user.union(by_group):
+        grants.setdefault((content_type_id, codename), []).append(pk)
+    return grants
 
 
 def visible_units(user: User) -> QuerySet[Unit]:
     return scope(Unit.objects.all(), user, path_field="path", grant_perm="communities.view_unit")
+
+
+def unit_choices(user: User) -> list[Unit]:
+    """``visible_units`` by path, as the action forms offer them: shared between the user's requests
+    (``communities.identity``: it changes with their posts, their grants and the units)."""
+    return identity.piece(user, "unit_choices", lambda: list(visible_units(user).order_by("path")))
 
 
 def visible_buildings(user: User) -> QuerySet[Building]:
@@ -180,17 +191,18 @@ def visible_partners(user: User) -> QuerySet[PartnerOrganisation]:
 
 
 def posts_of(user: User) -> list[Post]:
-    """The user's own active posts, highest tier first (cached on the user object)."""
+    """The user's own active posts, highest tier first (kept on the user object for the request, and
+    between requests in ``communities.identity``)."""
     if not user.is_authenticated:
         return []
     cached = getattr(user, "_own_posts", None)
     if cached is None:
-        cached = list(
+        cached = identity.piece(user, "posts", lambda: list(
             Post.objects.active()
             .filter(user=user)
             .select_related("unit", "department")
             .order_by("unit__depth", "unit__path", "role")
-        )
+        ))
         user._own_posts = cached
     return cached
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Model
 from guardian.shortcuts import assign_perm, remove_perm
 
+from . import identity
 from .models import Department, Post, Role, SecurityEvent, Unit
 
 
@@ -65,7 +66,8 @@ def sync_role_groups(user) -> None:
     if user.is_staff != should_be_staff:
         user.is_staff = should_be_staff
         user.save(update_fields=["is_staff"])
-    for attr in ("_subtree_paths", "_own_posts", "_all_grants", "_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+    for attr in ("_subtree_paths", "_own_posts", "_all_grants", "_perm_cache", "_group_perm_cache", "_user_perm_cache",
+                 "_identity"):
         user.__dict__.pop(attr, None)
 
 
@@ -89,6 +91,7 @@ def sync_role_groups_bulk(user_ids: list[int]) -> None:
     Membership.objects.bulk_create(
         [Membership(user_id=user_id, group_id=group_id) for user_id, group_id in wanted - current], batch_size=1000
     )
+    identity.invalidate()  # bulk_create sends no signal
     administrators = [pk for pk, roles in held.items() if Role.ADMINISTRATOR in roles]
     User.objects.filter(pk__in=administrators, is_staff=False).update(is_staff=True)
     User.objects.filter(pk__in=user_ids, is_staff=True, is_superuser=False).exclude(pk__in=administrators).update(
@@ -102,12 +105,14 @@ def grant_object(*, obj: Model, to, perm: str) -> None:
     ``perm`` is a codename such as ``"view_case"``; ``to`` a user or a Group.
     """
     assign_perm(perm, to, obj)
-    to.__dict__.pop("_all_grants", None)  # the grants read for this request (communities.selectors)
+    for attr in ("_all_grants", "_identity"):  # the grants read for this request (communities.selectors)
+        to.__dict__.pop(attr, None)
 
 
 def revoke_object(*, obj: Model, to, perm: str) -> None:
     remove_perm(perm, to, obj)
-    to.__dict__.pop("_all_grants", None)
+    for attr in ("_all_grants", "_identity"):
+        to.__dict__.pop(attr, None)
 
 
 @transaction.atomic

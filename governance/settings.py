@@ -128,6 +128,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# With a shared cache, a page reads its session from it (written through to the database, so a
+# Redis restart loses nothing). Without one, each process's local cache would keep a session
+# another process ended: sessions are then read from the database.
+SESSION_ENGINE = "governance.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 AUTHENTICATION_BACKENDS = [
     "communities.security.LockoutBackend",  # django-axes, first: refuses a locked-out login unchecked

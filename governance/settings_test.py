@@ -8,6 +8,8 @@ INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# One process: the local cache is shared as Redis is in production, sessions as there.
+SESSION_ENGINE = "governance.sessions"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 # Serve static files from the app folders (no collectstatic) for live-server browser tests.
 WHITENOISE_USE_FINDERS = True

@@ -11,7 +11,7 @@ PRINT_SETTINGS = (
     "'httponly': s.SESSION_COOKIE_HTTPONLY, 'samesite': s.SESSION_COOKIE_SAMESITE,"
     "'idle': s.SESSION_IDLE_TIMEOUT, 'browser_close': s.SESSION_EXPIRE_AT_BROWSER_CLOSE,"
     "'csp': s.CONTENT_SECURITY_POLICY['DIRECTIVES'], 'backends': s.AUTHENTICATION_BACKENDS,"
-    "'middleware': s.MIDDLEWARE}))"
+    "'middleware': s.MIDDLEWARE, 'sessions': s.SESSION_ENGINE}))"
 )
 
 
@@ -25,3 +25,11 @@ def test_production_settings_are_hardened():
     assert values["csp"]["script-src"] == ["'self'"] and values["csp"]["style-src"] == ["'self'"]
     assert values["backends"][0] == "communities.security.LockoutBackend"
     assert values["middleware"][-1] == "axes.middleware.AxesMiddleware"
+    assert values["sessions"] == "governance.sessions"  # read from Redis, written through to the database
+
+
+def test_without_a_shared_cache_sessions_are_read_from_the_database():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "REDIS_URL"}
+    result = _manage("shell", "-c", PRINT_SETTINGS, env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["sessions"] == "django.contrib.sessions.backends.db"

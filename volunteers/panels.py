@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 
 from cases.models import Case
 from communities.models import Building
-from communities.panels import flag, register, register_flag
+from communities.panels import flag, register, register_flag, register_related
 from communities.selectors import posts_of
 
 from . import selectors
@@ -39,6 +39,14 @@ def _task_form(request: HttpRequest, case: Case) -> tuple[TaskForm | None, list,
     return form, candidates, skills, nearest_only
 
 
+def _origin(case: Case) -> Suggestion | None:
+    """The suggestion the case came from: joined with the case page's row (no query of its own)."""
+    try:
+        return case.suggestion
+    except Suggestion.DoesNotExist:
+        return None
+
+
 @register("case_detail", order=50)
 def case_panel(request: HttpRequest, case: Case) -> str | None:
     if not _may_see_corps(request):
@@ -49,8 +57,7 @@ def case_panel(request: HttpRequest, case: Case) -> str | None:
         # Each read only if the case row says there is one (the flags registered below).
         "party_members": selectors.party_members_of(case.building)
         if case.building_id and flag(case, "panel_party_members") else [],
-        "origin": Suggestion.objects.select_related("volunteer").filter(case=case).first()
-        if flag(case, "panel_suggestion") else None,
+        "origin": _origin(case),
         "tasks": list(Task.objects.filter(case=case).select_related("volunteer").order_by("assigned_at", "pk"))
         if flag(case, "panel_tasks") else [],
         "form": form, "candidates": candidates, "skills": skills, "nearest_only": nearest_only,
@@ -61,8 +68,8 @@ def case_panel(request: HttpRequest, case: Case) -> str | None:
 register_flag("case_detail", "panel_party_members", lambda: Exists(
     BuildingAssignment.objects.filter(building=OuterRef("building_id"), ended_on__isnull=True)
 ))
-register_flag("case_detail", "panel_suggestion", lambda: Exists(Suggestion.objects.filter(case=OuterRef("pk"))))
 register_flag("case_detail", "panel_tasks", lambda: Exists(Task.objects.filter(case=OuterRef("pk"))))
+register_related("case_detail", "suggestion__volunteer")
 
 
 @register("building_detail", order=50)

@@ -15,8 +15,10 @@ from datetime import date, timedelta
 from django.db.models import Case as CaseWhen
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
+from cases import reference
 from cases.models import Case
 from cases.rates import month_bounds
 from cases.selectors import visible_cases
@@ -153,7 +155,24 @@ def task_candidates(case: Case) -> QuerySet[Volunteer]:
 
 
 def skills_for(case: Case) -> list[Skill]:
-    return list(Skill.objects.filter(categories=case.category_id).order_by("sort_order", "code"))
+    """The skills the case's category wants, from a reference list shared between requests with the
+    public form's (``cases.reference``; a skill's save or a change of its categories renews it)."""
+    return reference.Snapshot().get("skills_by_category", _skills_by_category).get(case.category_id, [])
+
+
+def _skills_by_category() -> dict[int, list[Skill]]:
+    """Every category's skills, in their order (one query: a few dozen skills)."""
+    found: dict[int, list[Skill]] = {}
+    pairs = Skill.categories.through.objects.select_related("skill").order_by("skill__sort_order", "skill__code")
+    for pair in pairs:
+        found.setdefault(pair.category_id, []).append(pair.skill)
+    return found
+
+
+for _sender in (Skill, Skill.categories.through):
+    post_save.connect(reference.invalidate, sender=_sender, dispatch_uid=f"volunteers.skills.save.{_sender.__name__}")
+    post_delete.connect(reference.invalidate, sender=_sender, dispatch_uid=f"volunteers.skills.delete.{_sender.__name__}")
+m2m_changed.connect(reference.invalidate, sender=Skill.categories.through, dispatch_uid="volunteers.skills.categories")
 
 
 def suggest_volunteers(case: Case, *, skills: list[Skill] | None = None, limit: int = 8) -> list[Candidate]:

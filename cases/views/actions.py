@@ -72,7 +72,10 @@ def _route(case: Case) -> dict:
 
 
 def _pending_extension(case: Case) -> dict:
-    # At most one extension is pending per case (a database constraint).
+    # At most one extension is pending per case (a database constraint); the case page's row
+    # carries its key (``pending_extension_id``).
+    if "pending_extension_id" in case.__dict__:
+        return {"extension": case.__dict__["pending_extension_id"]}
     pending = case.extensions.filter(decision=ExtensionRequest.Decision.PENDING).values_list("pk", flat=True)
     return {"extension": pending.first()}
 

@@ -13,18 +13,20 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST, require_safe
 
 from communities import panels
-from communities.selectors import visible_units
+from communities.selectors import unit_choices, visible_units
 
 from .. import selectors, services
 from ..models import Attachment, Case
-from ..queries_staff import case_page_rows, case_sections, deadline_of, with_deadlines
+from ..queries_staff import case_page_rows, case_sections, deadline_of, remember_unread, with_deadlines
 from ..services import rules
 from ..uploads import private_file_response
 from .actions import ACTION_LIST, ACTIONS, UNIT_ACTIONS, run_action
 
 
 def _case(user, code: str) -> Case:
-    return rules.known_visible(get_object_or_404(case_page_rows(user), code=code), user)
+    case = get_object_or_404(case_page_rows(user), code=code)
+    remember_unread(user, case)
+    return rules.known_visible(case, user)
 
 
 @require_safe
@@ -36,7 +38,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 
 def _action_forms(request: HttpRequest, case: Case, allowed: set[str]) -> dict[str, forms.Form]:
     units = visible_units(request.user).order_by("path")
-    unit_list = list(units) if allowed & UNIT_ACTIONS else []
+    unit_list = unit_choices(request.user) if allowed & UNIT_ACTIONS else []
     return {
         name: ACTIONS[name].blank_form(request, case, units, unit_list)
         for name in allowed if name in ACTIONS

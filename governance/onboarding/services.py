@@ -30,6 +30,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from communities import identity
 from communities import services as community_services
 from communities.admin_scoping import administrable_users
 from communities.models import (
@@ -304,6 +305,8 @@ class _AreaImport:
                              POSTS: self._posts}
                     for name in present:
                         steps[name](readers[name])
+                    # Units, departments and posts are written in bulk, without signals: who is asking changes.
+                    identity.invalidate()
                     if not self.report.ok or self.report.dry_run:
                         transaction.set_rollback(True)
             except IntegrityError as error:  # a concurrent change; nothing was kept

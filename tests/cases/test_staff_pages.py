@@ -473,6 +473,15 @@ def test_nav_shows_the_unread_count_in_one_query(client, nav_badge, dispatcher, 
     assert len(counted) == 1  # the badge appears twice on the workspace, counted once
 
 
+def test_the_case_page_counts_the_badge_with_its_row(client, nav_badge, dispatcher, worker, grid):
+    cases = [services.dispatch(case=new_case(place=grid), to_unit=grid, by=dispatcher) for _ in range(3)]
+    client.force_login(worker)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(cases[0].get_absolute_url()).content.decode()
+    assert 'class="badge badge-count"' in html and ">3</span>" in html
+    assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "cases_notification"')]
+
+
 def test_nav_links_follow_the_roles(client, community):
     client.force_login(staff(community, Role.SUPERVISOR))
     html = client.get(reverse("cases:queue")).content.decode()

@@ -130,3 +130,16 @@ def test_a_sibling_community_cannot_hand_over_tasks_from_this_case(en_client, ca
     response = en_client.post(f"/volunteers/tasks/from/{case.code}/", {"volunteer": volunteer.pk, "description": "帮忙"})
 
     assert response.status_code == 404 and not Task.objects.exists()
+
+
+def test_a_skill_given_or_taken_a_category_counts_from_the_next_page(en_client, case, valves, heating, worker):
+    """The categories' skills are a shared reference list (cases.reference): renewed by the change."""
+    en_client.force_login(worker)
+    assert "修暖气、水阀" in en_client.get(case.get_absolute_url()).content.decode()
+    pipes = SkillFactory(code="t-pipes", name="通下水道")
+    pipes.categories.add(heating)
+    page = en_client.get(case.get_absolute_url()).content.decode()
+    assert "修暖气、水阀" in page and "通下水道" in page
+    valves.categories.remove(heating)
+    page = en_client.get(case.get_absolute_url()).content.decode()
+    assert "修暖气、水阀" not in page and "通下水道" in page
