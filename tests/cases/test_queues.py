@@ -304,3 +304,31 @@ def test_the_all_queue_filtered_by_handling_unit_counts_what_the_dashboards_coun
 
     assert codes(response) == [handled.code]
     assert len(codes(client.get(QUEUE, {"queue": "all", "place": grid.pk}))) == 2
+
+
+def test_the_unit_picker_renders_django_selects_markup_without_a_template_per_option(grid, sibling_community):
+    """A top-tier picker has hundreds of units: one template include each was a third of the queue page."""
+    from django import forms
+    from django.test.signals import template_rendered
+
+    from cases.widgets import UnitChoiceField
+    from communities.models import Unit
+
+    grid.name = 'Grid <3 & "friends"'
+    grid.save(update_fields=["name"])
+
+    class Picker(forms.Form):
+        fast = UnitChoiceField(Unit.objects.order_by("path"))
+        plain = UnitChoiceField(Unit.objects.order_by("path"), widget=forms.Select)
+
+    form = Picker(initial={"fast": grid.pk, "plain": grid.pk})
+    rendered = []
+    template_rendered.connect(receiver := lambda sender, template, **kwargs: rendered.append(template.name))
+    try:
+        fast = str(form["fast"])
+    finally:
+        template_rendered.disconnect(receiver)
+    plain = str(form["plain"])
+    assert "select_option.html" not in rendered
+    assert fast.replace("fast", "plain") == "".join(line.strip() for line in plain.splitlines())
+    assert f'<option value="{grid.pk}" selected>' in fast and "Grid &lt;3 &amp; &quot;friends&quot;" in fast
