@@ -17,9 +17,11 @@ cases in scope only, so its cost is bounded (a rare two-character term scanned a
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField, Value
-from django.db.models.functions import Concat, Upper
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Coalesce, Concat, StrIndex, Upper
+from django.utils.functional import cached_property
 
 from communities.models import Building
 
@@ -37,6 +39,7 @@ NOTE_SEARCH_INDEXED = Upper("note")
 
 TRIGRAM = 3  # pg_trgm looks up terms of at least three characters
 SHORT_TERM_WINDOW = 20_000  # newest cases in scope a one- or two-character term is matched against
+NEWEST_FIRST = 20_000  # newest cases in scope the queue walks first for a common term's page
 # A term that could be a whole tracking code or 12345 order number.
 CODE_LIKE = re.compile(r"[0-9A-Za-z-]{4,40}")
 
@@ -47,38 +50,70 @@ def is_short(term: str) -> bool:
     return 0 < len(term) < TRIGRAM
 
 
-def search(cases: QuerySet[Case], term: str) -> QuerySet[Case]:
-    """``cases`` (already scoped) that match ``term``, newest first."""
-    term = term.strip()
-    if not term:
-        return cases
-    exact = _exact(cases, term)
-    if exact is not None:
-        return exact
-    if len(term) < TRIGRAM:
-        # No trigram to look up: the notes are tested only for the cases the page walks through
-        # (newest first, stopping at a page), not all read first (a scan of every public line).
-        buildings, noted = _keys_outside_the_case(term, with_notes=False)
-        # (The second, redundant condition keeps PostgreSQL from hashing the subquery, which
-        # would read every public line for a term its index cannot narrow.)
-        in_notes = Q(Exists(_public_lines(term).filter(case_id=OuterRef("pk"), case_id__gte=OuterRef("pk"))))
-        newest = cases.order_by("-received_at", "-pk").values("pk")[:SHORT_TERM_WINDOW]
-        cases = cases.filter(pk__in=newest)
-    else:
-        buildings, noted = _keys_outside_the_case(term)
-        in_notes = Q(pk__in=noted)
-    found = cases.alias(search_text=SEARCH_TEXT).filter(
-        Q(search_text__icontains=term) | Q(building_id__in=buildings) | in_notes
-    )
-    return found.order_by("-received_at", "-pk")
+def search(cases: QuerySet[Case], term: str, *, newest: int | None = None) -> QuerySet[Case]:
+    """``cases`` (already scoped) that match ``term``, newest first (see ``Search.filter``)."""
+    return Search(term).filter(cases, newest=newest)
 
 
-def _exact(cases: QuerySet[Case], term: str) -> QuerySet[Case] | None:
-    """The case whose code or order number is exactly ``term``, if there is one in ``cases``."""
-    if not CODE_LIKE.fullmatch(term):
-        return None
-    keys = list(cases.filter(Q(code=term.upper()) | Q(hotline_order_no=term)).values_list("pk", flat=True)[:2])
-    return cases.filter(pk__in=keys).order_by("-received_at", "-pk") if keys else None
+class Search:
+    """One term. What it reads besides the cases (the exact code, the buildings and notes that
+    contain it) is read once, however many times it filters the same scoped cases: the queue
+    filters twice for a common term, once through the index and once in date order."""
+
+    def __init__(self, term: str) -> None:
+        self.term = term.strip()
+
+    def filter(self, cases: QuerySet[Case], *, newest: int | None = None) -> QuerySet[Case]:
+        """``cases`` that match, newest first. ``newest``: match only among the newest ``newest``
+        cases in scope, walking them in date order without the text index (a one- or two-character
+        term always is, within ``SHORT_TERM_WINDOW``)."""
+        term = self.term
+        if not term:
+            return cases
+        if self.exact_keys(cases):
+            return cases.filter(pk__in=self.exact_keys(cases)).order_by("-received_at", "-pk")
+        buildings, noted = self.keys_outside_the_case
+        if len(term) < TRIGRAM:
+            # No trigram to look up: the notes are tested only for the cases the page walks through
+            # (newest first, stopping at a page), not all read first (a scan of every public line).
+            # (The second, redundant condition keeps PostgreSQL from hashing the subquery, which
+            # would read every public line for a term its index cannot narrow.)
+            in_notes = Q(Exists(_public_lines(term).filter(case_id=OuterRef("pk"), case_id__gte=OuterRef("pk"))))
+            newest = min(newest or SHORT_TERM_WINDOW, SHORT_TERM_WINDOW)
+        else:
+            in_notes = Q(pk__in=noted)
+        outside = Q(building_id__in=buildings) | in_notes
+        if newest is None:
+            found = cases.alias(search_text=SEARCH_TEXT).filter(Q(search_text__icontains=term) | outside)
+        else:
+            # strpos, not LIKE: the text index cannot answer it, so the walk is the only plan left.
+            found = _newest(cases, newest).alias(
+                position=StrIndex(CASE_SEARCH_INDEXED, Upper(Value(term)))
+            ).filter(Q(position__gt=0) | outside)
+        return found.order_by("-received_at", "-pk")
+
+    def exact_keys(self, cases: QuerySet[Case]) -> list[int]:
+        """The case in ``cases`` whose code or order number is exactly the term, if the term
+        could be one (read once: the same scoped ``cases`` each time)."""
+        if not hasattr(self, "_exact_keys"):
+            self._exact_keys = []
+            if CODE_LIKE.fullmatch(self.term):
+                self._exact_keys = list(
+                    cases.filter(Q(code=self.term.upper()) | Q(hotline_order_no=self.term))
+                    .values_list("pk", flat=True)[:2]
+                )
+        return self._exact_keys
+
+    @cached_property
+    def keys_outside_the_case(self) -> tuple[list[int], list[int]]:
+        # A short term's notes are tested per case walked (see ``filter``), not read here.
+        return _keys_outside_the_case(self.term, with_notes=len(self.term) >= TRIGRAM)
+
+
+def _newest(cases: QuerySet[Case], count: int) -> QuerySet[Case]:
+    """``cases`` received no earlier than the ``count``-th newest of them (ties at that moment kept)."""
+    boundary = cases.order_by("-received_at", "-pk").values("received_at")[count - 1:count]
+    return cases.filter(received_at__gte=Coalesce(Subquery(boundary), Value(datetime.min.replace(tzinfo=UTC))))
 
 
 def _public_lines(term: str) -> QuerySet[TimelineEvent]:

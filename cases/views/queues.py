@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.functional import cached_property
 from django.shortcuts import render
@@ -63,6 +66,26 @@ class CappedPaginator(Paginator):
         return f"{self.cap:,}"
 
 
+class SearchPaginator(CappedPaginator):
+    """A search's pages. When the capped count says the term is common, a page is first looked
+    for in ``newest`` (the same rows, matched among the newest cases by a walk in date order, which
+    stops at the page); through the text index (every match read, then sorted) only if the term is
+    rare or that walk does not fill the page. See ``cases.search``."""
+
+    def __init__(self, rows, newest: Callable[[], QuerySet], per_page: int, cap: int) -> None:
+        super().__init__(rows, per_page, cap)
+        self.newest = newest
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if self.capped:
+            rows = list(self.newest()[bottom:bottom + self.per_page])
+            if len(rows) == self.per_page:
+                return self._get_page(rows, number, self)
+        return self._get_page(self.object_list[bottom:bottom + self.per_page], number, self)
+
+
 @require_safe
 @login_required
 @permission_required("cases.view_case", raise_exception=True)
@@ -70,7 +93,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     name, case_filter = filtered_queue(request)
     rows = queue_rows(case_filter.qs)
     term = request.GET.get("q", "").strip()
-    if term:
+    if term and not search.is_short(term):
+        newest = lambda: queue_rows(case_filter.qs_searching_newest(search.NEWEST_FIRST))  # noqa: E731
+        page = SearchPaginator(rows, newest, PAGE_SIZE, SEARCH_COUNT_CAP).get_page(request.GET.get("page"))
+    elif term:  # already matched among the newest cases only
         page = CappedPaginator(rows, PAGE_SIZE, SEARCH_COUNT_CAP).get_page(request.GET.get("page"))
     else:
         page = page_of(request, rows)
