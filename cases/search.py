@@ -111,8 +111,10 @@ class Search:
 
 
 def _newest(cases: QuerySet[Case], count: int) -> QuerySet[Case]:
-    """``cases`` received no earlier than the ``count``-th newest of them (ties at that moment kept)."""
-    boundary = cases.order_by("-received_at", "-pk").values("received_at")[count - 1:count]
+    """``cases`` received no earlier than the ``count``-th newest of them (ties at that moment kept).
+
+    That moment is read from the date index alone (no tie-break on the key to sort by)."""
+    boundary = cases.order_by("-received_at").values("received_at")[count - 1:count]
     return cases.filter(received_at__gte=Coalesce(Subquery(boundary), Value(datetime.min.replace(tzinfo=UTC))))
 
 
