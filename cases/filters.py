@@ -13,7 +13,7 @@ from communities.selectors import visible_units
 
 from . import search, selectors
 from .models import Case, Category, Urgency
-from .widgets import DateInput, UnitChoiceField
+from .widgets import DateInput, FlatSelect, UnitChoiceField
 
 
 class DateRangeInputs(DateRangeWidget):
@@ -37,12 +37,18 @@ class CaseFilter(django_filters.FilterSet):
         method="search", label=_("Search"),
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Code, 12345 number, words of the request or its timeline")}),
     )
-    status = django_filters.ChoiceFilter(choices=Case.Status.choices, label=_("Status"), empty_label=_("Any status"))
-    category = django_filters.ModelChoiceFilter(
-        queryset=Category.objects.all(), label=_("Category"), empty_label=_("Any category")
+    status = django_filters.ChoiceFilter(
+        choices=Case.Status.choices, label=_("Status"), empty_label=_("Any status"), widget=FlatSelect,
     )
-    source = django_filters.ChoiceFilter(choices=Case.Source.choices, label=_("Channel"), empty_label=_("Any channel"))
-    urgency = django_filters.ChoiceFilter(choices=Urgency.choices, label=_("Urgency"), empty_label=_("Any urgency"))
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.all(), label=_("Category"), empty_label=_("Any category"), widget=FlatSelect,
+    )
+    source = django_filters.ChoiceFilter(
+        choices=Case.Source.choices, label=_("Channel"), empty_label=_("Any channel"), widget=FlatSelect,
+    )
+    urgency = django_filters.ChoiceFilter(
+        choices=Urgency.choices, label=_("Urgency"), empty_label=_("Any urgency"), widget=FlatSelect,
+    )
     place = UnitFilter(queryset=_units, method="in_unit", label=_("Grid or community"), empty_label=_("Anywhere"))
     handled_in = UnitFilter(
         queryset=_units, method="in_handling_unit", label=_("Handled in"), empty_label=_("Any unit"),
@@ -52,7 +58,7 @@ class CaseFilter(django_filters.FilterSet):
         field_name="received_at", label=_("Received between"), widget=DateRangeInputs()
     )
     overdue = django_filters.ChoiceFilter(
-        method="by_overdue", label=_("Overdue"), empty_label=_("Either"),
+        method="by_overdue", label=_("Overdue"), empty_label=_("Either"), widget=FlatSelect,
         choices=[("yes", _("Overdue")), ("no", _("Not overdue"))],
     )
 

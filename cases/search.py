@@ -3,15 +3,37 @@
 A term is first tried as a whole tracking code or 12345 order number (one unique-index
 lookup); otherwise it matches, anywhere inside, the case's summary, description, address
 and order number, its building's name, or the text of a timeline line the resident sees.
-Results come newest first.
+Results come newest first. The buildings and the notes that contain the term are read first,
+as lists of keys, in one query (``Search.keys_outside_the_case``).
 
 On PostgreSQL the case's text is one expression (``SEARCH_TEXT``) under a pg_trgm GIN index,
-and so is the note of a public timeline line (migration ``cases/0008``): a term of three or
+and so is the note of a public timeline line (migration ``cases/0012``): a term of three or
 more characters is looked up in the index, whatever the script (Chinese included: pg_trgm
-takes each CJK character as a word character under a UTF-8 locale). A one- or two-character
-term has no trigram to look up: it is matched exactly among the newest ``SHORT_TERM_WINDOW``
-cases in scope only, so its cost is bounded (a rare two-character term scanned all 1 M cases for
-29 s); the queue says so and asks for a third character to search everything. SQLite scans too.
+takes each CJK character as a word character under a UTF-8 locale).
+
+A page of matches, newest first, can be found two ways:
+
+- through the index: every match read, then sorted. Cheap for a rare term; dear for a common
+  one (a term in 16 000 of 1 M cases: 0.45 s, 10 000 table pages read for a page of 50).
+- by a walk: the newest cases in scope in date order, each tested, stopping at a page
+  (1 600 cases read for that term, 10 ms). Unbounded it would read every case for a term
+  with no recent match, so it stops after the newest ``NEWEST_FIRST`` cases (where they start
+  is read from the date index, 5 ms at 1 M). The walk tests the text with ``strpos``, which
+  the index cannot answer, so that PostgreSQL has no other plan for it.
+
+Left to itself, PostgreSQL picks one by its estimate of how many cases the LIKE matches,
+which is only as good as the expression's statistics (ANALYZE): wrong, it cost 0.3–0.5 s a
+page. The queue does not leave it to that estimate (``views.queues.SearchPaginator``): the
+capped count (through the index, stopping at ``SEARCH_COUNT_CAP`` + 1 matches) tells a common
+term from a rare one. A common term's page is walked first, and read through the index only
+if the walk does not fill it (a term common long ago but not lately); a rare term's page is
+read through the index at once (at most the cap of matches to sort). Exports read every
+match through the index.
+
+A one- or two-character term has no trigram to look up: it is only walked, among the newest
+``SHORT_TERM_WINDOW`` cases in scope, so its cost is bounded (a rare two-character term scanned
+all 1 M cases for 29 s); the queue says so and asks for a third character to search
+everything. SQLite scans too.
 """
 
 from __future__ import annotations

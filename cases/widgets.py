@@ -15,10 +15,11 @@ def unit_label(unit: Unit, base: int = 0) -> str:
     return f"{'— ' * max(unit.depth - base, 0)}{unit.name}"
 
 
-class UnitSelect(forms.Select):
-    """A <select> of units whose options are joined in Python. Django renders each option through
-    two template includes: the 411 units of a top-tier picker took 27–47 ms of CPU on the benchmark
-    VM (a fifth of the work queue's page), 5–6 ms here. Same markup; no option groups (a unit picker has none)."""
+class FlatSelect(forms.Select):
+    """A <select> whose options are joined in Python: Django renders each option through two
+    template includes, and the 411 units of a top-tier unit picker took 27–47 ms of CPU on the
+    benchmark VM (a fifth of the work queue's page), 5–6 ms here. Same markup as Django's;
+    for choices without option groups (the unit pickers, the queue's filters)."""
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
@@ -39,7 +40,7 @@ def _attributes(attrs: dict) -> str:
 
 
 class UnitChoiceField(forms.ModelChoiceField):
-    widget = UnitSelect
+    widget = FlatSelect
 
     def label_from_instance(self, obj: Unit) -> str:
         return unit_label(obj)
