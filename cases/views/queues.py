@@ -16,7 +16,7 @@ from communities.pages import PAGE_SIZE, page_of
 
 from .. import search, selectors
 from ..filters import CaseFilter
-from ..queries_staff import default_queue, queue_rows, with_deadlines
+from ..queries_staff import default_queue, queue_rows, queue_rows_of, with_deadlines
 from . import exports
 
 
@@ -67,23 +67,27 @@ class CappedPaginator(Paginator):
 
 
 class SearchPaginator(CappedPaginator):
-    """A search's pages. When the capped count says the term is common, a page is first looked
-    for in ``newest`` (the same rows, matched among the newest cases by a walk in date order, which
-    stops at the page); through the text index (every match read, then sorted) only if the term is
-    rare or that walk does not fill the page. See ``cases.search``."""
+    """A search's pages: each page's keys first, then its rows by key (``queue_rows_of``).
 
-    def __init__(self, rows, newest: Callable[[], QuerySet], per_page: int, cap: int) -> None:
+    When the capped count says the term is common, the keys are first looked for in ``newest``
+    (the same cases, matched among the newest by a walk in date order, which stops at the page);
+    through the text index (every match read, then sorted) only if the term is rare, or the walk
+    does not fill the page. See ``cases.search``. A short term's rows are only walked anyway
+    (no ``newest``)."""
+
+    def __init__(self, rows, per_page: int, cap: int, *, newest: Callable[[], QuerySet] | None = None) -> None:
         super().__init__(rows, per_page, cap)
         self.newest = newest
 
     def page(self, number):
         number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        if self.capped:
-            rows = list(self.newest()[bottom:bottom + self.per_page])
-            if len(rows) == self.per_page:
-                return self._get_page(rows, number, self)
-        return self._get_page(self.object_list[bottom:bottom + self.per_page], number, self)
+        bottom, top = (number - 1) * self.per_page, number * self.per_page
+        keys: list[int] = []
+        if self.capped and self.newest is not None:
+            keys = list(self.newest().values_list("pk", flat=True)[bottom:top])
+        if len(keys) < self.per_page and self.count:
+            keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        return self._get_page(queue_rows_of(keys), number, self)
 
 
 @require_safe
@@ -93,11 +97,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     name, case_filter = filtered_queue(request)
     rows = queue_rows(case_filter.qs)
     term = request.GET.get("q", "").strip()
-    if term and not search.is_short(term):
-        newest = lambda: queue_rows(case_filter.qs_searching_newest(search.NEWEST_FIRST))  # noqa: E731
-        page = SearchPaginator(rows, newest, PAGE_SIZE, SEARCH_COUNT_CAP).get_page(request.GET.get("page"))
-    elif term:  # already matched among the newest cases only
-        page = CappedPaginator(rows, PAGE_SIZE, SEARCH_COUNT_CAP).get_page(request.GET.get("page"))
+    if term:
+        newest = None if search.is_short(term) else lambda: case_filter.qs_searching_newest(search.NEWEST_FIRST)
+        page = SearchPaginator(rows, PAGE_SIZE, SEARCH_COUNT_CAP, newest=newest).get_page(request.GET.get("page"))
     else:
         page = page_of(request, rows)
     context = {

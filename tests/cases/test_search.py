@@ -191,7 +191,9 @@ def matched_by_like(sql: str) -> bool:
 
 
 def rows_statements(captured) -> list[str]:
-    return [query["sql"] for query in captured if query["sql"].startswith('SELECT "cases_case"."id", "cases_case"."code"')]
+    """The statements that read a page's keys (its rows are then read by key)."""
+    return [query["sql"] for query in captured
+            if query["sql"].startswith('SELECT "cases_case"."id" AS "pk" FROM') and "ORDER BY" in query["sql"]]
 
 
 def test_a_common_terms_pages_come_newest_first_whether_walked_or_read_through_the_index(
