@@ -254,3 +254,19 @@ def test_a_chinese_term_is_read_through_the_index_or_walked_never_both(term):
     assert list(through_the_index) == list(walked) == [wanted]
     assert "case_search_trgm" in plan(through_the_index)
     assert "case_search_trgm" not in plan(walked)
+
+
+@pytest.mark.parametrize("cap", [3, 1000], ids=["walked", "through the index"])
+def test_a_searched_queue_page_runs_as_many_queries_for_fifty_rows_as_for_two(
+    client, dispatcher, grid, worker_of_grid, monkeypatch, cap,
+):
+    monkeypatch.setattr(queues, "SEARCH_COUNT_CAP", cap)
+    CaseFactory.create_batch(2, location_unit=grid, title="消防通道堵塞", handler=worker_of_grid)
+    client.force_login(dispatcher)
+    client.get(QUEUE, {"queue": "all", "q": "消防通道"})  # warm the per-process caches
+    with CaptureQueriesContext(connection) as few:
+        assert len(found(client, "消防通道")) == 2
+    CaseFactory.create_batch(48, location_unit=grid, title="消防通道堵塞", handler=worker_of_grid)
+    with CaptureQueriesContext(connection) as many:
+        assert len(found(client, "消防通道")) == 50
+    assert len(many) == len(few)
