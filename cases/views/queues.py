@@ -38,12 +38,20 @@ def filtered_queue(request: HttpRequest) -> tuple[str, CaseFilter]:
 SEARCH_COUNT_CAP = 1000
 
 
-class CappedPaginator(Paginator):
-    """Pages whose count stops at ``cap`` + 1 rows (``capped`` then says there are more)."""
+class SearchPaginator(Paginator):
+    """A search's pages: a count that stops at ``cap`` + 1 rows (``capped`` then says there are
+    more); each page's keys read first, then its rows by key (``queue_rows_of``).
 
-    def __init__(self, rows, per_page: int, cap: int) -> None:
+    When the capped count says the term is common, the keys are first looked for in ``newest``
+    (the same cases, matched among the newest by a walk in date order, which stops at the page);
+    through the text index (every match read, then sorted) only if the term is rare, or the walk
+    does not fill the page. See ``cases.search``. A short term's rows are only walked anyway
+    (no ``newest``)."""
+
+    def __init__(self, rows, per_page: int, cap: int, *, newest: Callable[[], QuerySet] | None = None) -> None:
         super().__init__(rows, per_page)
         self.cap = cap
+        self.newest = newest
 
     @cached_property
     def count(self) -> int:
@@ -54,8 +62,13 @@ class CappedPaginator(Paginator):
     def page(self, number):
         # A page past a capped count is still full (Paginator would cut it at the count).
         number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        return self._get_page(self.object_list[bottom:bottom + self.per_page], number, self)
+        bottom, top = (number - 1) * self.per_page, number * self.per_page
+        keys: list[int] = []
+        if self.capped and self.newest is not None:
+            keys = list(self.newest().values_list("pk", flat=True)[bottom:top])
+        if len(keys) < self.per_page and self.count:
+            keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        return self._get_page(queue_rows_of(keys), number, self)
 
     @property
     def capped(self) -> bool:
@@ -64,30 +77,6 @@ class CappedPaginator(Paginator):
     @property
     def cap_label(self) -> str:
         return f"{self.cap:,}"
-
-
-class SearchPaginator(CappedPaginator):
-    """A search's pages: each page's keys first, then its rows by key (``queue_rows_of``).
-
-    When the capped count says the term is common, the keys are first looked for in ``newest``
-    (the same cases, matched among the newest by a walk in date order, which stops at the page);
-    through the text index (every match read, then sorted) only if the term is rare, or the walk
-    does not fill the page. See ``cases.search``. A short term's rows are only walked anyway
-    (no ``newest``)."""
-
-    def __init__(self, rows, per_page: int, cap: int, *, newest: Callable[[], QuerySet] | None = None) -> None:
-        super().__init__(rows, per_page, cap)
-        self.newest = newest
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom, top = (number - 1) * self.per_page, number * self.per_page
-        keys: list[int] = []
-        if self.capped and self.newest is not None:
-            keys = list(self.newest().values_list("pk", flat=True)[bottom:top])
-        if len(keys) < self.per_page and self.count:
-            keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        return self._get_page(queue_rows_of(keys), number, self)
 
 
 @require_safe
