@@ -60,8 +60,23 @@ class CaseFilter(django_filters.FilterSet):
         model = Case
         fields: list[str] = []
 
+    _search: search.Search | None = None
+    _search_newest: int | None = None  # set only while ``qs_searching_newest`` filters
+
     def search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        return search.search(queryset, value)
+        if self._search is None or self._search.term != value.strip():
+            self._search = search.Search(value)
+        return self._search.filter(queryset, newest=self._search_newest)
+
+    def qs_searching_newest(self, count: int) -> QuerySet[Case]:
+        """``qs`` with its search term matched among the newest ``count`` cases only, walking them
+        in date order (``cases.search``): where a common term's first page is found at once."""
+        self.qs  # validated, and the term's keys read
+        self._search_newest = count
+        try:
+            return self.filter_queryset(self.queryset.all())
+        finally:
+            self._search_newest = None
 
     def in_unit(self, queryset: QuerySet[Case], name: str, unit) -> QuerySet[Case]:
         """Cases handled in, or located in, the chosen grid or community."""

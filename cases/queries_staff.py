@@ -53,6 +53,18 @@ def queue_rows(queryset: QuerySet[Case]) -> QuerySet[Case]:
     return queryset.select_related("category", "unit", "location_unit", "building")
 
 
+def queue_rows_of(keys: list[int]) -> list[Case]:
+    """The queue rows of these cases (found and scoped already), in the order of ``keys``.
+
+    A search page reads its keys first, then its rows by key: PostgreSQL took 20–30 ms at 1 M
+    cases to plan the search's filter together with the six joins of ``selectors.LIST_RELATED``;
+    by key, with only the four a row shows, 1 ms."""
+    if not keys:
+        return []
+    found = queue_rows(Case.objects.all()).in_bulk(keys)
+    return [found[key] for key in keys if key in found]
+
+
 @dataclass(frozen=True)
 class Deadline:
     """How a case stands against its clock, for a badge."""

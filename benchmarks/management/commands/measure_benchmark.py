@@ -36,6 +36,8 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=20, help="Timed requests per page (default 20).")
         parser.add_argument("--warmup", type=int, default=3, help="Untimed requests first (default 3).")
         parser.add_argument("--dashboards-only", action="store_true", help="Only the three dashboards.")
+        parser.add_argument("--only", default="",
+                            help="Only the pages whose name contains this text (e.g. \"search\").")
         parser.add_argument("--slowest", type=int, default=0,
                             help="Also print each page's N slowest SQL statements (to EXPLAIN them).")
         parser.add_argument("--explain", action="store_true",
@@ -55,6 +57,9 @@ class Command(BaseCommand):
                      "RATELIMIT_ENABLE": False}
         with override_settings(**overrides):
             found = pages.targets(area, dashboards_only=options["dashboards_only"])
+            found = [target for target in found if options["only"] in target.name]
+            if not found:
+                raise CommandError(f"No page's name contains {options['only']!r}.")
             results = pages.measure(found, runs=options["runs"], warmup=options["warmup"])
         for line in pages.table(results):
             self.stdout.write(line)
