@@ -32,9 +32,8 @@ def _task_form(request: HttpRequest, case: Case) -> tuple[TaskForm | None, list,
         return None, [], [], False
     skills = selectors.skills_for(case)
     candidates = selectors.suggest_volunteers(case, skills=skills)
-    nearest_only = not candidates and bool(skills)
-    if nearest_only:  # nobody has the skills: the nearest volunteers, so the work still gets done
-        candidates = selectors.suggest_volunteers(case, skills=[])
+    # Nobody in reach has the skills: the nearest volunteers are offered, so the work still gets done.
+    nearest_only = bool(skills) and not any(candidate.matched for candidate in candidates)
     form = getattr(request, "volunteer_task_form", None) or TaskForm(volunteers=selectors.task_candidates(case))
     return form, candidates, skills, nearest_only
 

@@ -178,22 +178,23 @@ m2m_changed.connect(reference.invalidate, sender=Skill.categories.through, dispa
 def suggest_volunteers(case: Case, *, skills: list[Skill] | None = None, limit: int = 8) -> list[Candidate]:
     """Active volunteers for a task from ``case``: those with a wanted skill (the case category's
     skills unless given), nearest first — same building, same grid, then the rest of the community —
-    then the most matching skills, then the fewest open tasks. One query."""
+    then the most matching skills, then the fewest open tasks. If nobody in reach has one of the
+    skills, the nearest volunteers instead (their ``matched`` is 0). One query either way."""
     skills = skills_for(case) if skills is None else list(skills)
     place = case.location_unit
     pool = Volunteer.objects.filter(status=V.ACTIVE, unit_path__startswith=reach_path(place.path, place.level))
-    skill_ids = [skill.pk for skill in skills]
-    matched = Volunteer.skills.through.objects.filter(volunteer=OuterRef("pk"), skill_id__in=skill_ids)
-    if skill_ids:
-        pool = pool.filter(Exists(matched))
+    matched = Volunteer.skills.through.objects.filter(volunteer=OuterRef("pk"), skill_id__in=[skill.pk for skill in skills])
     open_tasks = Task.objects.filter(volunteer=OuterRef("pk"), status=Task.Status.ASSIGNED).order_by().values("volunteer")
     pool = pool.annotate(
+        skilled=Exists(matched) if skills else Value(False),
         proximity=CaseWhen(*_nearness(case), default=Value(2), output_field=IntegerField()),
         matched=Coalesce(_count(matched.order_by().values("volunteer")), Value(0)),
         open_tasks=Coalesce(_count(open_tasks), Value(0)),
     ).select_related("unit", "building")
-    rows = pool.order_by("proximity", "-matched", "open_tasks", "name", "pk")[:limit]
-    return [Candidate(v, v.proximity, v.matched, v.open_tasks) for v in rows]
+    # The skilled first: if there is one, the unskilled after them are left out.
+    rows = pool.order_by("-skilled", "proximity", "-matched", "open_tasks", "name", "pk")[:limit]
+    found = [Candidate(v, v.proximity, v.matched, v.open_tasks) for v in rows]
+    return [c for c in found if c.matched] if found and found[0].matched else found
 
 
 def _nearness(case: Case) -> list[When]:

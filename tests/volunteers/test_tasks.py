@@ -143,3 +143,24 @@ def test_a_skill_given_or_taken_a_category_counts_from_the_next_page(en_client, 
     valves.categories.remove(heating)
     page = en_client.get(case.get_absolute_url()).content.decode()
     assert "修暖气、水阀" not in page and "通下水道" in page
+
+
+def test_without_skilled_volunteers_the_nearest_come_from_the_same_single_query(
+    grid, sibling_grid, building, case, valves, django_assert_num_queries
+):
+    near = VolunteerFactory(name="同楼邻居", unit=grid, building=building)
+    far = VolunteerFactory(name="同社区", unit=sibling_grid)
+    case = type(case).objects.select_related("location_unit", "building__unit").get(pk=case.pk)
+
+    with django_assert_num_queries(1):
+        offered = selectors.suggest_volunteers(case, skills=[valves])
+
+    assert [c.volunteer for c in offered] == [near, far]
+    assert not any(c.matched for c in offered)
+
+
+def test_the_unskilled_are_left_out_once_one_volunteer_has_a_skill(grid, building, case, valves):
+    skilled_far = VolunteerFactory(name="远处有技能", unit=grid, skills=[valves])
+    VolunteerFactory(name="同楼没技能", unit=grid, building=building)
+
+    assert [c.volunteer for c in selectors.suggest_volunteers(case, skills=[valves])] == [skilled_far]
