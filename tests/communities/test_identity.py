@@ -28,6 +28,13 @@ def opened(client, case) -> tuple[int, list[str]]:
     return status, [q["sql"] for q in captured.captured_queries if q["sql"].lstrip("(").startswith("SELECT")]
 
 
+def signed_in_near_a_case(client, unit, case_place):
+    """A caseworker of ``unit``, signed in, and a case located at ``case_place``."""
+    user = staff(unit, Role.CASEWORKER)
+    client.force_login(user)
+    return user, CaseFactory(location_unit=case_place)
+
+
 def who_is_asking(queries: list[str]) -> list[str]:
     return [sql for sql in queries if any(sql.split(" WHERE ")[0].count(table) for table in WHO_IS_ASKING)
             and "cases_case" not in sql.split(" WHERE ")[0]]
@@ -43,18 +50,14 @@ def test_posts_grants_and_permissions_are_read_once_and_shared_between_requests(
 
 
 def test_an_ended_post_counts_from_the_next_request(client, community):
-    user = staff(community, Role.CASEWORKER)
-    client.force_login(user)
-    case = CaseFactory(location_unit=community)
+    user, case = signed_in_near_a_case(client, community, community)
     assert opened(client, case)[0] == 200
     end_post(post=Post.objects.get(user=user))
     assert opened(client, case)[0] in (403, 404)
 
 
 def test_a_post_deactivated_by_hand_counts_from_the_next_request(client, community):
-    user = staff(community, Role.CASEWORKER)
-    client.force_login(user)
-    case = CaseFactory(location_unit=community)
+    user, case = signed_in_near_a_case(client, community, community)
     assert opened(client, case)[0] == 200
     post = Post.objects.get(user=user)
     post.active = False
@@ -63,9 +66,7 @@ def test_a_post_deactivated_by_hand_counts_from_the_next_request(client, communi
 
 
 def test_a_revoked_grant_counts_from_the_next_request(client, community, sibling_community):
-    outsider = staff(sibling_community, Role.CASEWORKER)
-    client.force_login(outsider)
-    case = CaseFactory(location_unit=community)
+    outsider, case = signed_in_near_a_case(client, sibling_community, community)
     assert opened(client, case)[0] == 404
     grant_object(obj=case, to=outsider, perm="view_case")
     assert opened(client, case)[0] == 200
@@ -76,9 +77,7 @@ def test_a_revoked_grant_counts_from_the_next_request(client, community, sibling
 def test_a_grant_through_a_group_and_the_group_membership_count_from_the_next_request(
     client, community, sibling_community
 ):
-    outsider = staff(sibling_community, Role.CASEWORKER)
-    client.force_login(outsider)
-    case = CaseFactory(location_unit=community)
+    outsider, case = signed_in_near_a_case(client, sibling_community, community)
     group = Group.objects.create(name="双派")
     grant_object(obj=case, to=group, perm="view_case")
     assert opened(client, case)[0] == 404
@@ -89,9 +88,7 @@ def test_a_grant_through_a_group_and_the_group_membership_count_from_the_next_re
 
 
 def test_a_lost_permission_counts_from_the_next_request(client, community):
-    user = staff(community, Role.CASEWORKER)
-    client.force_login(user)
-    case = CaseFactory(location_unit=community)
+    user, case = signed_in_near_a_case(client, community, community)
     assert opened(client, case)[0] == 200
     for group in user.groups.all():
         group.permissions.remove(Permission.objects.get(codename="view_case", content_type__app_label="cases"))
@@ -99,9 +96,7 @@ def test_a_lost_permission_counts_from_the_next_request(client, community):
 
 
 def test_a_moved_unit_counts_from_the_next_request(client, community, sibling_street):
-    user = staff(community, Role.CASEWORKER)
-    client.force_login(user)
-    case = CaseFactory(location_unit=community)
+    user, case = signed_in_near_a_case(client, community, community)
     assert opened(client, case)[0] == 200
     community.parent = sibling_street  # the post's unit, and the case's, under another street: new paths
     community.save()
