@@ -9,14 +9,17 @@ Two kinds of figures, on purpose:
   kept exact by the services in the transaction of every change, so the top tier reads a
   few thousand small rows rather than every case of the month.
 - The work figures (volume, open, overdue, supervised, waiting …) count the cases handled
-  in the unit's subtree, like the assessment: one indexed prefix filter on the case's
-  unit path (the work in hand from a partial index of the unfinished cases). A dashboard
-  opens only on a unit inside the user's own subtrees, where every such case is visible
-  to them, so no per-user filter is needed (and the figures are the same for everyone
-  who may open the page). Each number links to the case queue filtered on that unit.
+  in the unit's subtree, like the assessment: one indexed prefix filter on the unit path.
+  The volume and the work in hand are summed from tallies too (``cases.tallies``: one row
+  per unit and day, category, or state); what moves with the clock alone (overdue, due
+  today) is counted from a covering index of the open cases due before today's end. A
+  dashboard opens only on a unit inside the user's own subtrees, where every such case is
+  visible to them, so no per-user filter is needed (and the figures are the same for
+  everyone who may open the page). Each number links to the case queue filtered on that unit.
 
 Every aggregate runs in SQL; rows are grouped by unit path (a few hundred groups at most)
-and folded onto the children in Python. Nothing is cached: every figure is as of the request.
+and folded onto the children in Python. Nothing is cached: the tallies are exact in the
+transaction of every change, so every figure is as of the request.
 """
 
 from __future__ import annotations
