@@ -19,7 +19,7 @@ outside the services); ``manage.py rebuild_tallies`` runs it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -264,6 +264,19 @@ def _write(rows: Iterable) -> int:
     if batch:
         written += len(type(batch[0]).objects.bulk_create(batch))
     return written
+
+
+# Later apps keep tallies of their own (the volunteers by home unit): ``rebuild_tallies`` recounts
+# and checks them with these.
+_elsewhere: list[tuple[str, Callable[[], int], Callable[[], list[str]]]] = []
+
+
+def register(name: str, rebuild_them: Callable[[], int], their_differences: Callable[[], list[str]]) -> None:
+    _elsewhere.append((name, rebuild_them, their_differences))
+
+
+def elsewhere() -> list[tuple[str, Callable[[], int], Callable[[], list[str]]]]:
+    return list(_elsewhere)
 
 
 def in_hand_q() -> Q:

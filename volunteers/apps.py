@@ -7,9 +7,13 @@ class VolunteersConfig(AppConfig):
     verbose_name = _("Volunteer corps")
 
     def ready(self) -> None:
+        from cases import tallies as case_tallies
         from cases import timeline
 
         from . import panels  # noqa: F401 - registers the case and building page sections
+        from . import tallies
+
+        case_tallies.register("volunteer", tallies.rebuild, tallies.differences)
 
         timeline.register({
             "volunteer_task": _("Task handed to a volunteer"),

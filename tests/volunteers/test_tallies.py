@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from communities.models import Role
@@ -68,3 +70,23 @@ def test_rebuild_recounts_rows_written_past_the_services(community):
     tallies.rebuild()
 
     assert tallies.differences() == [] and VolunteerTally.objects.filter(active__gt=0).count() == 0
+
+
+def test_rebuild_tallies_checks_and_recounts_the_volunteer_and_work_tallies_too(community, grid):
+    from django.core.management import CommandError, call_command
+
+    from cases.models import Case
+    from tests.cases.factories import new_case
+
+    from .factories import VolunteerFactory
+
+    volunteer, case = VolunteerFactory(unit=community), new_case(place=grid)
+    Volunteer.objects.filter(pk=volunteer.pk).update(status=S.LEFT)  # both by hand, past the services
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.DISPATCHED)
+
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="3 tallies differ"):  # the volunteer's unit, the case's two states
+        call_command("rebuild_tallies", "--check", stdout=out)
+    assert out.getvalue().count("volunteers ") == 1 and out.getvalue().count("work ") == 2
+    call_command("rebuild_tallies", stdout=out)
+    call_command("rebuild_tallies", "--check")  # now nothing differs

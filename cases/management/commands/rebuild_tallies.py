@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, since=None, check=False, **options):
         if check:
-            wrong = tallies.differences()
+            wrong = tallies.differences() + [line for _name, _rebuild, theirs in tallies.elsewhere() for line in theirs()]
             for line in wrong[:50]:
                 self.stdout.write(line)
             if wrong:
@@ -31,7 +31,8 @@ class Command(BaseCommand):
         days, categories = tallies.rebuild(since=start)
         waiting = tallies.recount_awaiting_visits()
         work = tallies.rebuild_work()
+        others = "".join(f", {rebuild()} {name} tallies" for name, rebuild, _check in tallies.elsewhere())
         self.stdout.write(self.style.SUCCESS(
-            f"{days} day tallies, {categories} category tallies and {work} work tallies written, {waiting} merged "
-            f"callers await a return visit; {time.perf_counter() - began:.1f} s."
+            f"{days} day tallies, {categories} category tallies, {work} work tallies{others} written, {waiting} "
+            f"merged callers await a return visit; {time.perf_counter() - began:.1f} s."
         ))
