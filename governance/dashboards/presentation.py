@@ -177,7 +177,10 @@ def hotspot_rows(board: Dashboard) -> list[HotspotRow]:
     return [
         HotspotRow(
             item.place, item.building, item.category, item.count,
-            links.received_url(item.place_id, first, last, category=item.category_id, search=item.building),
+            # The place is where the cases happened; they may be handled above it (the street's desk).
+            links.received_url(
+                item.place_id, first, last, category=item.category_id, search=item.building, located=True
+            ),
         )
         for item in board.hotspots
     ]

@@ -327,6 +327,21 @@ def test_recurring_problem_at_one_place_is_a_hotspot(client, community, grid, bu
     assert (spot.place, spot.building, spot.category, spot.count) == (grid.name, building.name, "飞线充电", 3)
 
 
+def test_a_hotspot_opens_a_queue_of_its_length_while_the_street_desk_still_holds_the_cases(
+    client, street, community, grid, building
+):
+    """The place is where the cases happened; the street's dispatch desk may hold them still."""
+    category = CategoryFactory(name="飞线充电")
+    for _ in range(3):
+        make_case(street, location_unit=grid, building=building, category=category, received=timezone.now())
+    client.force_login(staff(street, Role.SECRETARY))
+
+    (spot,) = dashboard(client, street).context["hotspots"]
+
+    assert spot.count == 3
+    assert client.get(spot.url).context["page"].paginator.count == 3
+
+
 # ------------------------------------------------------------------ export and report
 
 
