@@ -182,8 +182,10 @@ def _case_page_query() -> QuerySet[Case]:
     if query is None:
         pending = ExtensionRequest.objects.filter(rules.pending_extension_q(), case=OuterRef("pk"))
         merged = Case.objects.filter(merged_into=OuterRef("pk")).order_by().values("merged_into")
+        # Not the lead a duplicate was merged into: a whole second case row on every page, and one
+        # more join for PostgreSQL to plan, for the few pages of merged cases (they read it apart).
         query = Case.objects.select_related(
-            "category", "unit", "location_unit", "building__unit", "dispatching_unit", "handler", "merged_into",
+            "category", "unit", "location_unit", "building__unit", "dispatching_unit", "handler",
             *panels.related("case_detail"),
         ).annotate(
             has_pending_extension=Exists(pending),
