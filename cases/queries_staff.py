@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, Expression, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, Expression, F, Func, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -125,8 +125,6 @@ def nav_counts(request) -> dict:
 
 def notifications_of(user) -> QuerySet[Notification]:
     """The user's notifications, unread first, newest first."""
-    from django.db.models import F
-
     return (
         Notification.objects.filter(user=user)
         .select_related("case")
@@ -161,10 +159,11 @@ def case_page_rows(user) -> QuerySet[Case]:
     """The cases ``user`` may open as case pages, each row with its related rows, what the action
     menu asks about, which of the page's sections have rows (an empty one costs no query) and the
     reader's unread notifications."""
-    # The reader's unread notifications (the page's badge), counted with the row rather than apart.
-    unread = _unread(user).order_by().values("user").annotate(n=Count("pk")).values("n")[:1]
+    # The reader's unread notifications (the page's badge), counted with the row rather than apart:
+    # a bare COUNT(*) subquery, which answers one row whatever it finds.
+    unread = _unread(user).order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
     return _case_page_query().filter(selectors.visible_cases_q(user)).annotate(
-        unread_notifications=Coalesce(Subquery(unread), Value(0)),
+        unread_notifications=Subquery(unread, output_field=IntegerField()),
     )
 
 
