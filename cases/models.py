@@ -273,8 +273,9 @@ class Case(models.Model):
                 name="case_merged_awaiting_visit",
             ),
             # The oldest overdue cases at a top tier: the first open cases by deadline, in index order.
+            # …and the overdue and due-today counts, read from this index alone up to today's end.
             models.Index(
-                fields=["resolve_due_at", "id"],
+                fields=["resolve_due_at", "id"], include=["unit_path"],
                 condition=models.Q(status__in=["submitted", "dispatched", "returned", "accepted", "contacted",
                                         "in_progress"]),
                 name="case_open_by_due",
@@ -646,3 +647,32 @@ class CategoryTally(models.Model):
                 fields=["month", "unit_path"], name="category_tally_month", opclasses=["date_ops", PREFIX],
             ),
         ]
+
+
+@follows_unit_path
+class WorkTally(models.Model):
+    """How many cases one unit has in hand in one state (the dashboards' work figures).
+
+    Kept exact by ``cases.tallies`` in the transaction of every change, like the day tallies:
+    a top tier then sums a few thousand rows (units × states) instead of reading every
+    unfinished case. Only work in hand is kept: the states before closing, and merged callers
+    still waiting for the return visit of their lead's result. What depends on the clock
+    (overdue, due today) is counted from the cases at read time.
+    """
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    unit_path = models.CharField(max_length=255)
+    status = models.CharField(max_length=16)
+    is_supervised = models.BooleanField()
+    awaits_visit = models.BooleanField()
+    cases = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("work tally")
+        verbose_name_plural = _("work tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "status", "is_supervised", "awaits_visit"], name="work_tally_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["unit_path"], name="work_tally_scope", opclasses=[PREFIX])]

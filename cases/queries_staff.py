@@ -6,14 +6,16 @@ shapes already-scoped data for the pages (row columns, badges, the default tab).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Exists, Expression, F, Func, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.translation import gettext_lazy as _
 
 from communities import panels
@@ -268,3 +270,49 @@ def case_sections(case: Case) -> dict:
         "return_visits": rows("return_visits", ReturnVisit.objects.filter(case=case).select_related("by")),
         "attachments": photos,
     }
+
+
+# A search counts its hits up to here and then says "1,000+": a term found in half the cases
+# must not cost a count of them all.
+SEARCH_COUNT_CAP = 1000
+
+
+class SearchPaginator(Paginator):
+    """A search's pages: a count that stops at ``cap`` + 1 rows (``capped`` then says there are
+    more); each page's keys read first, then its rows by key (``queue_rows_of``).
+
+    When the capped count says the term is common, the keys are first looked for in ``newest``
+    (the same cases, matched among the newest by a walk in date order, which stops at the page);
+    through the text index (every match read, then sorted) only if the term is rare, or the walk
+    does not fill the page. See ``cases.search``. A short term's rows are only walked anyway
+    (no ``newest``)."""
+
+    def __init__(self, rows, per_page: int, *, newest: Callable[[], QuerySet] | None = None) -> None:
+        super().__init__(rows, per_page)
+        self.cap = SEARCH_COUNT_CAP
+        self.newest = newest
+
+    @cached_property
+    def count(self) -> int:
+        # Unordered: the database stops at the cap in whatever order it finds rows (sorting
+        # first would read every match).
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    def page(self, number):
+        # A page past a capped count is still full (Paginator would cut it at the count).
+        number = self.validate_number(number)
+        bottom, top = (number - 1) * self.per_page, number * self.per_page
+        keys: list[int] = []
+        if self.capped and self.newest is not None:
+            keys = list(self.newest().values_list("pk", flat=True)[bottom:top])
+        if len(keys) < self.per_page and self.count:
+            keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        return self._get_page(queue_rows_of(keys), number, self)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @property
+    def cap_label(self) -> str:
+        return f"{self.cap:,}"

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from communities.generations import Generation
 from communities.models import Building, Unit
 
 from .models import DEFAULT_DEADLINES, Category, CategoryDeadline
@@ -38,26 +38,15 @@ _local: dict[str, tuple[float, object]] = {}
 _local_generation: list = [None, 0.0]  # token, when it was last read from the shared cache
 
 
-def invalidate(**_kwargs) -> None:
-    """A new generation now, and again once the change commits.
-
-    Another process may load the lists between the change and its commit, without the change,
-    and share them under the first new generation: the second one orphans what it shared.
-    """
-    new_generation()
-    transaction.on_commit(new_generation)
-
-
-def new_generation() -> None:
-    generation = uuid.uuid4().hex
-    cache.set(GENERATION_KEY, generation, None)
-    _adopt(generation)
-
-
 def _adopt(generation: str) -> None:
     if _local_generation[0] != generation:
         _local.clear()
     _local_generation[:] = [generation, time.monotonic()]
+
+
+GENERATION = Generation(GENERATION_KEY, adopt=_adopt)
+invalidate = GENERATION.invalidate
+new_generation = GENERATION.renew
 
 
 def _generation() -> str:
@@ -65,16 +54,10 @@ def _generation() -> str:
     if token is not None and time.monotonic() - read_at < RECHECK_SECONDS:
         return token
     try:
-        generation = cache.get(GENERATION_KEY)
-        if generation is None:
-            generation = uuid.uuid4().hex
-            if not cache.add(GENERATION_KEY, generation, None):
-                generation = cache.get(GENERATION_KEY) or generation
+        return GENERATION.current()
     except Exception:  # the shared cache is away: nothing is shared, the lists are read
         logger.exception("The reference generation was not read")
         return uuid.uuid4().hex
-    _adopt(generation)
-    return generation
 
 
 for _model in (Unit, Building, Category, CategoryDeadline):

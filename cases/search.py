@@ -23,7 +23,7 @@ A page of matches, newest first, can be found two ways:
 
 Left to itself, PostgreSQL picks one by its estimate of how many cases the LIKE matches,
 which is only as good as the expression's statistics (ANALYZE): wrong, it cost 0.3–0.5 s a
-page. The queue does not leave it to that estimate (``views.queues.SearchPaginator``): the
+page. The queue does not leave it to that estimate (``queries_staff.SearchPaginator``): the
 capped count (through the index, stopping at ``SEARCH_COUNT_CAP`` + 1 matches) tells a common
 term from a rare one. A common term's page is walked first, and read through the index only
 if the walk does not fill it (a term common long ago but not lately); a rare term's page is

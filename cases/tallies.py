@@ -21,16 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncDate
 
 from communities.models import Unit
 
 from . import rates
-from .models import Case, CategoryTally, DayTally
-from .selectors import awaiting_visit_by_lead_q
+from .models import Case, CategoryTally, DayTally, WorkTally
+from .selectors import awaiting_visit_by_lead_q, merged_callers_awaiting_q
 
 RATE_COUNTS = {
     name: Count("pk", filter=rates.COUNTED & condition if condition is not None else rates.COUNTED)
@@ -94,8 +95,60 @@ def refresh(*keys: Keys) -> None:
             _refresh_category(month, unit, units[unit], category)
 
 
+class WorkKey(NamedTuple):
+    """The work tally a case counts in (``WorkTally``'s key and the unit's path)."""
+
+    unit_id: int
+    status: str
+    is_supervised: bool
+    awaits_visit: bool
+    unit_path: str
+
+    def q(self) -> Q:
+        return Q(unit_id=self.unit_id, status=self.status, is_supervised=self.is_supervised,
+                 awaits_visit=self.awaits_visit)
+
+
+# The fields a work tally reads: a change to none of them needs no recount.
+WORK_FIELDS = frozenset({"unit", "unit_id", "status", "is_supervised", "awaits_visit"})
+
+
+def work_key(case: Case) -> WorkKey | None:
+    """The work tally ``case`` counts in: none once closed, or merged with nobody waiting on a visit."""
+    if case.unit_id is None:
+        return None
+    if case.status in Case.NOT_CLOSED or (case.status == Case.Status.MERGED and case.awaits_visit):
+        return WorkKey(case.unit_id, case.status, bool(case.is_supervised), bool(case.awaits_visit), case.unit_path)
+    return None
+
+
+def refresh_work(*keys: WorkKey | None) -> None:
+    """Recount the work tallies of these keys (a case before and after a change): two statements.
+
+    Locked first (created if missing), in one order, then recounted in a second statement, so
+    under READ COMMITTED the recount sees every change that held the lock before, as ``refresh``.
+    """
+    keys = sorted({key for key in keys if key is not None})
+    if not keys:
+        return
+    with transaction.atomic():
+        WorkTally.objects.bulk_create(
+            [WorkTally(**key._asdict()) for key in keys],
+            update_conflicts=True, unique_fields=["unit", "status", "is_supervised", "awaits_visit"],
+            update_fields=["unit_path"],
+        )
+        in_hand = Case.objects.filter(
+            unit_path=OuterRef("unit_path"), unit_id=OuterRef("unit_id"), status=OuterRef("status"),
+            is_supervised=OuterRef("is_supervised"), awaits_visit=OuterRef("awaits_visit"),
+        ).order_by().values("unit_id").annotate(n=Count("*")).values("n")
+        condition = Q(pk__in=[])
+        for key in keys:
+            condition |= key.q()
+        WorkTally.objects.filter(condition).update(cases=Coalesce(Subquery(in_hand), 0))
+
+
 def count_new(case: Case) -> None:
-    """Add a case just created to its day and category tallies: one upsert each, no recount.
+    """Add a case just created to its day, category and work tallies: one upsert each, no recount.
 
     A new case counts as received and, unless excluded, dispatched; one that arrives already
     contacted, rated, done or merged (an import of history) is recounted like any change. The upsert
@@ -106,6 +159,7 @@ def count_new(case: Case) -> None:
         return
     if case.contacted_at or case.rated_at or case.status in Case.FINISHED:
         refresh(Keys(case))
+        refresh_work(work_key(case))
         return
     keys = Keys(case)
     dispatched = 0 if case.excluded_from_rates else 1
@@ -125,6 +179,14 @@ def count_new(case: Case) -> None:
             f"ON CONFLICT (month, unit_id, category_id) DO UPDATE SET received = {category_table}.received + 1, "
             f"unit_path = excluded.unit_path",
             [rates.month_start(keys.day), case.unit_id, case.unit_path, case.category_id],
+        )
+        work = work_key(case)
+        cursor.execute(
+            f"INSERT INTO {WorkTally._meta.db_table} (unit_id, unit_path, status, is_supervised, awaits_visit, cases) "
+            f"VALUES (%s, %s, %s, %s, %s, 1) "
+            f"ON CONFLICT (unit_id, status, is_supervised, awaits_visit) DO UPDATE "
+            f"SET cases = {WorkTally._meta.db_table}.cases + 1, unit_path = excluded.unit_path",
+            [work.unit_id, work.unit_path, work.status, work.is_supervised, work.awaits_visit],
         )
 
 
@@ -169,6 +231,7 @@ def rebuild(*, since: date | None = None, models: tuple | None = None) -> tuple[
         cases.annotate(day=TruncDate("received_at", tzinfo=rates.RATE_TZ))
         .values_list("day", "unit_id", "unit_path")
         .annotate(**counted)
+        .order_by("day", "unit_id")
     )
     written_days = _write(
         day_model(day=day, unit_id=unit, unit_path=path, **dict(zip(counted, counts)))
@@ -185,7 +248,8 @@ def rebuild(*, since: date | None = None, models: tuple | None = None) -> tuple[
         row[1] += n
     written_categories = _write(
         category_model(month=month, unit_id=unit, unit_path=path, category_id=category, received=n)
-        for (month, unit, category), (path, n) in monthly.items()
+        # In key order, as the services' upserts leave them: one month's rows share pages.
+        for (month, unit, category), (path, n) in sorted(monthly.items())
     )
     return written_days, written_categories
 
@@ -200,6 +264,32 @@ def _write(rows: Iterable) -> int:
     if batch:
         written += len(type(batch[0]).objects.bulk_create(batch))
     return written
+
+
+def in_hand_q() -> Q:
+    """The cases the work tallies count (``work_key`` is not None)."""
+    return Q(unit__isnull=False) & (Q(status__in=Case.NOT_CLOSED) | merged_callers_awaiting_q())
+
+
+WORK_COLUMNS = ("unit_id", "unit_path", "status", "is_supervised", "awaits_visit")
+
+
+@transaction.atomic
+def rebuild_work(*, models: tuple | None = None) -> int:
+    """Recount every work tally from the cases (after a bulk load or SQL repair): rows written.
+
+    ``models`` (Case, WorkTally) lets a migration pass its historical models.
+    """
+    case_model, work_model = models or (Case, WorkTally)
+    work_model.objects.all().delete()
+    rows = case_model.objects.filter(in_hand_q()).values_list(*WORK_COLUMNS).annotate(n=Count("*")).order_by(
+        "unit_path", "status"
+    )
+    return _write(
+        work_model(unit_id=unit, unit_path=path, status=status, is_supervised=supervised, awaits_visit=awaits,
+                   cases=n)
+        for unit, path, status, supervised, awaits, n in rows.iterator(chunk_size=BATCH)
+    )
 
 
 def differences() -> list[str]:
@@ -227,10 +317,19 @@ def differences() -> list[str]:
             "month", "unit_id", "unit_path", "category_id", "received"
         )
     )
+    expected_work = {
+        tuple(key): n for *key, n in Case.objects.filter(in_hand_q()).values_list(*WORK_COLUMNS).annotate(
+            n=Count("*")
+        ).order_by()
+    }
+    stored_work = {
+        tuple(key): n for *key, n in WorkTally.objects.exclude(cases=0).values_list(*WORK_COLUMNS, "cases")
+    }
     return [
         f"{kind} {key}: expected {expected.get(key)}, stored {stored.get(key)}"
         for kind, expected, stored in (
-            ("day", expected_days, stored_days), ("category", expected_categories, stored_categories)
+            ("day", expected_days, stored_days), ("category", expected_categories, stored_categories),
+            ("work", expected_work, stored_work),
         )
         for key in sorted(set(expected) | set(stored), key=str)
         if expected.get(key) != stored.get(key)

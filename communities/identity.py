@@ -2,8 +2,8 @@
 
 Every staff page needs them, three queries, and they change rarely. They are kept in the shared
 cache, one entry per user, under a generation token that any save or delete of a post, unit,
-department, object grant, group, group membership or permission replaces (as ``cases.reference``
-does for the public form's lists); later apps add pieces of their own (``register``) with the
+department, object grant, group, group membership or permission replaces (``communities.generations``,
+as ``cases.reference`` does for the public form's lists); later apps add pieces of their own (``register``) with the
 models whose writes change them. The entry is read from the shared cache on every request, never
 kept by a process: a revoked post or grant counts from the next request on, on every host.
 
@@ -15,17 +15,16 @@ are read from the database.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
+from .generations import Generation
 from .models import Department, Post, Unit
 
 logger = logging.getLogger(__name__)
@@ -34,18 +33,8 @@ GENERATION_KEY = "communities:identity:generation"
 TTL = 300
 
 
-def invalidate(**_kwargs) -> None:
-    """A new generation now, and again once the change commits (a request that read the old rows
-    between the two stored them under the first new generation: the second orphans them)."""
-    new_generation()
-    transaction.on_commit(new_generation)
-
-
-def new_generation() -> None:
-    try:
-        cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
-    except Exception:
-        logger.exception("The identity generation was not renewed")
+GENERATION = Generation(GENERATION_KEY)
+invalidate = GENERATION.invalidate  # after a write that sends no signal (a bulk update or create)
 
 
 def watch(*models: type[Model]) -> None:
@@ -70,11 +59,7 @@ class _Entry:
         self.generation, self.pieces = None, {}
         try:
             found = cache.get_many([GENERATION_KEY, self.key])
-            self.generation = found.get(GENERATION_KEY)
-            if self.generation is None:
-                self.generation = uuid.uuid4().hex
-                if not cache.add(GENERATION_KEY, self.generation, None):
-                    self.generation = cache.get(GENERATION_KEY)
+            self.generation = GENERATION.current(found.get(GENERATION_KEY))
             stored = found.get(self.key)
             if stored is not None and stored[0] == self.generation:
                 self.pieces = dict(stored[1])

@@ -20,7 +20,7 @@ from communities.admin_scoping import (
 from communities.models import Unit
 from communities.selectors import posts_of
 
-from . import selectors
+from . import selectors, tallies
 from .services.people import party_errors
 from .models import (
     Activity, BuildingAssignment, HoursEntry, Membership, SignUp, Skill, Suggestion, Task, Team, Volunteer,
@@ -132,6 +132,10 @@ class VolunteerAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("mobile phone"))
     def masked_phone(self, obj: Volunteer) -> str:
         return gettext("Anonymised") if obj.is_anonymised else obj.masked_phone
+
+    def save_model(self, request: HttpRequest, obj: Volunteer, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        tallies.recount(obj.unit_id)  # party membership is edited here
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # What is left of an anonymised volunteer is looked at, never filled in again.

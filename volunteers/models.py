@@ -200,6 +200,26 @@ class Volunteer(UnitPathMixin):
         return self.party_member and bool(self.employer_party_org)
 
 
+@follows_unit_path
+class VolunteerTally(models.Model):
+    """Active volunteers, and party members among them, whose home is one community or grid.
+
+    Kept exact by ``volunteers.tallies`` in the transaction of every change to a volunteer's
+    status, home or party membership, so a top tier's dashboard sums one row per unit instead
+    of counting every volunteer.
+    """
+
+    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, related_name="+")
+    unit_path = models.CharField(max_length=255)
+    active = models.PositiveIntegerField(default=0)
+    party_members = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("volunteer tally")
+        verbose_name_plural = _("volunteer tallies")
+        indexes = [models.Index(fields=["unit_path"], name="volunteer_tally_scope", opclasses=[PREFIX])]
+
+
 class VolunteerEvent(models.Model):
     """One immutable line of a volunteer's history: applied, approved, paused, corrected hours …"""
 

@@ -29,7 +29,7 @@ from communities.selectors import scope, visible_buildings
 
 from .models import (
     Activity, BuildingAssignment, HoursEntry, Membership, SignUp, Skill, Suggestion, Task, Team, Volunteer,
-    anonymised_label, reach_path,
+    VolunteerTally, anonymised_label, reach_path,
 )
 
 V = Volunteer.Status
@@ -301,14 +301,11 @@ def _owner(paths: dict[str, Unit]):
     return find
 
 
-def totals_by_unit(
-    user, unit: Unit, children: list[Unit], period: Period, *, with_teams: bool = True
-) -> tuple[Totals, dict[int, Totals]]:
+def totals_by_unit(user, unit: Unit, children: list[Unit], period: Period) -> tuple[Totals, dict[int, Totals]]:
     """Volunteers, party members, person-times and hours under ``unit`` and each of its children.
 
-    Three grouped queries (volunteers and ledger by unit path, teams by unit path — skipped
-    without ``with_teams``); rows are folded onto the child each path lies under, so the work
-    grows with the tree only.
+    Three grouped queries (volunteers, ledger and teams by unit path); rows are folded onto the
+    child each path lies under, so the work grows with the tree only.
     """
     overall, rows = Totals(), {child.pk: Totals() for child in children}
     owner = _owner({child.path: child for child in children})
@@ -330,12 +327,26 @@ def totals_by_unit(
     sums = {"m": Sum("minutes"), "t": Sum("times")}
     for row in ledger.values(*by_path).annotate(**sums) if by_path else [ledger.aggregate(**sums)]:
         fold(row.get("unit_path", unit.path), minutes=row["m"], times=row["t"])
-    if not with_teams:
-        return overall, rows
     teams = visible_teams(user).filter(unit__path__startswith=unit.path, active=True).order_by()
     for row in teams.values("unit__path").annotate(n=Count("pk", distinct=True), members=Count("memberships")):
         fold(row["unit__path"], teams=row["n"], members=row["members"])
     return overall, rows
+
+
+def corps_totals(user, unit: Unit, period: Period) -> Totals:
+    """Active volunteers and party members under ``unit`` and the period's person-times and hours: two queries.
+
+    The people come from the tallies (one row per community or grid: ``volunteers.tallies``), so
+    this is for a unit inside the reader's own subtree (a dashboard's), where every volunteer is
+    visible; ``totals_by_unit`` counts through the reader's scope.
+    """
+    people = VolunteerTally.objects.filter(unit_path__startswith=unit.path).aggregate(
+        n=Sum("active"), party=Sum("party_members")
+    )
+    ledger = ledger_under(user, unit, period).aggregate(m=Sum("minutes"), t=Sum("times"))
+    totals = Totals()
+    totals.add(volunteers=people["n"], party_members=people["party"], minutes=ledger["m"], times=ledger["t"])
+    return totals
 
 
 def totals_by_team_kind(user, unit: Unit, period: Period) -> list[tuple[str, str, Totals]]:

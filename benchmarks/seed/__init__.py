@@ -40,6 +40,7 @@ from cases.models import Case, MonthlyScore
 from communities.models import Building, Department, Household, PartnerOrganisation, Post, Unit
 from governance.coordination import groups
 from governance.models import Meeting, Whistle
+from volunteers import tallies as volunteer_tallies
 from volunteers.models import Activity, HoursEntry, Team, Volunteer
 
 from . import coordination, volunteers
@@ -114,6 +115,8 @@ def seed(*, cases: int, months: int, shape: Shape | None = None, random_seed: in
     out("Counting the dashboards' tallies …")
     tallies.rebuild()  # rows were copied past the services, which keep the tallies otherwise
     tallies.recount_awaiting_visits()
+    tallies.rebuild_work()
+    volunteer_tallies.rebuild()
     analyze()
     return loaded
 

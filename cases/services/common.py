@@ -27,6 +27,8 @@ def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None
     if "unit" in changes:
         changes["unit_path"] = changes["unit"].path
     before = tallies.Keys(case) if tallies.counts_change(changes, from_status=expect) else None
+    in_hand_changes = bool(tallies.WORK_FIELDS & changes.keys())
+    in_hand_before = tallies.work_key(case) if in_hand_changes else None
     updated = Case.objects.filter(pk=case.pk, status=expect, **(extra_filter or {})).update(**changes)
     if updated != 1:
         current = Case.objects.select_related("handler").get(pk=case.pk)
@@ -42,6 +44,8 @@ def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None
         setattr(case, field, value)
     if before is not None:
         tallies.refresh(before, tallies.Keys(case))
+    if in_hand_changes:
+        tallies.refresh_work(in_hand_before, tallies.work_key(case))
     _merged_callers_follow(case, expect, changes.get("status", expect))
     return case
 
@@ -49,9 +53,19 @@ def compare_and_set(case: Case, *, expect: str, extra_filter: dict | None = None
 def _merged_callers_follow(lead: Case, before: str, after: str) -> None:
     """The callers merged into ``lead`` wait for a return visit once it is resolved (again), not once it reopens."""
     if after == S.RESOLVED and before != S.RESOLVED:
-        Case.objects.filter(merged_into=lead, status=S.MERGED).update(awaits_visit=True)
+        callers, waiting = Case.objects.filter(merged_into=lead, status=S.MERGED), True
     elif before in Case.ANSWERED and after not in Case.ANSWERED:
-        Case.objects.filter(merged_into=lead, status=S.MERGED, awaits_visit=True).update(awaits_visit=False)
+        callers, waiting = Case.objects.filter(merged_into=lead, status=S.MERGED, awaits_visit=True), False
+    else:
+        return
+    # A caller counts in the work in hand while waiting: the tallies of their units follow.
+    keys = [
+        tallies.WorkKey(unit, S.MERGED, supervised, True, path)
+        for unit, supervised, path in callers.filter(unit__isnull=False)
+        .values_list("unit_id", "is_supervised", "unit_path").distinct().order_by()
+    ]
+    if callers.update(awaits_visit=waiting):
+        tallies.refresh_work(*keys)
 
 
 def record(

@@ -113,7 +113,7 @@ def volunteer_corps(user, board) -> Section | None:
     """The volunteer corps: active volunteers and party members, person-times and hours in the month."""
     unit = board.unit
     period = volunteers.Period(start=board.month, end=rates.next_month(board.month))
-    overall, _by_child = volunteers.totals_by_unit(user, unit, [], period, with_teams=False)  # teams not shown
+    overall = volunteers.corps_totals(user, unit, period)
     last_day = rates.next_month(board.month) - timedelta(days=1)
     totals = _url("volunteers:totals", unit=unit.code, start=board.month.isoformat(), end=last_day.isoformat())
     return Section(

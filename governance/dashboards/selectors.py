@@ -9,14 +9,17 @@ Two kinds of figures, on purpose:
   kept exact by the services in the transaction of every change, so the top tier reads a
   few thousand small rows rather than every case of the month.
 - The work figures (volume, open, overdue, supervised, waiting …) count the cases handled
-  in the unit's subtree, like the assessment: one indexed prefix filter on the case's
-  unit path (the work in hand from a partial index of the unfinished cases). A dashboard
-  opens only on a unit inside the user's own subtrees, where every such case is visible
-  to them, so no per-user filter is needed (and the figures are the same for everyone
-  who may open the page). Each number links to the case queue filtered on that unit.
+  in the unit's subtree, like the assessment: one indexed prefix filter on the unit path.
+  The volume and the work in hand are summed from tallies too (``cases.tallies``: one row
+  per unit and day, category, or state); what moves with the clock alone (overdue, due
+  today) is counted from a covering index of the open cases due before today's end. A
+  dashboard opens only on a unit inside the user's own subtrees, where every such case is
+  visible to them, so no per-user filter is needed (and the figures are the same for
+  everyone who may open the page). Each number links to the case queue filtered on that unit.
 
 Every aggregate runs in SQL; rows are grouped by unit path (a few hundred groups at most)
-and folded onto the children in Python. Nothing is cached: every figure is as of the request.
+and folded onto the children in Python. Nothing is cached: the tallies are exact in the
+transaction of every change, so every figure is as of the request.
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from cases import rates
-from cases.models import Case, Category, CategoryTally, DayTally, MonthlyScore
+from cases.models import Case, Category, CategoryTally, DayTally, MonthlyScore, WorkTally
 from cases.rates import RATE_TZ, Score
-from cases.selectors import merged_callers_awaiting_q, overdue_q, queue
+from cases.selectors import overdue_q, queue
 from communities.models import PATH_SEPARATOR, Building, Unit, path_within
 from communities.selectors import path_q, tree_roots, visible_units
 
@@ -84,12 +87,17 @@ class Tree:
         return self._children_by_path.get(head)
 
     def fold(self, rows, width: int) -> dict[int, list[int]]:
-        """Sum rows of (unit path, count, count, …) onto the unit (all of them) and each child."""
-        totals = {self.unit.pk: [0] * width, **{child.pk: [0] * width for child in self.children}}
+        """Sum rows of (unit path, count, count, …) onto the unit (all of them) and each child (a count may be None)."""
+        whole = [0] * width
+        totals = {self.unit.pk: whole, **{child.pk: [0] * width for child in self.children}}
         for path, *counts in rows:
-            for key in (self.unit.pk, self.child_of_path(path)):
-                if key is not None:
-                    totals[key] = [a + b for a, b in zip(totals[key], counts)]
+            child = self.child_of_path(path)
+            own = totals[child] if child is not None else None
+            for index, count in enumerate(counts):
+                if count:
+                    whole[index] += count
+                    if own is not None:
+                        own[index] += count
         return totals
 
 
@@ -132,35 +140,36 @@ def end_of_day(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(RATE_TZ).date() + timedelta(days=1), time.min, RATE_TZ)
 
 
-def _work_aggregates(now: datetime) -> dict[str, Count]:
-    # Counting a column the scan reads anyway (not the key) lets a covering index answer alone.
-    end_of_today = end_of_day(now)
-    return {
-        "open": Count("unit_path", filter=Q(status__in=Case.OPEN)),
-        "overdue": Count("unit_path", filter=overdue_q(now)),
-        "supervised": Count("unit_path", filter=Q(is_supervised=True)),
-        "waiting_acceptance": Count("unit_path", filter=Q(status=S.DISPATCHED)),
-        "to_dispatch": Count("unit_path", filter=Q(status__in=Case.TO_DISPATCH)),
-        "awaiting_return_visit": Count("unit_path", filter=Q(status=S.RESOLVED)),
-        "due_today": Count(
-            "unit_path", filter=Q(status__in=Case.OPEN, resolve_due_at__gte=now, resolve_due_at__lt=end_of_today)
-        ),
-    }
-
-
 def work_counts(where: Tree, *, now: datetime) -> dict[int, WorkCounts]:
-    """Open, overdue, supervised … cases of the unit (its whole subtree) and of each child. Two queries."""
-    aggregates = _work_aggregates(now)
-    # Every work figure is about a case not yet closed.
-    rows = handled_in(where).filter(status__in=Case.NOT_CLOSED).values_list("unit_path").annotate(**aggregates)
-    counts = {pk: WorkCounts(**dict(zip(aggregates, row))) for pk, row in where.fold(rows, len(aggregates)).items()}
-    # The callers merged into a resolved or closed lead wait for their return visit too (as in the queue).
-    merged = handled_in(where).filter(merged_callers_awaiting_q()).values_list("unit_path").annotate(
-        n=Count("unit_path")  # read from the small partial index alone
+    """Open, overdue, supervised … cases of the unit (its whole subtree) and of each child. Two queries.
+
+    What does not move with the clock comes from the work tallies (units × states rows); overdue
+    and due today from the open cases due before today's end, read from a partial index alone.
+    """
+    tallied = WorkTally.objects.filter(unit_path__startswith=where.unit.path).values_list("unit_path").annotate(
+        open=Sum("cases", filter=Q(status__in=Case.OPEN)),
+        supervised=Sum("cases", filter=Q(is_supervised=True) & ~Q(status=S.MERGED)),
+        waiting_acceptance=Sum("cases", filter=Q(status=S.DISPATCHED)),
+        to_dispatch=Sum("cases", filter=Q(status__in=Case.TO_DISPATCH)),
+        # Resolved, or a merged caller waiting for the visit on their lead's result (as in the queue).
+        awaiting_return_visit=Sum("cases", filter=Q(status__in=(S.RESOLVED, S.MERGED))),
+    ).order_by()
+    in_hand = where.fold(tallied, 5)
+    due = handled_in(where).filter(status__in=Case.OPEN, resolve_due_at__lt=end_of_day(now)).values_list(
+        "unit_path"
+    ).annotate(
+        # Counting a column the scan reads anyway (not the key) lets the covering index answer alone.
+        overdue=Count("unit_path", filter=Q(resolve_due_at__lt=now)),
+        due_today=Count("unit_path", filter=Q(resolve_due_at__gte=now)),
     )
-    for pk, (waiting,) in where.fold(merged, 1).items():
-        counts[pk].awaiting_return_visit += waiting
-    return counts
+    by_clock = where.fold(due, 2)
+    return {
+        pk: WorkCounts(
+            open=open_, overdue=by_clock[pk][0], supervised=supervised, waiting_acceptance=waiting,
+            to_dispatch=to_dispatch, awaiting_return_visit=awaiting, due_today=by_clock[pk][1],
+        )
+        for pk, (open_, supervised, waiting, to_dispatch, awaiting) in in_hand.items()
+    }
 
 
 def oldest_overdue(where: Tree, *, now: datetime) -> list[Case]:

@@ -58,6 +58,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         case = super()._create(model_class, *args, **kwargs)
         tallies.refresh(tallies.Keys(case))  # as the services do for every case they write
+        tallies.refresh_work(tallies.work_key(case))
         return case
 
 

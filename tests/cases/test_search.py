@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import search, services
+from cases import queries_staff, search, services
 from cases.models import Case
 from cases.views import queues
 from communities.models import Role
@@ -83,7 +83,7 @@ def test_results_come_newest_first_whatever_the_queue_order(client, dispatcher, 
 
 
 def test_the_count_of_a_search_stops_at_the_cap(client, dispatcher, grid, monkeypatch):
-    monkeypatch.setattr(queues, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(queries_staff, "SEARCH_COUNT_CAP", 3)
     for n in range(5):
         CaseFactory(location_unit=grid, title=f"垃圾清运{n}")
     client.force_login(dispatcher)
@@ -181,7 +181,7 @@ def test_a_two_character_term_is_looked_for_among_the_newest_cases_only_and_the_
 def small_pages(monkeypatch):
     """Pages of 2, a count capped at 3, a walk over the newest 4 cases in scope."""
     monkeypatch.setattr(queues, "PAGE_SIZE", 2)
-    monkeypatch.setattr(queues, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(queries_staff, "SEARCH_COUNT_CAP", 3)
     monkeypatch.setattr(search, "NEWEST_FIRST", 4)
 
 
@@ -260,7 +260,7 @@ def test_a_chinese_term_is_read_through_the_index_or_walked_never_both(term):
 def test_a_searched_queue_page_runs_as_many_queries_for_fifty_rows_as_for_two(
     client, dispatcher, grid, worker_of_grid, monkeypatch, cap,
 ):
-    monkeypatch.setattr(queues, "SEARCH_COUNT_CAP", cap)
+    monkeypatch.setattr(queries_staff, "SEARCH_COUNT_CAP", cap)
     CaseFactory.create_batch(2, location_unit=grid, title="消防通道堵塞", handler=worker_of_grid)
     client.force_login(dispatcher)
     client.get(QUEUE, {"queue": "all", "q": "消防通道"})  # warm the per-process caches

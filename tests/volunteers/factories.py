@@ -7,6 +7,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
+from volunteers import tallies
 from volunteers.models import Activity, Skill, Team, Volunteer
 from tests.factories import CommunityFactory
 
@@ -40,6 +41,12 @@ class VolunteerFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"139{n:08d}")
     unit = factory.SubFactory(CommunityFactory)
     status = Volunteer.Status.ACTIVE
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        volunteer = super()._create(model_class, *args, **kwargs)
+        tallies.recount(volunteer.unit_id)  # as the services do for every volunteer they write
+        return volunteer
 
     @factory.post_generation
     def skills(self, create, extracted, **kwargs):

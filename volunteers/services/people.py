@@ -14,6 +14,7 @@ from cases.refusals import IllegalTransition
 from communities.models import Building, Post, Unit, path_within
 from communities.phones import log_refused_reveal, log_reveal, validate_mobile
 
+from .. import tallies
 from ..models import Membership, Skill, Team, Volunteer, reach_path
 from .common import ensure_may, ensure_not_anonymised, history, lock_volunteer, within_reach
 
@@ -91,6 +92,7 @@ def _save_new(volunteer: Volunteer, skills) -> Volunteer:
             raise ValidationError({"phone": PHONE_TAKEN}) from None
         raise
     volunteer.skills.set(list(skills or []))
+    tallies.recount(volunteer.unit_id)
     return volunteer
 
 
@@ -128,9 +130,11 @@ def update_volunteer(*, volunteer: Volunteer, by, skills=None, **fields) -> Volu
     merged = {name: fields.get(name, getattr(volunteer, name)) for name in PERSON_FIELDS}
     merged = _clean_person(merged, instance=volunteer)
     ensure_may(by, "volunteers.change_volunteer", merged["unit"].path)
+    home_before = volunteer.unit_id
     for name, value in merged.items():
         setattr(volunteer, name, value)
     volunteer.save()
+    tallies.recount(home_before, volunteer.unit_id)
     if skills is not None:
         volunteer.skills.set(list(skills))
     history(volunteer, action="updated", by=by)
@@ -151,6 +155,7 @@ def _decide(volunteer: Volunteer, *, by, to: str, action: str, note: str = "") -
             % {"status": volunteer.get_status_display()}
         )
     volunteer.status, volunteer.decided_at, volunteer.decided_by = to, now, by
+    tallies.recount(volunteer.unit_id)
     history(volunteer, action=action, by=by, note=note)
     return volunteer
 
@@ -184,6 +189,7 @@ def set_status(*, volunteer: Volunteer, to: str, by, note: str = "") -> Voluntee
     if updated != 1:
         raise IllegalTransition(_("Someone else changed this volunteer just now; reload and try again."))
     volunteer.status = to
+    tallies.recount(volunteer.unit_id)
     history(volunteer, action=f"status_{to}", by=by, note=(note or "").strip())
     return volunteer
 

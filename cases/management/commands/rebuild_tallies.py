@@ -1,4 +1,4 @@
-"""Recount the dashboards' day and category tallies from the cases (after a bulk load or SQL repair)."""
+"""Recount the dashboards' day, category and work tallies from the cases (after a bulk load or SQL repair)."""
 
 import time
 
@@ -8,7 +8,7 @@ from cases import rates, tallies
 
 
 class Command(BaseCommand):
-    help = "Recount the day and category tallies from the cases; --check only reports differences."
+    help = "Recount the day, category and work tallies from the cases; --check only reports differences."
 
     def add_arguments(self, parser):
         parser.add_argument("--since", help="YYYY-MM: recount from this month on (default: everything)")
@@ -30,7 +30,8 @@ class Command(BaseCommand):
         began = time.perf_counter()
         days, categories = tallies.rebuild(since=start)
         waiting = tallies.recount_awaiting_visits()
+        work = tallies.rebuild_work()
         self.stdout.write(self.style.SUCCESS(
-            f"{days} day tallies and {categories} category tallies written, {waiting} merged callers await a "
-            f"return visit; {time.perf_counter() - began:.1f} s."
+            f"{days} day tallies, {categories} category tallies and {work} work tallies written, {waiting} merged "
+            f"callers await a return visit; {time.perf_counter() - began:.1f} s."
         ))
