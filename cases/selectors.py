@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities import identity
-from communities.selectors import EVERYWHERE, scope, subtree_paths
+from communities.selectors import EVERYWHERE, scope_q, subtree_paths
 
 from .deadlines import CONTACT_DUE_SOON
 from .models import Attachment, Case, CoHandling, TimelineEvent
@@ -46,11 +46,16 @@ def visible_cases(user) -> QuerySet[Case]:
     department summoned by a whistle), plus cases co-handled (双派) by a unit in the
     user's subtrees.
     """
-    cases = scope(Case.objects.all(), user, path_field="unit_path", grant_perm="cases.view_case")
+    return Case.objects.filter(visible_cases_q(user))
+
+
+def visible_cases_q(user) -> Q:
+    """``visible_cases``' filter, for a queryset built apart from the user (the case page's row)."""
+    condition = scope_q(user, Case, path_field="unit_path", grant_perm="cases.view_case")
     roots = subtree_paths(user)
     if roots is EVERYWHERE or not roots:
-        return cases
-    return cases | Case.objects.filter(pk__in=co_handled_keys(user, roots))
+        return condition
+    return condition | Q(pk__in=co_handled_keys(user, roots))
 
 
 def co_handled_keys(user, roots: list[str]) -> list[int]:

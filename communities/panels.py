@@ -29,6 +29,7 @@ Panel = Callable[[HttpRequest, object], str | None]
 _registry: dict[str, list[tuple[int, Panel]]] = {}
 _flags: dict[str, dict[str, Callable[[], object]]] = {}
 _related: dict[str, list[str]] = {}
+_changes = [0]  # registrations of flags and related rows so far: a view may keep what it built from them
 
 
 def register(slot: str, *, order: int = 100) -> Callable[[Panel], Panel]:
@@ -50,6 +51,7 @@ def render(slot: str, request: HttpRequest, obj: object) -> list[SafeString]:
 def register_flag(slot: str, name: str, expression: Callable[[], object]) -> None:
     """``expression()`` builds the annotation (e.g. ``Exists(...filter(case=OuterRef("pk")))``)."""
     _flags.setdefault(slot, {})[name] = expression
+    _changes[0] += 1
 
 
 def flags(slot: str) -> dict[str, object]:
@@ -62,11 +64,17 @@ def register_related(slot: str, name: str) -> None:
     names = _related.setdefault(slot, [])
     if name not in names:
         names.append(name)
+        _changes[0] += 1
 
 
 def related(slot: str) -> list[str]:
     """The rows the slot's panels asked to have joined, for the view's ``.select_related(*related(slot))``."""
     return list(_related.get(slot, []))
+
+
+def changes() -> int:
+    """Changes with every new flag or related row: what a view built from ``flags`` and ``related`` is out of date."""
+    return _changes[0]
 
 
 def flag(obj: object, name: str) -> bool:

@@ -89,14 +89,21 @@ def scope(
     tier sees the higher tier's work it carries out. Changing it stays with ``path_field``'s
     subtree (the services check that). One subquery per named path, whatever the data.
     """
+    return queryset.filter(scope_q(user, queryset.model, path_field=path_field, grant_perm=grant_perm, named=named))
+
+
+def scope_q(
+    user: User, model: type[Model], *, path_field: str, grant_perm: str | None = None, named: Iterable[str] = (),
+) -> Q:
+    """``scope``'s filter, for a queryset built apart from the user (see ``cases.queries_staff.case_page_rows``)."""
     condition = path_q(user, path_field)
     paths = subtree_paths(user)
     if grant_perm and paths is not EVERYWHERE and user.is_authenticated:
-        condition |= granted_q(user, queryset.model, grant_perm)
+        condition |= granted_q(user, model, grant_perm)
     if paths is not EVERYWHERE and paths:
         for field in named:
-            condition |= Q(pk__in=queryset.model._base_manager.filter(path_q(user, field)).values("pk"))
-    return queryset.filter(condition)
+            condition |= Q(pk__in=model._base_manager.filter(path_q(user, field)).values("pk"))
+    return condition
 
 
 def granted_q(user: User, model: type[Model], perm: str) -> Q:

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Case as CaseWhen
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
@@ -184,13 +186,16 @@ def suggest_volunteers(case: Case, *, skills: list[Skill] | None = None, limit: 
     place = case.location_unit
     pool = Volunteer.objects.filter(status=V.ACTIVE, unit_path__startswith=reach_path(place.path, place.level))
     matched = Volunteer.skills.through.objects.filter(volunteer=OuterRef("pk"), skill_id__in=[skill.pk for skill in skills])
-    open_tasks = Task.objects.filter(volunteer=OuterRef("pk"), status=Task.Status.ASSIGNED).order_by().values("volunteer")
+    open_tasks = Task.objects.filter(volunteer=OuterRef("pk"), status=Task.Status.ASSIGNED)
+    # Only what the panel shows of a volunteer (their name): at 1 M cases the joins of the unit and
+    # the building, for each of the community's hundreds of volunteers before the eight were picked,
+    # were most of the query's time.
     pool = pool.annotate(
         skilled=Exists(matched) if skills else Value(False),
         proximity=CaseWhen(*_nearness(case), default=Value(2), output_field=IntegerField()),
-        matched=Coalesce(_count(matched.order_by().values("volunteer")), Value(0)),
-        open_tasks=Coalesce(_count(open_tasks), Value(0)),
-    ).select_related("unit", "building")
+        matched=_count(matched) if skills else Value(0),
+        open_tasks=_count(open_tasks),
+    ).only("name", "anonymised_at")
     # The skilled first: if there is one, the unskilled after them are left out.
     rows = pool.order_by("-skilled", "proximity", "-matched", "open_tasks", "name", "pk")[:limit]
     found = [Candidate(v, v.proximity, v.matched, v.open_tasks) for v in rows]
@@ -209,7 +214,8 @@ def _nearness(case: Case) -> list[When]:
 
 
 def _count(rows: QuerySet) -> Subquery:
-    return Subquery(rows.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField())
+    """How many ``rows``: a plain COUNT(*) subquery, one row whatever it finds (no GROUP BY, no LIMIT)."""
+    return Subquery(rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"), output_field=IntegerField())
 
 
 # --- 党员包楼 -------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ def sibling_panel(request: HttpRequest, case: Case) -> str | None:
     # The count of them all rides on the first rows (a window over the whole match): one query.
     rows = list(
         siblings.annotate(total=Window(Count("pk"))).select_related("location_unit")
+        .only("code", "title", "received_at", "status", "location_unit__name")  # what a line shows
         .order_by("-received_at", "-pk")[: selectors.SIBLING_LIST]
     )
     may_count = user.has_perm("governance.view_theme") and panels.flag(case, "panel_themes")
