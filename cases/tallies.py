@@ -104,28 +104,66 @@ def count_new(case: Case) -> None:
     """
     if case.unit_id is None:
         return
-    if case.contacted_at or case.rated_at or case.status in Case.FINISHED:
+    if not counted_by_increment(case):
         refresh(Keys(case))
         return
-    keys = Keys(case)
-    dispatched = 0 if case.excluded_from_rates else 1
-    day_table, category_table = DayTally._meta.db_table, CategoryTally._meta.db_table
-    zeros = [name for name in RATE_COUNTS if name != "dispatched"]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {day_table} (day, unit_id, unit_path, received, dispatched, {', '.join(zeros)}) "
-            f"VALUES (%s, %s, %s, 1, %s{', 0' * len(zeros)}) "
-            f"ON CONFLICT (day, unit_id) DO UPDATE SET received = {day_table}.received + 1, "
-            f"dispatched = {day_table}.dispatched + excluded.dispatched, unit_path = excluded.unit_path",
-            [keys.day, case.unit_id, case.unit_path, dispatched],
-        )
-        cursor.execute(
-            f"INSERT INTO {category_table} (month, unit_id, unit_path, category_id, received) "
-            f"VALUES (%s, %s, %s, %s, 1) "
-            f"ON CONFLICT (month, unit_id, category_id) DO UPDATE SET received = {category_table}.received + 1, "
-            f"unit_path = excluded.unit_path",
-            [rates.month_start(keys.day), case.unit_id, case.unit_path, case.category_id],
-        )
+        for sql, params in increments(case):
+            cursor.execute(sql, params)
+
+
+def counted_by_increment(case: Case) -> bool:
+    """A new case that ``increments`` adds up (else ``count_new`` recounts its tallies)."""
+    return case.unit_id is not None and not (case.contacted_at or case.rated_at or case.status in Case.FINISHED)
+
+
+_ZEROS = [name for name in RATE_COUNTS if name != "dispatched"]
+DAY_CTE = "day_tally"
+_UPSERTS: dict[str | None, tuple[str, str]] = {}
+
+
+def increments(case: Case, *, source: str | None = None) -> list[tuple[str, list]]:
+    """The two upserts of ``count_new`` (day, then category), as (SQL, params).
+
+    ``source``: the FROM list of common table expressions of the same statement (PostgreSQL) that
+    give the new case's ``unit_id``, ``unit_path`` and ``category_id`` in one row. The day's upsert
+    then reads from it, the category's from it and the day's, which the caller names ``DAY_CTE``:
+    PostgreSQL runs them in this order, the order ``refresh`` locks in. Built once per process.
+    """
+    keys = Keys(case)
+    if source not in _UPSERTS:
+        _UPSERTS[source] = _upserts(source)
+    day_sql, category_sql = _UPSERTS[source]
+    dispatched = 0 if case.excluded_from_rates else 1
+    month = rates.month_start(keys.day)
+    if source is not None:
+        return [(day_sql, [keys.day, dispatched]), (category_sql, [month])]
+    return [
+        (day_sql, [keys.day, case.unit_id, case.unit_path, dispatched]),
+        (category_sql, [month, case.unit_id, case.unit_path, case.category_id]),
+    ]
+
+
+def _upserts(source: str | None) -> tuple[str, str]:
+    day_table, category_table = DayTally._meta.db_table, CategoryTally._meta.db_table
+    if source is None:
+        day_row = f"VALUES (%s, %s, %s, 1, %s{', 0' * len(_ZEROS)})"
+        category_row = "VALUES (%s, %s, %s, %s, 1)"
+    else:
+        day_row = f"SELECT %s, unit_id, unit_path, 1, %s{', 0' * len(_ZEROS)} FROM {source}"
+        category_row = f"SELECT %s, unit_id, unit_path, category_id, 1 FROM {source}, {DAY_CTE}"
+    day = (
+        f"INSERT INTO {day_table} (day, unit_id, unit_path, received, dispatched, {', '.join(_ZEROS)}) {day_row} "
+        f"ON CONFLICT (day, unit_id) DO UPDATE SET received = {day_table}.received + 1, "
+        f"dispatched = {day_table}.dispatched + excluded.dispatched, unit_path = excluded.unit_path"
+        + ("" if source is None else " RETURNING 1")
+    )
+    category = (
+        f"INSERT INTO {category_table} (month, unit_id, unit_path, category_id, received) {category_row} "
+        f"ON CONFLICT (month, unit_id, category_id) DO UPDATE SET received = {category_table}.received + 1, "
+        f"unit_path = excluded.unit_path"
+    )
+    return day, category
 
 
 def _refresh_day(day: date, unit_id: int, path: str) -> None:
