@@ -6,7 +6,7 @@ from contextlib import nullcontext
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -188,8 +188,9 @@ def _insert_in_one_statement(case: Case, event: TimelineEvent) -> None:
     case_row, event_row = _ROWS
     case.unit_path = case._unit_path()
     event.at = case.received_at
-    case_columns, case_values = case_row.values(case, connection)
-    event_columns, event_values = event_row.values(event, connection)
+    database = connections[DEFAULT_DB_ALIAS]  # not the proxy: the fields ask it for its operations, dozens of times
+    case_columns, case_values = case_row.values(case, database)
+    event_columns, event_values = event_row.values(event, database)
     (day_sql, day_params), (category_sql, category_params) = tallies.increments(case, source="new_case, new_event")
     sql = (
         f"WITH new_case AS (INSERT INTO {case_row.table} ({case_columns}) VALUES ({', '.join(['%s'] * len(case_values))}) "
@@ -200,7 +201,7 @@ def _insert_in_one_statement(case: Case, event: TimelineEvent) -> None:
         f"{tallies.DAY_CTE} AS ({day_sql}), category_tally AS ({category_sql}) "
         f"SELECT case_id, event_id FROM new_case, new_event"
     )
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(sql, [*case_values, *event_values, *day_params, *category_params])
         case_pk, event_pk = cursor.fetchone()
     case_row.saved(case, case_pk)
