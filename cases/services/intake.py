@@ -72,11 +72,12 @@ def intake(
     address: str = "", resident_name: str = "", resident_phone: str = "", consent: bool = False,
     received_at: datetime | None = None, hotline_order_no: str | None = None,
     contact_due_at: datetime | None = None, resolve_due_at: datetime | None = None,
-    by=None, actor_label: str = "", photos=(),
+    by=None, actor_label: str = "", photos=(), code: str | None = None,
 ) -> Case:
     """A new request from any channel, waiting at its street's dispatch desk.
 
-    A 12345 order number seen before returns the case already made from it.
+    A 12345 order number seen before returns the case already made from it. ``code``: its
+    tracking code, if the caller chose it (the web form names it in its claim on the submission).
     """
     arguments = dict(locals())
     arguments["hotline_order_no"] = hotline_order_no = (hotline_order_no or "").strip() or None
@@ -106,7 +107,7 @@ def intake(
 def _intake_in_transaction(
     *, source, category, title, description, location_unit, kind, urgency, building, street, address,
     resident_name, resident_phone, consent, received_at, hotline_order_no, contact_due_at, resolve_due_at,
-    by, actor_label, photos,
+    by, actor_label, photos, code,
 ) -> Case:
     """Any other intake (a 12345 order, a request received earlier, SQLite): the ORM's writes in one transaction."""
     if hotline_order_no:
@@ -119,7 +120,7 @@ def _intake_in_transaction(
         source=source, category=category, title=title, description=description, location_unit=location_unit,
         kind=kind, urgency=urgency, building=building, street=street, address=address, resident_name=resident_name,
         resident_phone=resident_phone, consent=consent, received_at=received_at, hotline_order_no=hotline_order_no,
-        contact_due_at=contact_due_at, resolve_due_at=resolve_due_at, now=now,
+        contact_due_at=contact_due_at, resolve_due_at=resolve_due_at, now=now, code=code,
     )
     received_at = case.received_at
     if not hotline_order_no:
@@ -148,7 +149,7 @@ def _intake_in_transaction(
 def _new_case(
     *, source, category, title, description, location_unit, kind, urgency, building, street, address,
     resident_name, resident_phone, consent, received_at, hotline_order_no, contact_due_at, resolve_due_at,
-    now, **_ignored,
+    now, code=None, **_ignored,
 ) -> Case:
     place = _intake_place(location_unit, building)
     street = street_of(place, known=street)
@@ -163,7 +164,7 @@ def _new_case(
         resident_name=resident_name.strip(), resident_phone=resident_phone.strip(),
         consent_at=timezone.now() if consent else None, received_at=received_at,
         hotline_order_no=hotline_order_no, contact_due_at=contact_due_at or contact_due,
-        resolve_due_at=resolve_due_at or resolve_due,
+        resolve_due_at=resolve_due_at or resolve_due, **({"code": code} if code else {}),
     )
 
 

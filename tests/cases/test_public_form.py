@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -384,6 +385,24 @@ def test_a_form_sent_again_while_the_first_is_in_flight_is_not_a_second_case(cli
     response = client.post(REPORT, report_form_data)
     assert response.status_code == 409 and not Case.objects.exists()
     assert report_form_data["description"] in response.content.decode()
+
+
+def test_a_form_sent_again_while_its_case_is_being_made_is_not_a_second_case(client, report_form_data):
+    report_form_data["submission"] = submission_token(client)
+    cache.add(f"cases_public:submission:{report_form_data['submission']}", f"ABCDEFGHJK {time.time():.0f}", 3600)
+    response = client.post(REPORT, report_form_data)
+    assert response.status_code == 409 and not Case.objects.exists()
+
+
+def test_a_form_whose_first_sending_died_can_be_sent_again(client, report_form_data):
+    """The claim names a case that never came (the worker was killed): after two minutes it is taken over."""
+    report_form_data["submission"] = submission_token(client)
+    cache.add(f"cases_public:submission:{report_form_data['submission']}", f"ABCDEFGHJK {time.time() - 600:.0f}", 3600)
+    response = client.post(REPORT, report_form_data)
+    case = Case.objects.get()
+    assert response.status_code == 302 and case.code in response["Location"]
+    assert client.post(REPORT, report_form_data)["Location"] == response["Location"]
+    assert Case.objects.count() == 1
 
 
 def test_a_refused_form_can_be_corrected_and_sent_with_the_same_token(client, report_form_data):
