@@ -37,11 +37,11 @@ class RowInsert:
         columns, values = [self.leading] if self.leading else [], []
         for field, column, null_is_default in self.fields:
             value = field.pre_save(obj, True)
+            if value is None and null_is_default:  # Django's fields store None as NULL
+                continue
             if hasattr(value, "resolve_expression"):
                 raise NotPlain(field.name)
             value = field.get_db_prep_save(value, connection)
-            if value is None and null_is_default:
-                continue
             columns.append(column)
             values.append(value)
         return ", ".join(columns), values
