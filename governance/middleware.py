@@ -157,7 +157,8 @@ class IdleSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        seen = request.session.get(LAST_SEEN)
+        # A browser without a session (a resident on the public pages) has none to expire.
+        seen = request.session.get(LAST_SEEN) if request.session.session_key is not None else None
         if seen is not None:
             now = int(time.time())
             if now - seen > settings.SESSION_IDLE_TIMEOUT:
@@ -228,11 +229,12 @@ class TwoFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        # The page before the user: a resident's page loads no session and no user for this.
+        if match is None or match.namespace in self.PUBLIC_NAMESPACES or match.view_name in self.EXEMPT_VIEWS:
+            return None
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
-            return None
-        match = request.resolver_match
-        if match is None or match.namespace in self.PUBLIC_NAMESPACES or match.view_name in self.EXEMPT_VIEWS:
             return None
         step = self.step_due(request, user)
         if step is None or match.view_name == self.STEP_VIEWS[step]:

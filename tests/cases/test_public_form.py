@@ -440,3 +440,16 @@ def test_a_listener_to_case_saves_hears_a_report_sent_through_the_form(client, r
     case = Case.objects.get()
     assert list(case.events.values_list("action", flat=True)) == ["submitted"]
     assert not tallies.differences()
+
+
+def test_a_report_loads_no_user_and_no_session(client, report_form_data, monkeypatch):
+    """Nothing on the form's accepting path needs who is asking: no session read, no user looked up."""
+    from django.contrib import auth
+    from django.contrib.sessions.backends.base import SessionBase
+
+    looked_up = []
+    real_get_user, real_load = auth.get_user, SessionBase._get_session
+    monkeypatch.setattr(auth, "get_user", lambda request: looked_up.append("user") or real_get_user(request))
+    monkeypatch.setattr(SessionBase, "_session", property(lambda self: looked_up.append("session") or real_load(self)))
+    assert client.post(REPORT, report_form_data).status_code == 302
+    assert looked_up == []
