@@ -7,8 +7,9 @@ import re
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.choices import BaseChoiceIterator, normalize_choices
 from django.utils.functional import lazy
 from django.utils.translation import gettext
@@ -186,6 +187,17 @@ def _shallow(obj):
     return copied
 
 
+_PLACES_URLS: dict[tuple, str] = {}
+
+
+def _places_url() -> str:
+    """The address the place selects ask for their lists, reversed once per URLconf and script prefix."""
+    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    if key not in _PLACES_URLS:
+        _PLACES_URLS[key] = reverse("cases_public:places")
+    return _PLACES_URLS[key]
+
+
 class ReportForm(DecodePhotosLastMixin, forms.Form):
     """The resident request form (/report/)."""
 
@@ -245,7 +257,7 @@ class ReportForm(DecodePhotosLastMixin, forms.Form):
         self.fields["street"].choices = self.places.street_choices()
         self.fields["community"].choices = self.places.community_choices()
         self.fields["building"].choices = self.places.building_choices()
-        cascade = {"hx-get": reverse("cases_public:places"), "hx-target": "#place-fields",
+        cascade = {"hx-get": _places_url(), "hx-target": "#place-fields",
                    "hx-swap": "outerHTML", "hx-include": "#place-fields"}
         self.fields["street"].widget.attrs.update(cascade)
         self.fields["community"].widget.attrs.update(cascade)

@@ -453,3 +453,15 @@ def test_a_report_loads_no_user_and_no_session(client, report_form_data, monkeyp
     monkeypatch.setattr(SessionBase, "_session", property(lambda self: looked_up.append("session") or real_load(self)))
     assert client.post(REPORT, report_form_data).status_code == 302
     assert looked_up == []
+
+
+def test_tracking_codes_are_ten_letters_of_the_alphabet_drawn_evenly():
+    from collections import Counter
+
+    from cases.models import TRACKING_ALPHABET, new_tracking_code
+
+    codes = [new_tracking_code() for _ in range(3100)]
+    letters = Counter("".join(codes))
+    assert {len(code) for code in codes} == {10} and set(letters) == set(TRACKING_ALPHABET)
+    assert max(letters.values()) < 1.25 * min(letters.values())  # 1 000 of each expected: no letter favoured
+    assert len(set(codes)) == len(codes)
