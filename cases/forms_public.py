@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.choices import BaseChoiceIterator, normalize_choices
 from django.utils.functional import lazy
 from django.utils.translation import gettext
@@ -151,6 +153,51 @@ class PlaceLists:
         ))
 
 
+class QuickCopiedFields(dict):
+    """A form class's fields, copied for each form as ``Field.__deepcopy__`` copies them, without
+    ``copy.deepcopy``'s machinery (a memo, a reduce per object): that was most of building the
+    busiest form. Fields or widgets that copy themselves some other way are deep-copied as usual."""
+
+    def __deepcopy__(self, memo):
+        return {name: _copy_field(field, memo) for name, field in self.items()}
+
+
+_PLAIN_FIELD_COPIES = {forms.Field.__deepcopy__, forms.ChoiceField.__deepcopy__}
+_PLAIN_WIDGET_COPIES = {forms.Widget.__deepcopy__, forms.widgets.ChoiceWidget.__deepcopy__}
+
+
+def _copy_field(field: forms.Field, memo: dict) -> forms.Field:
+    if type(field).__deepcopy__ not in _PLAIN_FIELD_COPIES or type(field.widget).__deepcopy__ not in _PLAIN_WIDGET_COPIES:
+        return copy.deepcopy(field, memo)
+    copied = _shallow(field)
+    widget = copied.widget = _shallow(field.widget)
+    widget.attrs = field.widget.attrs.copy()
+    if isinstance(widget, forms.widgets.ChoiceWidget):
+        widget.choices = copy.copy(field.widget.choices)
+    copied.error_messages = field.error_messages.copy()
+    copied.validators = field.validators[:]
+    if isinstance(field, forms.ChoiceField):
+        copied._choices = copy.deepcopy(field._choices, memo)
+    return copied
+
+
+def _shallow(obj):
+    copied = object.__new__(type(obj))
+    copied.__dict__.update(obj.__dict__)
+    return copied
+
+
+_PLACES_URLS: dict[tuple, str] = {}
+
+
+def _places_url() -> str:
+    """The address the place selects ask for their lists, reversed once per URLconf and script prefix."""
+    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    if key not in _PLACES_URLS:
+        _PLACES_URLS[key] = reverse("cases_public:places")
+    return _PLACES_URLS[key]
+
+
 class ReportForm(DecodePhotosLastMixin, forms.Form):
     """The resident request form (/report/)."""
 
@@ -210,7 +257,7 @@ class ReportForm(DecodePhotosLastMixin, forms.Form):
         self.fields["street"].choices = self.places.street_choices()
         self.fields["community"].choices = self.places.community_choices()
         self.fields["building"].choices = self.places.building_choices()
-        cascade = {"hx-get": reverse("cases_public:places"), "hx-target": "#place-fields",
+        cascade = {"hx-get": _places_url(), "hx-target": "#place-fields",
                    "hx-swap": "outerHTML", "hx-include": "#place-fields"}
         self.fields["street"].widget.attrs.update(cascade)
         self.fields["community"].widget.attrs.update(cascade)
@@ -280,6 +327,9 @@ class ReportForm(DecodePhotosLastMixin, forms.Form):
             "actor_label": str(_("Resident (web form)")),
             "photos": data.get("photos") or [],
         }
+
+
+ReportForm.base_fields = QuickCopiedFields(ReportForm.base_fields)
 
 
 def poster_unit(code: str) -> Unit | None:

@@ -79,10 +79,21 @@ class CategoryDeadline(models.Model):
         ]
 
 
+# Unambiguous alphabet (no 0/O, 1/I/L): read aloud over the phone and typed on a phone.
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+TRACKING_CODE_LENGTH = 10
+_UNBIASED_BELOW = 256 - 256 % len(TRACKING_ALPHABET)  # bytes at or above would favour the first letters
+
+
 def new_tracking_code() -> str:
-    # Unambiguous alphabet (no 0/O, 1/I/L): read aloud over the phone and typed on a phone.
-    alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-    return "".join(secrets.choice(alphabet) for _ in range(10))
+    """Ten letters drawn uniformly from the OS's random bytes, read at once (``secrets.choice``
+    asked the OS for each letter); a byte that would bias the draw is skipped."""
+    code = ""
+    while len(code) < TRACKING_CODE_LENGTH:
+        code += "".join(
+            TRACKING_ALPHABET[byte % len(TRACKING_ALPHABET)] for byte in secrets.token_bytes(16) if byte < _UNBIASED_BELOW
+        )
+    return code[:TRACKING_CODE_LENGTH]
 
 
 def new_public_id() -> str:

@@ -157,37 +157,78 @@ def count_new(case: Case) -> None:
     """
     if case.unit_id is None:
         return
-    if case.contacted_at or case.rated_at or case.status in Case.FINISHED:
+    if not counted_by_increment(case):
         refresh(Keys(case))
         refresh_work(work_key(case))
         return
-    keys = Keys(case)
-    dispatched = 0 if case.excluded_from_rates else 1
-    day_table, category_table = DayTally._meta.db_table, CategoryTally._meta.db_table
-    zeros = [name for name in RATE_COUNTS if name != "dispatched"]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {day_table} (day, unit_id, unit_path, received, dispatched, {', '.join(zeros)}) "
-            f"VALUES (%s, %s, %s, 1, %s{', 0' * len(zeros)}) "
-            f"ON CONFLICT (day, unit_id) DO UPDATE SET received = {day_table}.received + 1, "
-            f"dispatched = {day_table}.dispatched + excluded.dispatched, unit_path = excluded.unit_path",
-            [keys.day, case.unit_id, case.unit_path, dispatched],
-        )
-        cursor.execute(
-            f"INSERT INTO {category_table} (month, unit_id, unit_path, category_id, received) "
-            f"VALUES (%s, %s, %s, %s, 1) "
-            f"ON CONFLICT (month, unit_id, category_id) DO UPDATE SET received = {category_table}.received + 1, "
-            f"unit_path = excluded.unit_path",
-            [rates.month_start(keys.day), case.unit_id, case.unit_path, case.category_id],
-        )
-        work = work_key(case)
-        cursor.execute(
-            f"INSERT INTO {WorkTally._meta.db_table} (unit_id, unit_path, status, is_supervised, awaits_visit, cases) "
-            f"VALUES (%s, %s, %s, %s, %s, 1) "
-            f"ON CONFLICT (unit_id, status, is_supervised, awaits_visit) DO UPDATE "
-            f"SET cases = {WorkTally._meta.db_table}.cases + 1, unit_path = excluded.unit_path",
-            [work.unit_id, work.unit_path, work.status, work.is_supervised, work.awaits_visit],
-        )
+        for sql, params in increments(case):
+            cursor.execute(sql, params)
+
+
+def counted_by_increment(case: Case) -> bool:
+    """A new case that ``increments`` adds up (else ``count_new`` recounts its tallies)."""
+    return case.unit_id is not None and not (case.contacted_at or case.rated_at or case.status in Case.FINISHED)
+
+
+_ZEROS = [name for name in RATE_COUNTS if name != "dispatched"]
+DAY_CTE, CATEGORY_CTE = "day_tally", "category_tally"
+_UPSERTS: dict[str | None, tuple[str, str, str]] = {}
+
+
+def increments(case: Case, *, source: str | None = None) -> list[tuple[str, list]]:
+    """The three upserts of ``count_new`` (day, category, then work in hand), as (SQL, params).
+
+    ``source``: the FROM list of common table expressions of the same statement (PostgreSQL) that
+    give the new case's ``unit_id``, ``unit_path`` and ``category_id`` in one row. The day's upsert
+    then reads from it, the category's from it and the day's, the work's from it and the
+    category's, which the caller names ``DAY_CTE`` and ``CATEGORY_CTE``: PostgreSQL runs them in
+    this order, the order ``refresh`` and ``refresh_work`` lock in. Built once per process.
+    """
+    keys, work = Keys(case), work_key(case)
+    if source not in _UPSERTS:
+        _UPSERTS[source] = _upserts(source)
+    day_sql, category_sql, work_sql = _UPSERTS[source]
+    dispatched = 0 if case.excluded_from_rates else 1
+    month = rates.month_start(keys.day)
+    in_hand = [work.status, work.is_supervised, work.awaits_visit]
+    if source is not None:
+        return [(day_sql, [keys.day, dispatched]), (category_sql, [month]), (work_sql, in_hand)]
+    return [
+        (day_sql, [keys.day, case.unit_id, case.unit_path, dispatched]),
+        (category_sql, [month, case.unit_id, case.unit_path, case.category_id]),
+        (work_sql, [case.unit_id, case.unit_path, *in_hand]),
+    ]
+
+
+def _upserts(source: str | None) -> tuple[str, str, str]:
+    day_table, category_table = DayTally._meta.db_table, CategoryTally._meta.db_table
+    work_table = WorkTally._meta.db_table
+    if source is None:
+        day_row = f"VALUES (%s, %s, %s, 1, %s{', 0' * len(_ZEROS)})"
+        category_row = "VALUES (%s, %s, %s, %s, 1)"
+        work_row = "VALUES (%s, %s, %s, %s, %s, 1)"
+    else:
+        day_row = f"SELECT %s, unit_id, unit_path, 1, %s{', 0' * len(_ZEROS)} FROM {source}"
+        category_row = f"SELECT %s, unit_id, unit_path, category_id, 1 FROM {source}, {DAY_CTE}"
+        work_row = f"SELECT unit_id, unit_path, %s, %s, %s, 1 FROM {source}, {CATEGORY_CTE}"
+    returning = "" if source is None else " RETURNING 1"
+    day = (
+        f"INSERT INTO {day_table} (day, unit_id, unit_path, received, dispatched, {', '.join(_ZEROS)}) {day_row} "
+        f"ON CONFLICT (day, unit_id) DO UPDATE SET received = {day_table}.received + 1, "
+        f"dispatched = {day_table}.dispatched + excluded.dispatched, unit_path = excluded.unit_path{returning}"
+    )
+    category = (
+        f"INSERT INTO {category_table} (month, unit_id, unit_path, category_id, received) {category_row} "
+        f"ON CONFLICT (month, unit_id, category_id) DO UPDATE SET received = {category_table}.received + 1, "
+        f"unit_path = excluded.unit_path{returning}"
+    )
+    work = (
+        f"INSERT INTO {work_table} (unit_id, unit_path, status, is_supervised, awaits_visit, cases) {work_row} "
+        f"ON CONFLICT (unit_id, status, is_supervised, awaits_visit) DO UPDATE "
+        f"SET cases = {work_table}.cases + 1, unit_path = excluded.unit_path"
+    )
+    return day, category, work
 
 
 def _refresh_day(day: date, unit_id: int, path: str) -> None:

@@ -25,7 +25,7 @@ from communities.models import Unit
 
 from . import posters, ratelimits, selectors, services
 from .forms_public import AddInformationForm, RatingForm, ReportForm, TrackForm, initial_for_unit, poster_unit
-from .models import Attachment, Case, ReturnVisit
+from .models import Attachment, Case, ReturnVisit, new_tracking_code
 from .pages import submit
 from .uploads import private_file_response
 
@@ -57,7 +57,9 @@ ACTION_LABELS = {
     "supervised": _("Put under supervision by a higher level"),
 }
 IN_FLIGHT = _("This request is already being sent. Wait a moment, then open “Follow a request”.")
-SUBMISSION_PENDING = "pending"
+SUBMISSION_PENDING = "pending"  # the claim of a request in flight, as earlier releases wrote it
+SUBMISSION_SECONDS = 24 * 3600  # a form sent again within a day shows its first case
+SUBMISSION_IN_FLIGHT_SECONDS = 120  # a claim whose case is still missing after this was a request that died
 SUBMISSION_TOKEN = re.compile(r"[0-9a-f]{32}")
 PHOTOS_AGAIN = _("Please correct the marked fields. Photos are not kept after an error: choose them again.")
 NOT_SENT = _(
@@ -141,20 +143,26 @@ def _submit_report(request: HttpRequest) -> HttpResponse:
     if "refresh" in request.POST:  # no-JS fallback of the dependent place lists
         return _render_report(request, ReportForm(initial=_kept(request)))
     token = request.POST.get("submission", "")
-    earlier = _claim_submission(token)
-    if earlier == SUBMISSION_PENDING:
-        return _render_report(request, ReportForm(initial=_kept(request)), error=IN_FLIGHT, status=409)
-    if earlier:  # sent twice (double tap, back and resend): the first one's case, not a second
-        return remember(request, redirect("cases_public:done", code=earlier), earlier)
+    code = new_tracking_code()  # the case's, chosen now: the claim on the token names it
+    earlier = _claim_submission(token, code)
+    if earlier is not None:
+        earlier_code, claimed_at = earlier
+        if earlier_code and Case.objects.filter(code=earlier_code).exists():
+            # Sent twice (double tap, back and resend): the first one's case, not a second.
+            return remember(request, redirect("cases_public:done", code=earlier_code), earlier_code)
+        if time.time() - claimed_at < SUBMISSION_IN_FLIGHT_SECONDS:
+            return _render_report(request, ReportForm(initial=_kept(request)), error=IN_FLIGHT, status=409)
+        _claim_submission(token, code, again=True)  # the request that claimed it died before its case was made
     case = None
     try:
-        response, case = _accept_report(request)
+        response, case = _accept_report(request, code)
     finally:
-        _settle_submission(token, case)
+        if case is None:
+            _release_submission(token)  # refused: the corrected form may be sent again
     return response
 
 
-def _accept_report(request: HttpRequest) -> tuple[HttpResponse, Case | None]:
+def _accept_report(request: HttpRequest, code: str) -> tuple[HttpResponse, Case | None]:
     ip_rate, accepted_rate = ratelimits.rate_for("REPORT_POST_RATE"), ratelimits.rate_for("REPORT_ACCEPTED_RATE")
     if ratelimits.hit(request, group="report-post", rate=ip_rate) or ratelimits.exhausted(
         request, group="report-accepted", rate=accepted_rate
@@ -165,7 +173,7 @@ def _accept_report(request: HttpRequest) -> tuple[HttpResponse, Case | None]:
     if not form.is_valid():
         return _invalid_report(request, form), None
     try:
-        case = services.intake(**form.intake_fields())
+        case = services.intake(code=code, **form.intake_fields())
     except services.IllegalTransition as error:
         form.add_error(None, error.message)
         return _invalid_report(request, form), None
@@ -180,22 +188,35 @@ def _submission_key(token: str) -> str | None:
     return f"cases_public:submission:{token}" if SUBMISSION_TOKEN.fullmatch(token or "") else None
 
 
-def _claim_submission(token: str) -> str | None:
-    """None if this form submission is new (and now claimed); else "pending" or its case's code."""
-    key = _submission_key(token)
-    if key is None or cache.add(key, SUBMISSION_PENDING, 120):
-        return None
-    return cache.get(key)
+def _claim_submission(token: str, code: str, *, again: bool = False) -> tuple[str, float] | None:
+    """None if this form submission is new: it is now claimed for the case ``code``, for a day.
+    Else the earlier claim: (the code of its case, made or still being made, and when it was claimed).
 
-
-def _settle_submission(token: str, case: Case | None) -> None:
+    A claim made in advance needs no second round trip once the case is made; a refused
+    submission releases its claim. ``again``: take over a claim whose request died.
+    """
     key = _submission_key(token)
     if key is None:
-        return
-    if case is None:
-        cache.delete(key)  # refused: the corrected form may be sent again
-    else:
-        cache.set(key, case.code, 24 * 3600)
+        return None
+    claim = f"{code} {time.time():.0f}"
+    if again:
+        cache.set(key, claim, SUBMISSION_SECONDS)
+        return None
+    if cache.add(key, claim, SUBMISSION_SECONDS):
+        return None
+    earlier = cache.get(key)
+    if earlier is None:  # expired meanwhile
+        return None
+    if earlier == SUBMISSION_PENDING:
+        return "", time.time()
+    earlier_code, _space, claimed_at = earlier.partition(" ")
+    return earlier_code, float(claimed_at or 0)
+
+
+def _release_submission(token: str) -> None:
+    key = _submission_key(token)
+    if key is not None:
+        cache.delete(key)
 
 
 def _invalid_report(request: HttpRequest, form: ReportForm) -> HttpResponse:

@@ -1,6 +1,9 @@
 import time
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import BadRequest
@@ -45,6 +48,53 @@ class PortalLanguageMiddleware:
         # The same address answers in either language, chosen by cookie: caches must key on it.
         patch_vary_headers(response, ("Cookie",))
         return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the policy built once per process for a response that takes it
+    from the settings alone (no nonce used, no policy of the view's own): every page of the portal.
+
+    Building it from the settings' directives cost more than any other middleware on the
+    resident form's POST. Anything else goes to django-csp as before.
+    """
+
+    OWN_POLICY = ("_csp_config", "_csp_update", "_csp_replace", "_csp_config_ro", "_csp_update_ro",
+                  "_csp_replace_ro", "_csp_exempt", "_csp_exempt_ro")
+    _built: dict = {}
+
+    def process_response(self, request, response):
+        if settings.DEBUG or getattr(request, "_csp_nonce", None) is not None or any(
+            hasattr(response, name) for name in self.OWN_POLICY
+        ):
+            return super().process_response(request, response)
+        if not self._built:
+            self._built.update(self._policies(request, response))
+        for header, (policy, excluded) in self._built.items():
+            if policy and header not in response and not request.path_info.startswith(excluded):
+                response[header] = policy
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+    def _policies(self, request, response) -> dict:
+        from csp.utils import build_policy
+
+        policies = {}
+        for header, setting, report_only in ((HEADER, "CONTENT_SECURITY_POLICY", False),
+                                             (HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY", True)):
+            parts = self.get_policy_parts(request=request, response=response, report_only=report_only)
+            policy = build_policy(config=parts.config, update=parts.update, replace=parts.replace,
+                                  nonce=parts.nonce, report_only=report_only)
+            excluded = tuple((getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES", None) or ())
+            policies[header] = (policy, excluded)
+        return policies
+
+
+def _forget_policies(setting, **kwargs) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        ContentSecurityPolicyMiddleware._built.clear()
+
+
+setting_changed.connect(_forget_policies, dispatch_uid="governance.middleware.csp")
 
 
 class HealthCheckMiddleware:
@@ -107,7 +157,8 @@ class IdleSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        seen = request.session.get(LAST_SEEN)
+        # A browser without a session (a resident on the public pages) has none to expire.
+        seen = request.session.get(LAST_SEEN) if request.session.session_key is not None else None
         if seen is not None:
             now = int(time.time())
             if now - seen > settings.SESSION_IDLE_TIMEOUT:
@@ -178,11 +229,12 @@ class TwoFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        # The page before the user: a resident's page loads no session and no user for this.
+        if match is None or match.namespace in self.PUBLIC_NAMESPACES or match.view_name in self.EXEMPT_VIEWS:
+            return None
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
-            return None
-        match = request.resolver_match
-        if match is None or match.namespace in self.PUBLIC_NAMESPACES or match.view_name in self.EXEMPT_VIEWS:
             return None
         step = self.step_due(request, user)
         if step is None or match.view_name == self.STEP_VIEWS[step]:

@@ -57,7 +57,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Early, so that every answer carries the policy: also the 400 for a refused Host, which
     # CommonMiddleware raises before any later middleware sees the response.
-    "csp.middleware.CSPMiddleware",
+    "governance.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, the policy built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "governance.middleware.PortalLanguageMiddleware",

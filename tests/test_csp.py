@@ -137,3 +137,18 @@ def test_the_lockout_and_error_pages_carry_the_policy(client, settings):
     assert response.status_code == 429
     check_policy(response)
     check_policy(client.get("/no-such-page/"))
+
+
+def test_the_policy_is_django_csps_and_follows_the_settings(client, settings):
+    """The middleware builds the policy once per process; it is the one django-csp builds, and a change of the settings shows."""
+    from csp.utils import build_policy
+
+    def directives(policy: str) -> set[str]:
+        return {part.strip() for part in policy.split(";")}
+
+    assert directives(client.get("/report/")["Content-Security-Policy"]) == directives(build_policy())
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert client.get("/report/")["Content-Security-Policy"] == "default-src 'none'"
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"img-src": ["'self'"]}}
+    report_only = client.get("/report/")["Content-Security-Policy-Report-Only"]
+    assert "img-src 'self'" in directives(report_only) and directives(report_only) == directives(build_policy(report_only=True))

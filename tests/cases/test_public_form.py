@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
@@ -304,11 +306,14 @@ def test_report_page_runs_a_fixed_number_of_queries(client, django_assert_max_nu
 def test_a_submission_is_five_writes_in_one_transaction_whatever_the_size(
     client, report_form_data, django_assert_max_num_queries, street, category
 ):
+    """Case, timeline line, day and category tallies; on PostgreSQL in one statement, one round trip."""
     def grow(n):
         for i in range(n):
             community = CommunityFactory(parent=street)
             BuildingFactory(unit=GridFactory(parent=community))
             CategoryFactory(code=f"w-{n}-{i}", parent=category.parent)
+
+    captured_sql: list[str] = []
 
     def submit() -> list[str]:
         # The resident's browser loads the form, then the buildings of the community chosen: the shared lists.
@@ -316,6 +321,7 @@ def test_a_submission_is_five_writes_in_one_transaction_whatever_the_size(
         client.get(reverse("cases_public:places"), {"street": report_form_data["street"], "community": report_form_data["community"]})
         with django_assert_max_num_queries(8) as captured:
             assert client.post(REPORT, report_form_data).status_code == 302
+        captured_sql[:] = [query["sql"] for query in captured.captured_queries]
         return [re.sub(r'"s\d+_x\d+"', "sp", query["sql"].split(" (")[0]) for query in captured.captured_queries]
 
     grow(2)
@@ -324,10 +330,17 @@ def test_a_submission_is_five_writes_in_one_transaction_whatever_the_size(
     large = submit()
     assert small == large
     writes = [sql for sql in small if not sql.startswith(("SELECT", "BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
-    assert writes == [
-        'INSERT INTO "cases_case"', 'INSERT INTO "cases_timelineevent"', "INSERT INTO cases_daytally",
-        "INSERT INTO cases_categorytally", "INSERT INTO cases_worktally",
-    ]
+    if connection.vendor == "postgresql":  # all five in one statement: one round trip, atomic on its own
+        assert small == ["WITH new_case AS"]
+        statement = captured_sql[-1]
+        assert [table for table in re.findall(r"INSERT INTO \"?(\w+)", statement)] == [
+            "cases_case", "cases_timelineevent", "cases_daytally", "cases_categorytally", "cases_worktally",
+        ]
+    else:
+        assert writes == [
+            'INSERT INTO "cases_case"', 'INSERT INTO "cases_timelineevent"', "INSERT INTO cases_daytally",
+            "INSERT INTO cases_categorytally", "INSERT INTO cases_worktally",
+        ]
     assert not [sql for sql in small if sql.startswith("SELECT")]
     assert not [line for line in tallies.differences()]
 
@@ -374,6 +387,24 @@ def test_a_form_sent_again_while_the_first_is_in_flight_is_not_a_second_case(cli
     assert report_form_data["description"] in response.content.decode()
 
 
+def test_a_form_sent_again_while_its_case_is_being_made_is_not_a_second_case(client, report_form_data):
+    report_form_data["submission"] = submission_token(client)
+    cache.add(f"cases_public:submission:{report_form_data['submission']}", f"ABCDEFGHJK {time.time():.0f}", 3600)
+    response = client.post(REPORT, report_form_data)
+    assert response.status_code == 409 and not Case.objects.exists()
+
+
+def test_a_form_whose_first_sending_died_can_be_sent_again(client, report_form_data):
+    """The claim names a case that never came (the worker was killed): after two minutes it is taken over."""
+    report_form_data["submission"] = submission_token(client)
+    cache.add(f"cases_public:submission:{report_form_data['submission']}", f"ABCDEFGHJK {time.time() - 600:.0f}", 3600)
+    response = client.post(REPORT, report_form_data)
+    case = Case.objects.get()
+    assert response.status_code == 302 and case.code in response["Location"]
+    assert client.post(REPORT, report_form_data)["Location"] == response["Location"]
+    assert Case.objects.count() == 1
+
+
 def test_a_refused_form_can_be_corrected_and_sent_with_the_same_token(client, report_form_data):
     report_form_data["submission"] = submission_token(client)
     client.post(REPORT, {**report_form_data, "resident_phone": "1"})
@@ -389,3 +420,48 @@ def test_a_resent_form_is_not_blocked_by_the_rate_limit(client, report_form_data
     assert Case.objects.count() == 5
     assert client.post(REPORT, report_form_data).status_code == 302  # the first one's done page, no sixth case
     assert Case.objects.count() == 5
+
+
+def test_a_listener_to_case_saves_hears_a_report_sent_through_the_form(client, report_form_data):
+    """The one-statement insert skips Model.save: with a listener connected the report goes through it."""
+    from django.db.models.signals import post_save
+
+    heard = []
+
+    def listener(sender, instance, created, **kwargs):
+        heard.append((sender, created))
+
+    post_save.connect(listener, sender=Case, dispatch_uid="test-report-listener")
+    try:
+        assert client.post(REPORT, report_form_data).status_code == 302
+    finally:
+        post_save.disconnect(sender=Case, dispatch_uid="test-report-listener")
+    assert heard == [(Case, True)]
+    case = Case.objects.get()
+    assert list(case.events.values_list("action", flat=True)) == ["submitted"]
+    assert not tallies.differences()
+
+
+def test_a_report_loads_no_user_and_no_session(client, report_form_data, monkeypatch):
+    """Nothing on the form's accepting path needs who is asking: no session read, no user looked up."""
+    from django.contrib import auth
+    from django.contrib.sessions.backends.base import SessionBase
+
+    looked_up = []
+    real_get_user, real_load = auth.get_user, SessionBase._get_session
+    monkeypatch.setattr(auth, "get_user", lambda request: looked_up.append("user") or real_get_user(request))
+    monkeypatch.setattr(SessionBase, "_session", property(lambda self: looked_up.append("session") or real_load(self)))
+    assert client.post(REPORT, report_form_data).status_code == 302
+    assert looked_up == []
+
+
+def test_tracking_codes_are_ten_letters_of_the_alphabet_drawn_evenly():
+    from collections import Counter
+
+    from cases.models import TRACKING_ALPHABET, new_tracking_code
+
+    codes = [new_tracking_code() for _ in range(3100)]
+    letters = Counter("".join(codes))
+    assert {len(code) for code in codes} == {10} and set(letters) == set(TRACKING_ALPHABET)
+    assert max(letters.values()) < 1.25 * min(letters.values())  # 1 000 of each expected: no letter favoured
+    assert len(set(codes)) == len(codes)
