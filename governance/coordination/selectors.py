@@ -180,10 +180,13 @@ def _bucket(unit: Unit, children: list[Unit], path_field: str) -> models.Case:
     )
 
 
-def whistle_month_figures(unit: Unit, month: date, *, now=None, by_child: bool = True) -> list[WhistleFigures]:
+def whistle_month_figures(
+    unit: Unit, month: date, *, now=None, by_child: bool = True, whistles: list[int] | None = None
+) -> list[WhistleFigures]:
     """The unit's whistle figures for the month (whole subtree), then each child's (unless not ``by_child``).
 
-    Four queries (three without the children).
+    Four queries (three without the children). ``whistles``: the keys of the month's whistles under
+    ``unit`` (``month_whistle_keys``), if the caller read them already.
     """
     month = month_start(month)
     now = now or timezone.now()
@@ -218,9 +221,7 @@ def whistle_month_figures(unit: Unit, month: date, *, now=None, by_child: bool =
     for row in whistled_rows:
         buckets[row["bucket"]].update(row)
     summons_rows = (
-        Summons.objects.filter(
-            whistle__blown_at__gte=start, whistle__blown_at__lt=end, whistle__unit_path__startswith=unit.path
-        )
+        Summons.objects.filter(_of_whistles(unit, start, end, whistles))
         .annotate(bucket=_bucket(unit, children, "whistle__unit_path"))
         .values("bucket")
         .annotate(
@@ -281,16 +282,37 @@ class DepartmentFigures:
         return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def department_month_figures(unit: Unit, month: date, *, now=None) -> list[DepartmentFigures]:
-    """Each summoned department's response figures for whistles blown in the month under ``unit``."""
+def month_whistle_keys(unit: Unit, month: date) -> list[int]:
+    """The keys of the whistles blown in the month under ``unit``: one query."""
+    start, end = month_bounds(month_start(month))
+    return list(
+        Whistle.objects.filter(unit_path__startswith=unit.path, blown_at__gte=start, blown_at__lt=end)
+        .order_by().values_list("pk", flat=True)
+    )
+
+
+def _of_whistles(unit: Unit, start, end, whistles: list[int] | None) -> Q:
+    month = Q(whistle__blown_at__gte=start, whistle__blown_at__lt=end)
+    # By key when known: PostgreSQL then reads these whistles' summonses from their index, where it
+    # would hash every summons of every month (1 ms against 8–10 ms at 16 000 summonses). The month
+    # stays, so the whistles joined are read from theirs too.
+    if whistles is not None:
+        return month & Q(whistle_id__in=whistles)
+    return month & Q(whistle__unit_path__startswith=unit.path)
+
+
+def department_month_figures(
+    unit: Unit, month: date, *, now=None, whistles: list[int] | None = None
+) -> list[DepartmentFigures]:
+    """Each summoned department's response figures for whistles blown in the month under ``unit``.
+
+    One query. ``whistles``: as for ``whistle_month_figures``.
+    """
     now = now or timezone.now()
     start, end = month_bounds(month_start(month))
     J = Summons.Justification
     rows = (
-        Summons.objects.filter(
-            department__isnull=False, whistle__blown_at__gte=start, whistle__blown_at__lt=end,
-            whistle__unit_path__startswith=unit.path,
-        )
+        Summons.objects.filter(_of_whistles(unit, start, end, whistles), department__isnull=False)
         .values("department_id", "department__name")
         .annotate(
             summoned=Count("pk"),

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from cases import rates
 from cases.rates import RATE_TZ
 from governance.coordination import selectors as coordination
-from governance.models import Meeting, Project, Whistle
+from governance.models import Meeting, Project
 from governance.projects import selectors as projects
 from volunteers import selectors as volunteers
 
@@ -62,11 +62,11 @@ def _month_range(board) -> tuple[datetime, datetime]:
 def whistles(user, board) -> Section | None:
     """吹哨报到: whistles blown in the month under the unit, reports on time, each department's answer."""
     unit = board.unit
-    start, end = _month_range(board)
-    if not Whistle.objects.filter(unit_path__startswith=unit.path, blown_at__gte=start, blown_at__lt=end).exists():
+    keys = coordination.month_whistle_keys(unit, board.month)
+    if not keys:
         return None
-    total = coordination.whistle_month_figures(unit, board.month, now=board.now, by_child=False)[0]
-    departments = coordination.department_month_figures(unit, board.month, now=board.now)
+    total = coordination.whistle_month_figures(unit, board.month, now=board.now, by_child=False, whistles=keys)[0]
+    departments = coordination.department_month_figures(unit, board.month, now=board.now, whistles=keys)
     return Section(
         "whistles", _("Whistles and reports"),
         figures=[

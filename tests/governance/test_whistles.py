@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
-from cases import tallies
+from cases import rates, tallies
 from cases.models import Case, Notification, TimelineEvent
 from cases.rates import RATE_TZ
 from cases.selectors import visible_cases
@@ -338,3 +338,19 @@ def test_a_month_with_a_whistle_but_no_received_case_has_zero_cases(client, comm
     assert response.status_code == 200
     (section,) = [s for s in response.context["sections"] if s.key == "whistles"]
     assert [str(figure.value) for figure in section.figures][:2] == ["1", "0 (—)"]
+
+
+def test_figures_by_the_whistles_keys_are_the_same(street, community, director, housing, case, django_assert_num_queries):
+    """The dashboard reads the month's whistles first (to know whether to show them), then the figures by key."""
+    blow(case, director, community, departments=[housing])
+    month = timezone.localdate()
+    keys = selectors.month_whistle_keys(street, month)
+    assert len(keys) == 1
+
+    with django_assert_num_queries(3):
+        (by_key,) = selectors.whistle_month_figures(street, month, by_child=False, whistles=keys)
+    assert by_key == selectors.whistle_month_figures(street, month, by_child=False)[0]
+    assert selectors.department_month_figures(street, month, whistles=keys) == selectors.department_month_figures(
+        street, month
+    )
+    assert selectors.department_month_figures(street, rates.previous_month(month), whistles=[]) == []
