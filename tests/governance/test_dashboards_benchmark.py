@@ -138,7 +138,8 @@ def test_measuring_reports_each_page_with_its_queries(tmp_path):
     lines = out.getvalue().splitlines()
     for page in PAGES:
         status, queries = next(line for line in lines if line.startswith(page)).split()[-5:-3]
-        assert status in ("200", "302") and int(queries) > 2
+        # A web report is one statement on PostgreSQL (the case, its line and its tallies).
+        assert status in ("200", "302") and int(queries) >= (1 if page == "public form POST" else 3)
     figures = json.loads((tmp_path / "m.json").read_text())
     assert figures["cases"] == cases and [p["page"] for p in figures["pages"]][:3] == list(PAGES[:3])
     posted = next(p for p in figures["pages"] if p["page"] == "public form POST")
