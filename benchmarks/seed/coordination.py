@@ -213,7 +213,7 @@ def _agenda_item(chunk: Chunk, area: Area, grants: Grants, meeting: dict, meetin
         _event(story, meeting["held_at"], "meeting_decision", secretary, "", story.case["status"],
                story.case["status"], note=f"{meeting['title']}决定：{text}")
         story.events[-1]["data"] = {"meeting": meeting_id, "decision": decision}
-    if rng.random() < 0.8:
+    if position == 1 or rng.random() < 0.8:  # a meeting held ends with at least one task to follow up
         _action_item(chunk, area, grants, meeting, meeting_id, decision, invited, rng, now)
 
 
