@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Model, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, F, Func, Model, Q, QuerySet, Sum, Value
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from . import identity
@@ -295,6 +295,34 @@ def subtree_counts(user: User, units: Iterable[Unit]) -> dict[int, SubtreeCounts
         for unit in owners(path_of[row[key]]):
             counts[unit.pk].add(households=row["n"], area=row["area"])
     return counts
+
+
+class ChildBucket(Func):
+    """The child of ``unit`` a row's unit path lies under, or ``unit`` itself (its own rows): a SQL
+    expression to group by, so a figure per child costs rows per child, not per unit below.
+
+    Written as one CASE over the path column rather than Django's ``Case(When(...))``, whose
+    resolving took milliseconds of each dashboard's CPU (a lookup built per child, per query).
+    Unit paths hold only digits and separators, so a plain LIKE prefix needs no escaping."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, unit: Unit, children: Iterable[Unit], path_field: str) -> None:
+        super().__init__(F(path_field))
+        self.default = unit.pk
+        self.prefixes = [(child.path + "%", child.pk) for child in children]
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        sql = " ".join(f"WHEN {column} LIKE %s THEN %s" for _ in self.prefixes)
+        values = [value for prefix in self.prefixes for value in (*params, prefix[0], prefix[1])]
+        return f"CASE {sql} ELSE %s END", (*values, self.default)
+
+
+def child_bucket(unit: Unit, children: Iterable[Unit], path_field: str) -> ChildBucket | Value:
+    """``ChildBucket``; a constant for a unit without children (then there is nothing to group by)."""
+    children = list(children)
+    return ChildBucket(unit, children, path_field) if children else Value(unit.pk, output_field=BigIntegerField())
 
 
 def visible_units_under(user: User, prefix: str) -> QuerySet[Unit]:

@@ -28,7 +28,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from django.db import models
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -37,7 +36,7 @@ from cases.models import Case, DayTally
 from cases.rates import month_bounds, month_start, next_month
 from cases.selectors import visible_cases
 from communities.models import Unit
-from communities.selectors import EVERYWHERE, granted_q, scope, subtree_paths
+from communities.selectors import EVERYWHERE, child_bucket, granted_q, scope, subtree_paths
 
 from ..models import ActionItem, AgendaItem, Ballot, Decision, Elector, Meeting, Poll, Summons, Whistle
 from .consent import Outcome, Tally, evaluate
@@ -172,14 +171,6 @@ def rate(numerator: int, denominator: int) -> Decimal | None:
     return (Decimal(numerator) / Decimal(denominator)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
 
 
-def _bucket(unit: Unit, children: list[Unit], path_field: str) -> models.Case:
-    return models.Case(
-        *[models.When(**{f"{path_field}__startswith": child.path}, then=Value(child.pk)) for child in children],
-        default=Value(unit.pk),
-        output_field=models.BigIntegerField(),
-    )
-
-
 def whistle_month_figures(
     unit: Unit, month: date, *, now=None, by_child: bool = True, whistles: list[int] | None = None
 ) -> list[WhistleFigures]:
@@ -196,7 +187,7 @@ def whistle_month_figures(
     # The month's counted cases from the day tallies; the whistled ones from the (few) whistles.
     case_rows = (
         DayTally.objects.filter(unit_path__startswith=unit.path, day__gte=month, day__lt=next_month(month))
-        .annotate(bucket=_bucket(unit, children, "unit_path"))
+        .annotate(bucket=child_bucket(unit, children, "unit_path"))
         .values("bucket")
         # Without children the bucket is a constant, so no GROUP BY: one row even for no days, NULL sum.
         .annotate(cases=Coalesce(Sum("dispatched"), 0))
@@ -213,7 +204,7 @@ def whistle_month_figures(
             case__excluded_from_rates=False,
         )
         .exclude(case__status=Case.Status.MERGED)
-        .annotate(bucket=_bucket(unit, children, "case__unit_path"))
+        .annotate(bucket=child_bucket(unit, children, "case__unit_path"))
         .values("bucket")
         .annotate(whistled_cases=Count("case", distinct=True))
         .order_by()
@@ -222,7 +213,7 @@ def whistle_month_figures(
         buckets[row["bucket"]].update(row)
     summons_rows = (
         Summons.objects.filter(_of_whistles(unit, start, end, whistles))
-        .annotate(bucket=_bucket(unit, children, "whistle__unit_path"))
+        .annotate(bucket=child_bucket(unit, children, "whistle__unit_path"))
         .values("bucket")
         .annotate(
             whistles=Count("whistle", distinct=True),
@@ -382,7 +373,7 @@ def overdue_action_counts(unit: Unit, *, today: date | None = None) -> dict[int,
     children = list(unit.children.order_by("sort_order", "name"))
     rows = (
         ActionItem.objects.filter(overdue_action_q(today), unit_path__startswith=unit.path)
-        .annotate(bucket=_bucket(unit, children, "unit_path"))
+        .annotate(bucket=child_bucket(unit, children, "unit_path"))
         .values("bucket")
         .annotate(n=Count("pk"))
         .order_by()

@@ -36,8 +36,8 @@ from cases import rates
 from cases.models import Case, Category, CategoryTally, DayTally, MonthlyScore, WorkTally
 from cases.rates import RATE_TZ, Score
 from cases.selectors import overdue_q, queue
-from communities.models import PATH_SEPARATOR, Building, Unit, path_within
-from communities.selectors import path_q, tree_roots, visible_units
+from communities.models import Building, Unit
+from communities.selectors import child_bucket, path_q, tree_roots, visible_units
 
 S = Case.Status
 ROW_RELATED = ("category", "unit", "location_unit")  # what a case row on the dashboard shows
@@ -69,30 +69,16 @@ class Tree:
     children: list[Unit]
     names: dict[int, str]
 
-    def __post_init__(self) -> None:
-        self._children_by_path = {child.path: child.pk for child in self.children}
-        self._found: dict[str, int | None] = {}
-
-    def child_of_path(self, path: str | None) -> int | None:
-        """The child a unit path lies under, if any (rows are grouped in SQL, folded here)."""
-        if path not in self._found:
-            self._found[path] = self._child_of(path)
-        return self._found[path]
-
-    def _child_of(self, path: str | None) -> int | None:
-        if not path or not path_within(path, self.unit.path):
-            return None
-        depth = self.unit.path.count(PATH_SEPARATOR) - 1
-        head = PATH_SEPARATOR.join(path.split(PATH_SEPARATOR, depth + 2)[: depth + 2]) + PATH_SEPARATOR
-        return self._children_by_path.get(head)
+    def bucket(self, path_field: str = "unit_path"):
+        """The child a row lies under (the unit's own key for its own rows), to group by in SQL."""
+        return child_bucket(self.unit, self.children, path_field)
 
     def fold(self, rows, width: int) -> dict[int, list[int]]:
-        """Sum rows of (unit path, count, count, …) onto the unit (all of them) and each child (a count may be None)."""
+        """Sum rows of (bucket, count, count, …) onto the unit (all of them) and each child (a count may be None)."""
         whole = [0] * width
         totals = {self.unit.pk: whole, **{child.pk: [0] * width for child in self.children}}
-        for path, *counts in rows:
-            child = self.child_of_path(path)
-            own = totals[child] if child is not None else None
+        for bucket, *counts in rows:
+            own = totals[bucket] if bucket != self.unit.pk else None
             for index, count in enumerate(counts):
                 if count:
                     whole[index] += count
@@ -146,21 +132,30 @@ def work_counts(where: Tree, *, now: datetime) -> dict[int, WorkCounts]:
     What does not move with the clock comes from the work tallies (units × states rows); overdue
     and due today from the open cases due before today's end, read from a partial index alone.
     """
-    tallied = WorkTally.objects.filter(unit_path__startswith=where.unit.path).values_list("unit_path").annotate(
-        open=Sum("cases", filter=Q(status__in=Case.OPEN)),
-        supervised=Sum("cases", filter=Q(is_supervised=True) & ~Q(status=S.MERGED)),
-        waiting_acceptance=Sum("cases", filter=Q(status=S.DISPATCHED)),
-        to_dispatch=Sum("cases", filter=Q(status__in=Case.TO_DISPATCH)),
-        # Resolved, or a merged caller waiting for the visit on their lead's result (as in the queue).
-        awaiting_return_visit=Sum("cases", filter=Q(status__in=(S.RESOLVED, S.MERGED))),
-    ).order_by()
+    tallied = (
+        WorkTally.objects.filter(unit_path__startswith=where.unit.path)
+        .annotate(bucket=where.bucket())
+        .values_list("bucket")
+        .annotate(
+            open=Sum("cases", filter=Q(status__in=Case.OPEN)),
+            supervised=Sum("cases", filter=Q(is_supervised=True) & ~Q(status=S.MERGED)),
+            waiting_acceptance=Sum("cases", filter=Q(status=S.DISPATCHED)),
+            to_dispatch=Sum("cases", filter=Q(status__in=Case.TO_DISPATCH)),
+            # Resolved, or a merged caller waiting for the visit on their lead's result (as in the queue).
+            awaiting_return_visit=Sum("cases", filter=Q(status__in=(S.RESOLVED, S.MERGED))),
+        )
+        .order_by()
+    )
     in_hand = where.fold(tallied, 5)
-    due = handled_in(where).filter(status__in=Case.OPEN, resolve_due_at__lt=end_of_day(now)).values_list(
-        "unit_path"
-    ).annotate(
-        # Counting a column the scan reads anyway (not the key) lets the covering index answer alone.
-        overdue=Count("unit_path", filter=Q(resolve_due_at__lt=now)),
-        due_today=Count("unit_path", filter=Q(resolve_due_at__gte=now)),
+    due = (
+        handled_in(where).filter(status__in=Case.OPEN, resolve_due_at__lt=end_of_day(now))
+        .annotate(bucket=where.bucket())
+        .values_list("bucket")
+        .annotate(
+            # Counting a column the scan reads anyway (not the key) lets the covering index answer alone.
+            overdue=Count("unit_path", filter=Q(resolve_due_at__lt=now)),
+            due_today=Count("unit_path", filter=Q(resolve_due_at__gte=now)),
+        )
     )
     by_clock = where.fold(due, 2)
     return {
@@ -373,14 +368,14 @@ def _live_counts(where: Tree, months: list[date]) -> dict[tuple[date, int], rate
     sums = {name: Sum(name) for name in rates.COUNTS}
     rows = (
         _in_month(DayTally.objects.filter(unit_path__startswith=where.unit.path), *months)
-        .annotate(month=TruncMonth("day"))
-        .values_list("month", "unit_path")
+        .annotate(month=TruncMonth("day"), bucket=where.bucket())
+        .values_list("month", "bucket")
         .annotate(**sums)
         .order_by()
     )
     by_month: dict[date, list] = {}
-    for month, path, *counts in rows:
-        by_month.setdefault(month, []).append((path, *counts))
+    for month, bucket, *counts in rows:
+        by_month.setdefault(month, []).append((bucket, *counts))
     return {
         (month, pk): rates.Counts(**dict(zip(rates.COUNTS, counts)))
         for month, grouped in by_month.items()

@@ -26,9 +26,9 @@ from django.utils import timezone
 from cases.rates import current_month, month_start, next_month
 from cases.selectors import visible_cases
 from communities.models import PATH_SEPARATOR, Unit
-from communities.selectors import in_subtree, scope
+from communities.selectors import child_bucket, in_subtree, scope
 
-from ..coordination.selectors import _bucket, rate, visible_meetings, visible_whistles
+from ..coordination.selectors import rate, visible_meetings, visible_whistles
 from ..models import Project, ProjectUpdate
 
 S = Project.Status
@@ -186,7 +186,7 @@ def on_time_by_child(unit: Unit, year: int, *, today: date | None = None) -> lis
     children = list(unit.children.order_by("sort_order", "name"))
     rows = (
         _counted(unit, year)
-        .annotate(bucket=_bucket(unit, children, "unit_path"))
+        .annotate(bucket=child_bucket(unit, children, "unit_path"))
         .values("bucket")
         .annotate(**_on_time_counts(today or timezone.localdate()))
         .order_by()

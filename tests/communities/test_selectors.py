@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count
 
 from communities import selectors, services
 from communities.models import Building, Role, Unit
@@ -191,3 +192,29 @@ def test_breadcrumbs_stop_at_what_the_user_may_open(area, street, community, gri
     assert selectors.breadcrumbs(user, grid) == [community]
     assert selectors.breadcrumbs(user, grid, include_self=True) == [community, grid]
     assert selectors.breadcrumbs(f.UserFactory(is_superuser=True), grid) == [area, street, community]
+
+
+def test_child_bucket_groups_every_unit_below_onto_its_child_and_does_not_confuse_72_with_723(db):
+    area = _unit(7001, "/7001/", Unit.Level.AREA)
+    street_72 = _unit(72, "/7001/72/", Unit.Level.STREET, area)
+    street_723 = _unit(723, "/7001/723/", Unit.Level.STREET, area)
+    _unit(7231, "/7001/723/7231/", Unit.Level.COMMUNITY, street_723)
+    _unit(7232, "/7001/723/7232/", Unit.Level.COMMUNITY, street_723)
+    _unit(721, "/7001/72/721/", Unit.Level.COMMUNITY, street_72)
+
+    rows = (
+        Unit.objects.filter(path__startswith=area.path)
+        .annotate(bucket=selectors.child_bucket(area, [street_72, street_723], "path"))
+        .values_list("bucket")
+        .annotate(n=Count("pk"))
+        .order_by("bucket")
+    )
+
+    # One row per child (each with the units below it), and one for the unit's own row.
+    assert list(rows) == [(72, 2), (723, 3), (7001, 1)]
+
+
+def test_child_bucket_of_a_unit_without_children_is_the_unit(db):
+    grid = _unit(7009, "/7009/", Unit.Level.GRID)
+    rows = Unit.objects.filter(pk=grid.pk).annotate(bucket=selectors.child_bucket(grid, [], "path"))
+    assert list(rows.values_list("bucket", flat=True)) == [7009]
