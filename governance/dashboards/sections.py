@@ -90,12 +90,18 @@ def meetings(user, board) -> Section | None:
     """议事协商: meetings held in the month, those planned, and action items still open or overdue."""
     unit = board.unit
     start, end = _month_range(board)
-    held = coordination.visible_meetings(user).filter(unit_path__startswith=unit.path).aggregate(
+    # Only meetings from the month's start or from now, and unfinished items, are read: both
+    # tables keep every meeting and item ever held (the indexes on start and on open items).
+    held = coordination.visible_meetings(user).filter(
+        unit_path__startswith=unit.path, starts_at__gte=min(start, board.now)
+    ).aggregate(
         held=Count("pk", filter=Q(status=Meeting.Status.HELD, starts_at__gte=start, starts_at__lt=end)),
         planned=Count("pk", filter=Q(status=Meeting.Status.PLANNED, starts_at__gte=board.now)),
     )
-    items = coordination.visible_action_items(user).filter(unit_path__startswith=unit.path).aggregate(
-        open=Count("pk", filter=~Q(status__in=coordination.ActionItem.FINISHED)),
+    items = coordination.visible_action_items(user).filter(unit_path__startswith=unit.path).exclude(
+        status__in=coordination.ActionItem.FINISHED
+    ).aggregate(
+        open=Count("pk"),
         overdue=Count("pk", filter=coordination.overdue_action_q(board.now.astimezone(RATE_TZ).date())),
     )
     return Section(

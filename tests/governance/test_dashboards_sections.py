@@ -73,6 +73,36 @@ def test_a_held_meeting_and_its_overdue_action_shows_the_meetings_section(client
     assert shown["Action items open"] == 1 and shown["Action items overdue"] == 1
 
 
+@pytest.mark.calendar
+def test_the_meetings_section_counts_this_months_meetings_the_planned_ones_and_unfinished_items(client, community):
+    director = staff(community, Role.DIRECTOR)
+    now = timezone.now()
+    month_start = rates.month_bounds(rates.current_month())[0]
+
+    def meeting(starts_at):
+        return coordination.create_meeting(title="议事会", format="round_table", level="community", unit=community,
+                                           place="社区议事厅", starts_at=starts_at, by=director)
+
+    def item(decision, status):
+        action = coordination.add_action_item(decision=decision, by=director, description="落实",
+                                              due_on=timezone.localdate() - timedelta(days=1), owner_user=director)
+        if status:
+            coordination.update_action_item(item=action, by=director, note="更新", status=status)
+
+    earlier = meeting(month_start - timedelta(days=3))  # last month: not held this month, its items still count
+    coordination.record_minutes(meeting=earlier, by=director, minutes="已议。")
+    decision = coordination.add_decision(meeting=earlier, by=director, text="分头落实")
+    for status in ["", "in_progress", "done", "dropped"]:
+        item(decision, status)
+    meeting(now + timedelta(days=7))
+    client.force_login(director)
+
+    shown = figures(sections(client, community)["meetings"])
+
+    assert shown["Meetings held this month"] == 0 and shown["Meetings planned"] == 1
+    assert shown["Action items open"] == 2 and shown["Action items overdue"] == 2
+
+
 def test_volunteer_hours_bring_the_volunteer_section(client, community):
     worker = staff(community, Role.SECRETARY)
     volunteer = VolunteerFactory(unit=community, party_member=True)
