@@ -31,6 +31,9 @@ def act(page, action: str, fill: dict | None = None, *, tick: tuple[str, ...] = 
     their label, submit it."""
     form = page.locator(f'form[action$="/{action}/"]')
     details = page.locator(f'details:has(form[action$="/{action}/"])')
+    # Right after a click that navigates, the old page may still be there (no such form, so no
+    # panel to open would be found): wait for the form first.
+    form.wait_for(state="attached")
     if details.count():
         details.locator("summary").click()
     fill_form(form, fill or {})
