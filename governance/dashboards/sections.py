@@ -62,11 +62,10 @@ def _month_range(board) -> tuple[datetime, datetime]:
 def whistles(user, board) -> Section | None:
     """吹哨报到: whistles blown in the month under the unit, reports on time, each department's answer."""
     unit = board.unit
-    keys = coordination.month_whistle_keys(unit, board.month)
-    if not keys:
+    if not coordination.month_whistles(unit, board.month).exists():
         return None
-    total = coordination.whistle_month_figures(unit, board.month, now=board.now, by_child=False, whistles=keys)[0]
-    departments = coordination.department_month_figures(unit, board.month, now=board.now, whistles=keys)
+    total = coordination.whistle_month_figures(unit, board.month, now=board.now, by_child=False)[0]
+    departments = coordination.department_month_figures(unit, board.month, now=board.now)
     return Section(
         "whistles", _("Whistles and reports"),
         figures=[

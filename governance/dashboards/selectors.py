@@ -36,7 +36,7 @@ from cases import rates
 from cases.models import Case, Category, CategoryTally, DayTally, MonthlyScore, WorkTally
 from cases.rates import RATE_TZ, Score
 from cases.selectors import overdue_q, queue
-from communities.models import Building, Unit
+from communities.models import PATH_SEPARATOR, Building, Unit
 from communities.selectors import child_bucket, path_q, tree_roots, visible_units
 
 S = Case.Status
@@ -69,9 +69,27 @@ class Tree:
     children: list[Unit]
     names: dict[int, str]
 
+    def __post_init__(self) -> None:
+        self._children_by_path = {child.path: child.pk for child in self.children}
+        self._depth = self.unit.path.count(PATH_SEPARATOR) - 1
+        self._buckets: dict[str, int] = {}
+
     def bucket(self, path_field: str = "unit_path"):
         """The child a row lies under (the unit's own key for its own rows), to group by in SQL."""
         return child_bucket(self.unit, self.children, path_field)
+
+    def child_of_path(self, path: str) -> int:
+        """The bucket of a unit path (as ``bucket`` computes it in SQL), for rows grouped by path."""
+        found = self._buckets.get(path)
+        if found is None:
+            head = PATH_SEPARATOR.join(path.split(PATH_SEPARATOR, self._depth + 2)[: self._depth + 2]) + PATH_SEPARATOR
+            found = self._buckets[path] = self._children_by_path.get(head, self.unit.pk)
+        return found
+
+    def fold_paths(self, rows, width: int) -> dict[int, list[int]]:
+        """``fold`` for rows of (unit path, count, …): for rows too many to bucket one by one in SQL
+        (grouped by path there first, a few hundred at most)."""
+        return self.fold(((self.child_of_path(path), *counts) for path, *counts in rows), width)
 
     def fold(self, rows, width: int) -> dict[int, list[int]]:
         """Sum rows of (bucket, count, count, …) onto the unit (all of them) and each child (a count may be None)."""
@@ -149,15 +167,16 @@ def work_counts(where: Tree, *, now: datetime) -> dict[int, WorkCounts]:
     in_hand = where.fold(tallied, 5)
     due = (
         handled_in(where).filter(status__in=Case.OPEN, resolve_due_at__lt=end_of_day(now))
-        .annotate(bucket=where.bucket())
-        .values_list("bucket")
+        # By path, folded here: tens of thousands of late cases at 5 M, each bucketed in SQL, cost
+        # more than the few hundred paths they group into.
+        .values_list("unit_path")
         .annotate(
             # Counting a column the scan reads anyway (not the key) lets the covering index answer alone.
             overdue=Count("unit_path", filter=Q(resolve_due_at__lt=now)),
             due_today=Count("unit_path", filter=Q(resolve_due_at__gte=now)),
         )
     )
-    by_clock = where.fold(due, 2)
+    by_clock = where.fold_paths(due, 2)
     return {
         pk: WorkCounts(
             open=open_, overdue=by_clock[pk][0], supervised=supervised, waiting_acceptance=waiting,

@@ -340,17 +340,18 @@ def test_a_month_with_a_whistle_but_no_received_case_has_zero_cases(client, comm
     assert [str(figure.value) for figure in section.figures][:2] == ["1", "0 (—)"]
 
 
-def test_figures_by_the_whistles_keys_are_the_same(street, community, director, housing, case, django_assert_num_queries):
-    """The dashboard reads the month's whistles first (to know whether to show them), then the figures by key."""
+def test_the_dashboard_asks_whether_the_month_has_whistles_then_reads_the_figures(
+    street, community, director, housing, case, django_assert_num_queries
+):
+    """Whistles of the month under the unit, and none of another month or subtree."""
     blow(case, director, community, departments=[housing])
     month = timezone.localdate()
-    keys = selectors.month_whistle_keys(street, month)
-    assert len(keys) == 1
+    assert selectors.month_whistles(street, month).exists()
+    assert not selectors.month_whistles(street, rates.previous_month(month)).exists()
 
     with django_assert_num_queries(3):
-        (by_key,) = selectors.whistle_month_figures(street, month, by_child=False, whistles=keys)
-    assert by_key == selectors.whistle_month_figures(street, month, by_child=False)[0]
-    assert selectors.department_month_figures(street, month, whistles=keys) == selectors.department_month_figures(
-        street, month
-    )
-    assert selectors.department_month_figures(street, rates.previous_month(month), whistles=[]) == []
+        (total,) = selectors.whistle_month_figures(street, month, by_child=False)
+    assert (total.whistles, total.summoned) == (1, 1)
+    (department,) = selectors.department_month_figures(street, month)
+    assert (department.name, department.summoned) == (housing.name, 1)
+    assert selectors.department_month_figures(street, rates.previous_month(month)) == []
