@@ -209,7 +209,7 @@ def whistle_month_figures(unit: Unit, month: date, *, now=None, by_child: bool =
     for row in whistled_rows:
         buckets[row["bucket"]].update(row)
     summons_rows = (
-        Summons.objects.filter(_of_whistles(unit, start, end))
+        Summons.objects.filter(_of_whistles(unit, month))
         .annotate(bucket=child_bucket(unit, children, "whistle__unit_path"))
         .values("bucket")
         .annotate(
@@ -276,22 +276,22 @@ def month_whistles(unit: Unit, month: date) -> QuerySet[Whistle]:
     return Whistle.objects.filter(unit_path__startswith=unit.path, blown_at__gte=start, blown_at__lt=end).order_by()
 
 
-def _of_whistles(unit: Unit, start, end) -> Q:
+def _of_whistles(unit: Unit, month: date) -> Q:
     # The month's whistles under the unit as a subquery of keys: PostgreSQL then reads these
     # whistles from their time index and their summonses from theirs (a nested loop), where a join
     # on the whistle's path hashed every summons of every month (8–10 ms at 16 000 summonses), and a
     # list of keys read first cost a parameter per whistle twice (~640 a month at 5 M cases).
-    keys = Whistle.objects.filter(unit_path__startswith=unit.path, blown_at__gte=start, blown_at__lt=end)
-    return Q(whistle__blown_at__gte=start, whistle__blown_at__lt=end, whistle_id__in=keys.order_by().values("pk"))
+    start, end = month_bounds(month_start(month))
+    keys = month_whistles(unit, month).values("pk")
+    return Q(whistle__blown_at__gte=start, whistle__blown_at__lt=end, whistle_id__in=keys)
 
 
 def department_month_figures(unit: Unit, month: date, *, now=None) -> list[DepartmentFigures]:
     """Each summoned department's response figures for whistles blown in the month under ``unit``. One query."""
     now = now or timezone.now()
-    start, end = month_bounds(month_start(month))
     J = Summons.Justification
     rows = (
-        Summons.objects.filter(_of_whistles(unit, start, end), department__isnull=False)
+        Summons.objects.filter(_of_whistles(unit, month), department__isnull=False)
         .values("department_id", "department__name")
         .annotate(
             summoned=Count("pk"),

@@ -341,13 +341,16 @@ def test_a_month_with_a_whistle_but_no_received_case_has_zero_cases(client, comm
 
 
 def test_the_dashboard_asks_whether_the_month_has_whistles_then_reads_the_figures(
-    street, community, director, housing, case, django_assert_num_queries
+    street, sibling_street, community, director, housing, case, django_assert_num_queries
 ):
     """Whistles of the month under the unit, and none of another month or subtree."""
     blow(case, director, community, departments=[housing])
     month = timezone.localdate()
     assert selectors.month_whistles(street, month).exists()
     assert not selectors.month_whistles(street, rates.previous_month(month)).exists()
+    assert not selectors.month_whistles(sibling_street, month).exists()
+    assert selectors.whistle_month_figures(sibling_street, month, by_child=False)[0].summoned == 0
+    assert selectors.department_month_figures(sibling_street, month) == []
 
     with django_assert_num_queries(3):
         (total,) = selectors.whistle_month_figures(street, month, by_child=False)
