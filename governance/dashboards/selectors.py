@@ -346,6 +346,10 @@ class Trend:
     children: dict[int, list[Score]] = field(default_factory=dict)
 
 
+# What ``rates.from_stored`` reads of a frozen row.
+STORED_SCORE = (*rates.COUNTS, "response_rate", "resolution_rate", "satisfaction_rate", "composite")
+
+
 def trend_months(last: date, count: int = TREND_MONTHS) -> list[date]:
     months = [rates.month_start(last)]
     while len(months) < count:
@@ -356,17 +360,24 @@ def trend_months(last: date, count: int = TREND_MONTHS) -> list[date]:
 def trend(where: Tree, last: date) -> Trend:
     """The unit's and each child's score over the 12 months ending with ``last``.
 
-    Frozen months come from MonthlyScore (two small queries); the others (normally just
-    the current month) from one aggregate grouped by month and child.
+    Frozen months come from MonthlyScore (one query of these units' rows); the others
+    (normally just the current month) from one aggregate grouped by month and child.
     """
     unit, children = where.unit, where.children
     months = trend_months(last)
-    frozen = set(MonthlyScore.objects.filter(month__in=months).order_by().values_list("month", flat=True).distinct())
     units = [unit, *children]
     stored = {
         (row.month, row.unit_id): row
-        for row in MonthlyScore.objects.filter(month__in=sorted(frozen), unit__in=units)
-    } if frozen else {}
+        for row in MonthlyScore.objects.filter(month__in=months, unit__in=units).order_by().values_list(
+            "month", "unit_id", *STORED_SCORE, named=True
+        )
+    }
+    frozen = {month for month, _unit in stored}
+    # A freeze writes a row for every unit there is, so a past month without rows for these units
+    # was either not frozen or frozen before they existed: only then ask which (a third query).
+    unsure = [m for m in months if m not in frozen and m < rates.current_month()]
+    if unsure:
+        frozen |= set(MonthlyScore.objects.filter(month__in=unsure).order_by().values_list("month", flat=True).distinct())
     live_months = [m for m in months if m not in frozen]
     live = _live_counts(where, live_months)
     result = Trend(months=months, frozen=frozen, unit=[], children={child.pk: [] for child in children})

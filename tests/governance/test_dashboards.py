@@ -507,3 +507,22 @@ def test_a_frozen_month_keeps_its_completion_rate(client, street, community):
 
     assert own.score.frozen and (own.score.done, own.score.dispatched) == (1, 2)
     assert own.completion == "50.0%"
+
+
+def test_a_unit_made_after_a_freeze_shows_that_month_frozen_and_empty(client, street, community):
+    """A freeze writes a row for every unit there is: a newer unit has none, yet the month stays frozen
+    for it (nothing provisional is counted from cases moved to it since)."""
+    make_case(community, rated=(True, "satisfied"))
+    rates.freeze_month(month=PAST)
+    newer = CommunityFactory(parent=street, name="星城新社区")
+    moved = make_case(community, rated=(True, "satisfied"))
+    Case.objects.filter(pk=moved.pk).update(unit=newer, unit_path=newer.path)  # moved there after the freeze
+    client.force_login(staff(street, Role.SECRETARY))
+
+    trend = dashboard(client, newer).context["board"].trend
+
+    assert PAST in trend.frozen and rates.current_month() not in trend.frozen
+    past = trend.unit[trend.months.index(PAST)]
+    assert past.frozen and past.dispatched == 0
+    # The street's own trend reads its frozen row, the newer unit's is empty.
+    assert dashboard(client, street).context["board"].trend.unit[-2].dispatched == 1
