@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 
 from cases import services, tallies
 from cases.models import Case, WorkTally
@@ -121,3 +122,18 @@ def test_overdue_and_due_today_follow_the_clock_without_a_write(street, grid, no
     assert (before.open, before.overdue, before.due_today) == (2, 1, 1)
     assert (after.open, after.overdue, after.due_today) == (2, 2, 0)
     assert before == live(street, now) and after == live(street, now + timedelta(hours=1))
+
+
+@pytest.mark.postgres
+def test_the_tally_tables_are_vacuumed_after_a_thousand_dead_rows_not_a_fifth_of_the_table():
+    """Every web report rewrites the same three tally rows; PostgreSQL's default would let tens of
+    thousands of their old versions pile up (and slow every report) before vacuuming them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+            "('cases_daytally', 'cases_categorytally', 'cases_worktally')"
+        )
+        options = dict(cursor.fetchall())
+    assert set(options) == {"cases_daytally", "cases_categorytally", "cases_worktally"}
+    for table, settings in options.items():
+        assert {"autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=1000"} <= set(settings or ()), table

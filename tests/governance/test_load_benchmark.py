@@ -152,3 +152,26 @@ def test_wrk_reports_give_rate_median_errors_and_requests():
     fast = WRK_OUTPUT.replace("50%  118.20ms", "50%  870.00us").replace("  Socket errors: connect 0, read 2, write 0, "
                                                                           "timeout 1\n  Non-2xx or 3xx responses: 4\n", "")
     assert load.parse_wrk(fast) == (130.07, pytest.approx(0.87), 0, 1302)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # VACUUM cannot run inside the test's transaction
+def test_on_a_server_without_autovacuum_the_load_run_vacuums_the_tally_tables_itself():
+    from django.db import connection
+
+    off = load.autovacuum_is_off()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        assert off == (cursor.fetchone()[0] == "off")
+        cursor.execute("SELECT now()")
+        before = cursor.fetchone()[0]
+
+    load.vacuum_tallies()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT relname, last_vacuum FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+                       [list(load.TALLY_TABLES)])
+        vacuumed = dict(cursor.fetchall())
+    assert set(vacuumed) == set(load.TALLY_TABLES)
+    assert all(at is not None and at >= before for at in vacuumed.values()), vacuumed
