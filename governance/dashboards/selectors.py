@@ -374,10 +374,12 @@ def trend(where: Tree, last: date) -> Trend:
     }
     frozen = {month for month, _unit in stored}
     # A freeze writes a row for every unit there is, so a past month without rows for these units
-    # was either not frozen or frozen before they existed: only then ask which (a third query).
+    # was either not frozen or frozen before they existed: only then ask which (one query more).
     unsure = [m for m in months if m not in frozen and m < rates.current_month()]
     if unsure:
-        frozen |= set(MonthlyScore.objects.filter(month__in=unsure).order_by().values_list("month", flat=True).distinct())
+        frozen |= set(
+            MonthlyScore.objects.filter(month__in=unsure).order_by().values_list("month", flat=True).distinct()
+        )
     live_months = [m for m in months if m not in frozen]
     live = _live_counts(where, live_months)
     result = Trend(months=months, frozen=frozen, unit=[], children={child.pk: [] for child in children})
