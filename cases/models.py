@@ -687,3 +687,43 @@ class WorkTally(models.Model):
             )
         ]
         indexes = [models.Index(fields=["unit_path"], name="work_tally_scope", opclasses=[PREFIX])]
+
+
+class HotspotTally(models.Model):
+    """Cases of one category at one place received in one month and handled under a top tier.
+
+    The dashboards' hotspots of the area and its streets (the two tiers whose month is tens of
+    thousands of cases): one row per tier unit, month, place, building and category, so their
+    top ten is read in the order of an index instead of grouping every case of the month. The
+    tiers below count their own cases (a few hundred a month). ``unit_path`` is the tier's path;
+    ``cases.tallies`` keeps the rows exact like the other tallies (and recounts a tier whose
+    units move).
+    """
+
+    MIN_CASES = 3  # a place and category listed as a hotspot came back at least this often
+    TIER_DEPTHS = 2  # the area (depth 0) and its streets (depth 1)
+
+    month = models.DateField(help_text=_("First day of the month."))
+    unit_path = models.CharField(max_length=255)
+    # Plain keys, not foreign keys: no constraint to check on the public form's insert.
+    place = models.PositiveIntegerField(help_text=_("The case's location unit."))
+    building = models.PositiveIntegerField(default=0, help_text=_("The case's building, 0 for none."))
+    category = models.PositiveIntegerField()
+    received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("hotspot tally")
+        verbose_name_plural = _("hotspot tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit_path", "month", "place", "building", "category"], name="hotspot_tally_unique"
+            )
+        ]
+        indexes = [
+            # The month's top ten of a tier in the dashboards' order: ten index entries read. Only
+            # the rows that can be listed (received >= MIN_CASES) are in it.
+            models.Index(
+                fields=["unit_path", "month", "-received", "place", "building", "category"],
+                name="hotspot_tally_top", condition=models.Q(received__gte=3),
+            ),
+        ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
@@ -142,6 +144,8 @@ class Unit(models.Model):
                     output_field=models.CharField(),
                 )
             )
+        for listener in _move_listeners:
+            listener(old_path, self.path)
 
     def ancestors(self) -> models.QuerySet[Unit]:
         ids = [int(part) for part in self.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1]]
@@ -163,6 +167,15 @@ _path_followers: list[type[models.Model]] = []
 def follows_unit_path(model: type[models.Model]) -> type[models.Model]:
     _path_followers.append(model)
     return model
+
+
+# Callbacks (in later apps) for what a move needs beyond the copied paths: (old path, new path),
+# in the move's transaction, after the followers.
+_move_listeners: list[Callable[[str, str], None]] = []
+
+
+def on_unit_move(listener: Callable[[str, str], None]) -> None:
+    _move_listeners.append(listener)
 
 
 class Building(models.Model):

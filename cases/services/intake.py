@@ -177,10 +177,10 @@ _ROWS: list = []
 
 
 def _insert_in_one_statement(case: Case, event: TimelineEvent) -> None:
-    """The case, its "submitted" line and its three tallies in one statement (PostgreSQL): one round trip.
+    """The case, its "submitted" line and its tallies in one statement (PostgreSQL): one round trip.
 
     What ``case.save()``, ``record`` and ``tallies.count_new`` write, in the same order (case, line,
-    day, category and work tallies; see ``tallies.increments``). One statement is atomic on its own: no
+    day, category, hotspot and work tallies; see ``tallies.increments``). One statement is atomic on its own: no
     BEGIN and COMMIT round trips, and the tally rows stay locked only while it runs. The line's
     ``at`` is the case's ``received_at`` (both are now).
     """
@@ -192,20 +192,21 @@ def _insert_in_one_statement(case: Case, event: TimelineEvent) -> None:
     database = connections[DEFAULT_DB_ALIAS]  # not the proxy: the fields ask it for its operations, dozens of times
     case_columns, case_values = case_row.values(case, database)
     event_columns, event_values = event_row.values(event, database)
-    (day_sql, day_params), (category_sql, category_params), (work_sql, work_params) = tallies.increments(
-        case, source="new_case, new_event"
-    )
+    upserts = tallies.increments(case, source="new_case, new_event")
+    (day_sql, _), (category_sql, _), (hotspot_sql, _), (work_sql, _) = upserts
     sql = (
         f"WITH new_case AS (INSERT INTO {case_row.table} ({case_columns}) VALUES ({', '.join(['%s'] * len(case_values))}) "
-        f"RETURNING {case_row.pk_column} AS case_id, received_at, unit_id, unit_path, category_id), "
+        f"RETURNING {case_row.pk_column} AS case_id, received_at, unit_id, unit_path, category_id, location_unit_id, "
+        f"building_id), "
         f"new_event AS (INSERT INTO {event_row.table} ({event_columns}) "
         f"SELECT case_id, received_at, {', '.join(['%s'] * len(event_values))} FROM new_case "
         f"RETURNING {event_row.pk_column} AS event_id), "
-        f"{tallies.DAY_CTE} AS ({day_sql}), {tallies.CATEGORY_CTE} AS ({category_sql}), work_tally AS ({work_sql}) "
+        f"{tallies.DAY_CTE} AS ({day_sql}), {tallies.CATEGORY_CTE} AS ({category_sql}), "
+        f"{tallies.HOTSPOT_CTE} AS ({hotspot_sql}), work_tally AS ({work_sql}) "
         f"SELECT case_id, event_id FROM new_case, new_event"
     )
     with database.cursor() as cursor:
-        cursor.execute(sql, [*case_values, *event_values, *day_params, *category_params, *work_params])
+        cursor.execute(sql, [*case_values, *event_values, *(param for _, params in upserts for param in params)])
         case_pk, event_pk = cursor.fetchone()
     case_row.saved(case, case_pk)
     event_row.saved(event, event_pk)

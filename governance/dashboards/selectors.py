@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from cases import rates
-from cases.models import Case, Category, CategoryTally, DayTally, MonthlyScore, WorkTally
+from cases.models import Case, Category, CategoryTally, DayTally, HotspotTally, MonthlyScore, WorkTally
 from cases.rates import RATE_TZ, Score
 from cases.selectors import overdue_q, queue
 from communities.models import PATH_SEPARATOR, Building, Unit
@@ -43,7 +43,7 @@ S = Case.Status
 ROW_RELATED = ("category", "unit", "location_unit")  # what a case row on the dashboard shows
 TREND_MONTHS = 12
 LIST_LENGTH = 10
-HOTSPOT_MIN_CASES = 3
+HOTSPOT_MIN_CASES = HotspotTally.MIN_CASES
 
 
 # ---------------------------------------------------------------- which units
@@ -274,18 +274,26 @@ class Hotspot:
 
 
 def hotspots(where: Tree, month: date, *, categories: dict[int, str]) -> list[Hotspot]:
-    """Places where one kind of problem came back at least three times in the month (未呼先应)."""
-    start, end = rates.month_bounds(month)
-    keys = ("location_unit_id", "building_id", "category_id")
-    grouped = (
-        handled_in(where)
-        .filter(received_at__gte=start, received_at__lt=end)
-        .values_list(*keys)
-        .annotate(n=Count("*"))
-        .filter(n__gte=HOTSPOT_MIN_CASES)
-        .order_by("-n", *keys)[:LIST_LENGTH]
-    )
-    rows = with_building_names(grouped, [*keys, "n"])
+    """Places where one kind of problem came back at least three times in the month (未呼先应).
+
+    The most cases first, then by place, building (none first) and category. The area and its
+    streets read their hotspot tallies (ten rows in index order); a community or grid groups its
+    own cases of the month (a few hundred).
+    """
+    if where.unit.depth < HotspotTally.TIER_DEPTHS:
+        rows = _tallied_hotspots(where.unit.path, month)
+    else:
+        start, end = rates.month_bounds(month)
+        keys = ("location_unit_id", "building_id", "category_id")
+        grouped = (
+            handled_in(where)
+            .filter(received_at__gte=start, received_at__lt=end)
+            .values_list(*keys)
+            .annotate(n=Count("*"))
+            .filter(n__gte=HOTSPOT_MIN_CASES)
+            .order_by("-n", "location_unit_id", F("building_id").asc(nulls_first=True), "category_id")[:LIST_LENGTH]
+        )
+        rows = with_building_names(grouped, [*keys, "n"])
     return [
         Hotspot(place, where.names.get(place, ""), building, name or "", category, categories.get(category, ""), n)
         for place, building, category, n, name in rows
@@ -312,6 +320,24 @@ def busiest_buildings(where: Tree, month: date) -> list[BuildingVolume]:
     return [BuildingVolume(building, name, n) for building, n, name in with_building_names(grouped, ["building_id", "n"])]
 
 
+def _tallied_hotspots(tier: str, month: date) -> list[tuple]:
+    """A top tier's hotspots from its tallies, as ``with_building_names`` gives them: one query."""
+    q = connection.ops.quote_name
+    order = f"{q('received')} DESC, {q('place')}, {q('building')}, {q('category')}"
+    sql = (
+        f"SELECT h.{q('place')}, NULLIF(h.{q('building')}, 0), h.{q('category')}, h.{q('received')}, b.{q('name')} "
+        f"FROM (SELECT {q('place')}, {q('building')}, {q('category')}, {q('received')} "
+        f"FROM {q(HotspotTally._meta.db_table)} WHERE {q('unit_path')} = %s AND {q('month')} = %s "
+        # A literal, as in the partial index's condition, which the planner must see to use it.
+        f"AND {q('received')} >= {int(HOTSPOT_MIN_CASES)} ORDER BY {order} LIMIT {int(LIST_LENGTH)}) h "
+        f"LEFT JOIN {q(Building._meta.db_table)} b ON b.{q('id')} = h.{q('building')} "
+        f"ORDER BY h.{order.replace(', ', ', h.')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tier, month])
+        return cursor.fetchall()
+
+
 def with_building_names(grouped: QuerySet, columns: list[str]) -> list[tuple]:
     """The grouped rows (already cut to the first few) with their building's name joined last.
 
@@ -320,7 +346,9 @@ def with_building_names(grouped: QuerySet, columns: list[str]) -> list[tuple]:
     """
     sql, params = grouped.query.sql_with_params()
     q = connection.ops.quote_name
-    ties = [f"h.{q(column)}" for column in columns if column != "n"]
+    # No building sorts first, as in the hotspot tallies' order.
+    ties = [f"COALESCE(h.{q(column)}, 0)" if column == "building_id" else f"h.{q(column)}"
+            for column in columns if column != "n"]
     outer = (
         f"SELECT {', '.join(f'h.{q(column)}' for column in columns)}, b.{q('name')} "
         f"FROM ({sql}) h LEFT JOIN {q(Building._meta.db_table)} b ON b.{q('id')} = h.{q('building_id')} "

@@ -1,4 +1,4 @@
-"""Recount the dashboards' day, category and work tallies from the cases (after a bulk load or SQL repair)."""
+"""Recount the dashboards' day, category, hotspot and work tallies from the cases (after a bulk load or SQL repair)."""
 
 import time
 
@@ -8,7 +8,7 @@ from cases import rates, tallies
 
 
 class Command(BaseCommand):
-    help = "Recount the day, category and work tallies from the cases; --check only reports differences."
+    help = "Recount the day, category, hotspot and work tallies from the cases; --check only reports differences."
 
     def add_arguments(self, parser):
         parser.add_argument("--since", help="YYYY-MM: recount from this month on (default: everything)")
