@@ -689,6 +689,9 @@ class WorkTally(models.Model):
         indexes = [models.Index(fields=["unit_path"], name="work_tally_scope", opclasses=[PREFIX])]
 
 
+HOTSPOT_MIN_CASES = 3  # a place and category listed as a hotspot came back at least this often
+
+
 class HotspotTally(models.Model):
     """Cases of one category at one place received in one month and handled under a top tier.
 
@@ -700,7 +703,7 @@ class HotspotTally(models.Model):
     units move).
     """
 
-    MIN_CASES = 3  # a place and category listed as a hotspot came back at least this often
+    MIN_CASES = HOTSPOT_MIN_CASES
     TIER_DEPTHS = 2  # the area (depth 0) and its streets (depth 1)
 
     month = models.DateField(help_text=_("First day of the month."))
@@ -721,9 +724,9 @@ class HotspotTally(models.Model):
         ]
         indexes = [
             # The month's top ten of a tier in the dashboards' order: ten index entries read. Only
-            # the rows that can be listed (received >= MIN_CASES) are in it.
+            # the rows that can be listed are in it (changing the minimum makes a migration).
             models.Index(
                 fields=["unit_path", "month", "-received", "place", "building", "category"],
-                name="hotspot_tally_top", condition=models.Q(received__gte=3),
+                name="hotspot_tally_top", condition=models.Q(received__gte=HOTSPOT_MIN_CASES),
             ),
         ]
