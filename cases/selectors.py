@@ -9,6 +9,7 @@ A department liaison's post opens no subtree of cases: they see what they are gr
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import models
@@ -32,7 +33,8 @@ DUPLICATE_WINDOW = timedelta(days=30)
 LIST_RELATED = ("category", "unit", "location_unit", "building")
 
 
-def _paths_q(roots: list[str], field: str) -> Q:
+def paths_q(roots: Iterable[str], field: str) -> Q:
+    """Rows whose ``field`` (a unit path) lies under any of these roots (none: no row)."""
     condition = Q(pk__in=[])
     for root in roots:
         condition |= Q(**{f"{field}__startswith": root})
@@ -65,7 +67,7 @@ def co_handled_keys(user, roots: list[str]) -> list[int]:
     a subquery."""
     if getattr(user, "_co_handled_keys", None) is None:
         user._co_handled_keys = identity.piece(user, "co_handled_cases", lambda: sorted(
-            CoHandling.objects.filter(_paths_q(roots, "unit_path")).values_list("case_id", flat=True).distinct()
+            CoHandling.objects.filter(paths_q(roots, "unit_path")).values_list("case_id", flat=True).distinct()
         ))
     return user._co_handled_keys
 

@@ -32,11 +32,11 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 
-from communities.models import PATH_SEPARATOR, Unit
+from communities.models import Unit, path_prefixes
 
 from . import rates
 from .models import Case, CategoryTally, DayTally, HotspotTally, WorkTally
-from .selectors import awaiting_visit_by_lead_q, merged_callers_awaiting_q
+from .selectors import awaiting_visit_by_lead_q, merged_callers_awaiting_q, paths_q
 
 RATE_COUNTS = {
     name: Count("pk", filter=rates.COUNTED & condition if condition is not None else rates.COUNTED)
@@ -64,8 +64,7 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def tiers(unit_path: str) -> list[str]:
     """The paths of the top tiers a unit with this path lies under (itself included): its hotspot tallies."""
-    ids = unit_path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[: HotspotTally.TIER_DEPTHS] if unit_path else []
-    return [PATH_SEPARATOR + "".join(f"{pk}{PATH_SEPARATOR}" for pk in ids[:depth]) for depth in range(1, len(ids) + 1)]
+    return path_prefixes(unit_path)[: HotspotTally.TIER_DEPTHS]
 
 
 class Keys:
@@ -376,7 +375,7 @@ def rebuild_hotspots(*, since: date | None = None, only: Iterable[str] | None = 
     wanted = None if only is None else set(only)
     if wanted is not None:
         rows = rows.filter(unit_path__in=wanted)
-        cases = cases.filter(_within_any(wanted))
+        cases = cases.filter(paths_q(wanted, "unit_path"))
     if since is not None:
         rows = rows.filter(month__gte=rates.month_start(since))
         cases = cases.filter(received_at__gte=rates.month_bounds(rates.month_start(since))[0])
@@ -404,13 +403,6 @@ def rebuild_hotspots(*, since: date | None = None, only: Iterable[str] | None = 
         )
         month = rates.next_month(month)
     return written
-
-
-def _within_any(paths: Iterable[str]) -> Q:
-    condition = Q(pk__in=[])
-    for path in paths:
-        condition |= Q(unit_path__startswith=path)
-    return condition
 
 
 def building_deleting(sender, instance, **kwargs) -> None:

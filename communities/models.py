@@ -24,6 +24,12 @@ def path_within(path: str, root: str) -> bool:
     ``communities.selectors.in_subtree``."""
     return path.startswith(root)
 
+
+def path_prefixes(path: str) -> list[str]:
+    """The paths of the units from the root down to the unit at ``path`` (itself included), root first."""
+    parts = path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR) if path.strip(PATH_SEPARATOR) else []
+    return [PATH_SEPARATOR + PATH_SEPARATOR.join(parts[:end]) + PATH_SEPARATOR for end in range(1, len(parts) + 1)]
+
 code_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9-]*$", _("Use lower-case letters, digits and hyphens only.")
 )

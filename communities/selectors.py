@@ -20,7 +20,7 @@ from django.db.models import BigIntegerField, Count, F, Func, Model, Q, QuerySet
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from . import identity
-from .models import GRANTS_ONLY_ROLES, PATH_SEPARATOR, Building, Department, Household, PartnerOrganisation, Post, SecurityEvent, Stairwell, Unit
+from .models import GRANTS_ONLY_ROLES, PATH_SEPARATOR, Building, Department, Household, PartnerOrganisation, Post, SecurityEvent, Stairwell, Unit, path_prefixes
 
 User = AbstractBaseUser | AnonymousUser
 EVERYWHERE = None
@@ -71,12 +71,7 @@ def ancestor_paths(user: User) -> list[str] | None:
     paths = subtree_paths(user)
     if paths is EVERYWHERE:
         return EVERYWHERE
-    result = set()
-    for path in paths:
-        parts = path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)
-        for end in range(1, len(parts) + 1):
-            result.add(PATH_SEPARATOR + PATH_SEPARATOR.join(parts[:end]) + PATH_SEPARATOR)
-    return sorted(result)
+    return sorted({prefix for path in paths for prefix in path_prefixes(path)})
 
 
 def scope(
