@@ -2,12 +2,18 @@
 (several inserts of one change in a single round trip, see ``services.intake``).
 
 The values are prepared as the ORM prepares them (``pre_save``, ``get_db_prep_save``); only the
-compilation of the statement, the same for every row, is skipped.
+compilation of the statement, the same for every row, is skipped. On PostgreSQL such a statement
+may also be prepared on the server (``fetch_one_prepared``), so it is parsed and planned once per
+connection rather than once per request.
 """
 
 from __future__ import annotations
 
-from django.db import connections
+import functools
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, connections
 from django.db.models import NOT_PROVIDED, Model
 
 
@@ -51,3 +57,65 @@ class RowInsert:
         setattr(obj, self.pk.attname, pk)
         obj._state.adding = False
         obj._state.db = using
+
+
+# --- a hot statement planned once per connection (PostgreSQL) ------------------------------
+
+logger = logging.getLogger(__name__)
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1  # as psycopg's threshold: its automatic preparing never starts
+_refused = False  # the server refused a prepared statement once: this process stops asking
+
+
+@functools.cache
+def _prepared_cursor_class() -> type:
+    from django.db.backends.postgresql.base import ServerBindingCursor  # psycopg's, with Django's additions
+
+    class PreparedCursor(ServerBindingCursor):
+        def execute(self, query, params=None, **options):
+            return super().execute(query, params, prepare=True)
+
+    return PreparedCursor
+
+
+def _prepared_cursor(database):
+    """A Django cursor (with the connection's execute wrappers) whose statements psycopg prepares on the server."""
+    database.close_if_health_check_failed()
+    database.ensure_connection()
+    if database.connection.prepare_threshold is None:  # Django's default: psycopg prepares nothing
+        database.connection.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+    return database.make_cursor(_prepared_cursor_class()(database.connection))
+
+
+def fetch_one_prepared(database, sql: str, params: list) -> tuple:
+    """The first row of ``sql``, run as a prepared statement where it may be (one parse and plan per connection).
+
+    Only outside a transaction and with ``settings.DATABASE_PREPARED_STATEMENTS`` (off behind
+    PgBouncer in transaction mode, where the next statement may meet another server connection),
+    and not while statements are logged (DEBUG, a test counting them): psycopg does not keep a
+    prepared statement's text, so the log would show none. Should the server not know the
+    statement after all (a pooler the settings do not mention), it runs again unprepared and this
+    process stops preparing: the caller never sees the refusal.
+    """
+    global _refused
+    if (database.vendor == "postgresql" and settings.DATABASE_PREPARED_STATEMENTS and not _refused
+            and not database.in_atomic_block and not database.queries_logged):
+        try:
+            with _prepared_cursor(database) as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+        except DatabaseError as error:
+            if not _pooled_away(error):
+                raise
+            _refused = True
+            logger.warning("The database refused a prepared statement (%s): set PGBOUNCER_TRANSACTION_MODE=true "
+                           "or DATABASE_PREPARED_STATEMENTS=false.", error.__cause__)
+    with database.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _pooled_away(error: DatabaseError) -> bool:
+    """The server connection is not the one the statement was prepared on (or already has one of its name)."""
+    from psycopg import errors
+
+    return isinstance(error.__cause__, errors.InvalidSqlStatementName | errors.DuplicatePreparedStatement)

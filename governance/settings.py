@@ -406,11 +406,18 @@ DATABASE_REPLICA_HEADER = env.bool("DATABASE_REPLICA_HEADER", default=False)
 
 # PgBouncer in transaction mode: a server connection changes hands between transactions, so no
 # server-side cursors (they live across transactions). psycopg 3 under Django binds on the client
-# and prepares nothing, and Django sets no session state that PgBouncer does not track.
+# and prepares nothing (but for DATABASE_PREPARED_STATEMENTS below, then off), and Django sets no
+# session state that PgBouncer does not track.
 # Periodic jobs hold a session-level advisory lock (cases.locks) on a connection of their own:
 # behind PgBouncer in transaction mode point this at the primary directly (or a session-mode pool).
 DATABASE_LOCK_URL = env.str("DATABASE_LOCK_URL", default="")
-if env.bool("PGBOUNCER_TRANSACTION_MODE", default=False):
+PGBOUNCER_TRANSACTION_MODE = env.bool("PGBOUNCER_TRANSACTION_MODE", default=False)
+# The public form's one statement is prepared on the server (cases.rows.fetch_one_prepared): it is
+# then parsed and planned once per connection, which halves PostgreSQL's work per report. Off by
+# default behind PgBouncer in transaction mode; PgBouncer 1.21+ with max_prepared_statements > 0
+# keeps protocol-level prepared statements, so it may be turned on there.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=not PGBOUNCER_TRANSACTION_MODE)
+if PGBOUNCER_TRANSACTION_MODE:
     for _alias in ["default", *DATABASE_REPLICAS]:
         DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
     if not DATABASE_LOCK_URL:

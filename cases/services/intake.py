@@ -182,7 +182,7 @@ def _insert_in_one_statement(case: Case, event: TimelineEvent) -> None:
     What ``case.save()``, ``record`` and ``tallies.count_new`` write, in the same order (case, line,
     day, category, hotspot and work tallies; see ``tallies.increments``). One statement is atomic on its own: no
     BEGIN and COMMIT round trips, and the tally rows stay locked only while it runs. The line's
-    ``at`` is the case's ``received_at`` (both are now).
+    ``at`` is the case's ``received_at`` (both are now). Prepared on the server where it may be.
     """
     if not _ROWS:
         _ROWS[:] = [rows.RowInsert(Case), rows.RowInsert(TimelineEvent, leading=("case_id", "at"))]
@@ -205,9 +205,9 @@ def _insert_in_one_statement(case: Case, event: TimelineEvent) -> None:
         f"{tallies.HOTSPOT_CTE} AS ({hotspot_sql}), work_tally AS ({work_sql}) "
         f"SELECT case_id, event_id FROM new_case, new_event"
     )
-    with database.cursor() as cursor:
-        cursor.execute(sql, [*case_values, *event_values, *(param for _, params in upserts for param in params)])
-        case_pk, event_pk = cursor.fetchone()
+    case_pk, event_pk = rows.fetch_one_prepared(
+        database, sql, [*case_values, *event_values, *(param for _, params in upserts for param in params)]
+    )
     case_row.saved(case, case_pk)
     event_row.saved(event, event_pk)
     event.case = case
