@@ -84,12 +84,17 @@ def test_a_unit_picker_of_a_whole_area_renders_fast_and_the_same(community):
     choices = list(form["unit"].field.widget.choices)  # read once, so both renderings time only the markup
     form["unit"].field.widget.choices = choices
 
-    started = time.perf_counter()
-    ours = rendered(form["unit"], FormRenderer())
-    ours_ms = (time.perf_counter() - started) * 1000
-    started = time.perf_counter()
-    django = rendered(form["unit"], DjangoTemplates())
-    django_ms = (time.perf_counter() - started) * 1000
+    def best_ms(renderer) -> tuple[str, float]:
+        """The markup and the fastest of five renderings: a burst of other load on the machine hits one, not all."""
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            markup = rendered(form["unit"], renderer)
+            timings.append((time.perf_counter() - started) * 1000)
+        return markup, min(timings)
+
+    ours, ours_ms = best_ms(FormRenderer())
+    django, django_ms = best_ms(DjangoTemplates())
 
     assert ours == django
     assert ours.count("<option") == 1 + Unit.objects.count()
