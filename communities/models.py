@@ -181,7 +181,8 @@ _move_listeners: list[Callable[[str, str], None]] = []
 
 
 def on_unit_move(listener: Callable[[str, str], None]) -> None:
-    _move_listeners.append(listener)
+    if listener not in _move_listeners:  # an app's ready() run twice must not recount twice
+        _move_listeners.append(listener)
 
 
 class Building(models.Model):

@@ -55,7 +55,10 @@ def test_a_server_that_lost_the_statement_still_takes_the_report(client, report_
     assert not list(tallies.differences())
 
 
-def test_nothing_is_prepared_when_the_setting_is_off(client, report_form_data, settings):
+def test_the_setting_turns_preparing_off_and_on(client, report_form_data, settings):
     settings.DATABASE_PREPARED_STATEMENTS = False
     report(client, report_form_data, 1)
     assert prepared_intakes() == 0 and Case.objects.count() == 1
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    report(client, report_form_data, 2)
+    assert prepared_intakes() == 1 and Case.objects.count() == 2
