@@ -7,14 +7,13 @@ and the meetings it was invited to, through grants to the department's group.
 
 For the dashboards (each runs a fixed number of queries whatever the data size):
 
-- ``whistle_month_figures(unit, month)`` → ``[WhistleFigures]``, the unit then each child:
-  cases received in the month (counted as for 三率), how many of them had a whistle blown
-  (吹哨率 = ``whistle_rate``), whistles blown in the month by units of the subtree, their
-  summonses, reports on time, late and missing. Three queries.
-- ``department_month_figures(unit, month)`` → ``[DepartmentFigures]``, one per department
-  summoned in the month by units under ``unit``: summoned, reported (on time / late),
-  missing, on site / remote, the street's average rating of the response (exact), and how
-  the department judged the whistles (justified / partly / not). One query.
+- ``whistle_month_report(unit, month)`` → ``WhistleReport`` (None when no whistle was blown in
+  the month by a unit of the subtree). Its ``total`` (``WhistleFigures``): the whistles, the
+  cases received in the month (counted as for 三率) and how many of them had a whistle blown
+  (吹哨率 = ``whistle_rate``), the summonses, reports on time, late and missing. Its
+  ``departments`` (``[DepartmentFigures]``), one per department summoned: summoned, reported
+  (on time / late), missing, on site / remote, the street's average rating of the response
+  (exact), and how the department judged the whistles (justified / partly / not). One query.
 - ``overdue_action_items(user, unit=None)`` → scoped queryset of overdue action items,
   rows joined (one query); ``overdue_action_counts(unit)`` → ``{unit pk: count}`` for the
   unit (whole subtree) and each child (two queries).
@@ -22,12 +21,14 @@ For the dashboards (each runs a fixed number of queries whatever the data size):
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from django.db import connection
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -38,6 +39,7 @@ from cases.selectors import visible_cases
 from communities.models import Unit
 from communities.selectors import EVERYWHERE, child_bucket, granted_q, scope, subtree_paths
 
+from ..cluster.routing import read_connection
 from ..models import ActionItem, AgendaItem, Ballot, Decision, Elector, Meeting, Poll, Summons, Whistle
 from .consent import Outcome, Tally, evaluate
 from .groups import liaison_departments
@@ -160,76 +162,11 @@ class WhistleFigures:
     def on_time_rate(self) -> Decimal | None:
         return rate(self.reported_on_time, self.summoned)
 
-    def add(self, row: dict) -> None:
-        for name in ("cases", "whistled_cases", "whistles", "summoned", "reported", "reported_on_time", "missing"):
-            setattr(self, name, getattr(self, name) + row.get(name, 0))
-
 
 def rate(numerator: int, denominator: int) -> Decimal | None:
     if not denominator:
         return None
     return (Decimal(numerator) / Decimal(denominator)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
-
-
-def whistle_month_figures(unit: Unit, month: date, *, now=None, by_child: bool = True) -> list[WhistleFigures]:
-    """The unit's whistle figures for the month (whole subtree), then each child's (unless not ``by_child``).
-
-    Four queries (three without the children).
-    """
-    month = month_start(month)
-    now = now or timezone.now()
-    children = list(unit.children.order_by("sort_order", "name")) if by_child else []
-    start, end = month_bounds(month)
-    buckets: dict[int, dict] = defaultdict(dict)
-    # The month's counted cases from the day tallies; the whistled ones from the (few) whistles.
-    case_rows = (
-        DayTally.objects.filter(unit_path__startswith=unit.path, day__gte=month, day__lt=next_month(month))
-        .annotate(bucket=child_bucket(unit, children, "unit_path"))
-        .values("bucket")
-        # Without children the bucket is a constant, so no GROUP BY: one row even for no days, NULL sum.
-        .annotate(cases=Coalesce(Sum("dispatched"), 0))
-        .order_by()
-    )
-    for row in case_rows:
-        buckets[row["bucket"]].update(row)
-    whistled_rows = (
-        Whistle.objects.filter(
-            # A whistle is blown on a case already received: starting from the month's whistles
-            # joins a few hundred cases by key instead of scanning the month's cases.
-            blown_at__gte=start,
-            case__received_at__gte=start, case__received_at__lt=end, case__unit_path__startswith=unit.path,
-            case__excluded_from_rates=False,
-        )
-        .exclude(case__status=Case.Status.MERGED)
-        .annotate(bucket=child_bucket(unit, children, "case__unit_path"))
-        .values("bucket")
-        .annotate(whistled_cases=Count("case", distinct=True))
-        .order_by()
-    )
-    for row in whistled_rows:
-        buckets[row["bucket"]].update(row)
-    summons_rows = (
-        Summons.objects.filter(_of_whistles(unit, month))
-        .annotate(bucket=child_bucket(unit, children, "whistle__unit_path"))
-        .values("bucket")
-        .annotate(
-            whistles=Count("whistle", distinct=True),
-            summoned=Count("pk"),
-            reported=Count("pk", filter=Q(reported_at__isnull=False)),
-            reported_on_time=Count("pk", filter=Q(reported_at__lte=F("whistle__report_due_at"))),
-            missing=Count("pk", filter=Q(reported_at__isnull=True, whistle__report_due_at__lt=now)),
-        )
-        .order_by()
-    )
-    for row in summons_rows:
-        buckets[row["bucket"]].update({k: v for k, v in row.items() if k != "bucket" and k not in ("cases",)})
-    total = WhistleFigures(unit, month)
-    per_child = {child.pk: WhistleFigures(child, month) for child in children}
-    for key, row in buckets.items():
-        total.add(row)
-        if key in per_child:
-            per_child[key].add(row)
-    return [total, *per_child.values()]
 
 
 @dataclass
@@ -270,48 +207,96 @@ class DepartmentFigures:
         return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def month_whistles(unit: Unit, month: date) -> QuerySet[Whistle]:
-    """The whistles blown in the month under ``unit`` (the dashboard asks whether there are any)."""
-    start, end = month_bounds(month_start(month))
-    return Whistle.objects.filter(unit_path__startswith=unit.path, blown_at__gte=start, blown_at__lt=end).order_by()
+@dataclass
+class WhistleReport:
+    """The whistles blown under a unit in one month: the totals, then each summoned department."""
+
+    total: WhistleFigures
+    departments: list[DepartmentFigures]
 
 
-def _of_whistles(unit: Unit, month: date) -> Q:
-    # The month's whistles under the unit as a subquery of keys: PostgreSQL then reads these
-    # whistles from their time index and their summonses from theirs (a nested loop), where a join
-    # on the whistle's path hashed every summons of every month (8–10 ms at 16 000 summonses), and a
-    # list of keys read first cost a parameter per whistle twice (~640 a month at 5 M cases).
-    start, end = month_bounds(month_start(month))
-    keys = month_whistles(unit, month).values("pk")
-    return Q(whistle__blown_at__gte=start, whistle__blown_at__lt=end, whistle_id__in=keys)
+DEPARTMENT_COUNTS = ("summoned", "reported", "reported_on_time", "missing", "on_site", "remote", "rated",
+                     "rating_sum", "justified", "partly", "unjustified")
 
 
-def department_month_figures(unit: Unit, month: date, *, now=None) -> list[DepartmentFigures]:
-    """Each summoned department's response figures for whistles blown in the month under ``unit``. One query."""
-    now = now or timezone.now()
-    J = Summons.Justification
-    rows = (
-        Summons.objects.filter(_of_whistles(unit, month), department__isnull=False)
-        .values("department_id", "department__name")
-        .annotate(
-            summoned=Count("pk"),
-            reported=Count("pk", filter=Q(reported_at__isnull=False)),
-            reported_on_time=Count("pk", filter=Q(reported_at__lte=F("whistle__report_due_at"))),
-            missing=Count("pk", filter=Q(reported_at__isnull=True, whistle__report_due_at__lt=now)),
-            on_site=Count("pk", filter=Q(presence=Summons.Presence.ON_SITE)),
-            remote=Count("pk", filter=Q(presence=Summons.Presence.REMOTE)),
-            rated=Count("response_rating"),
-            rating_sum=Coalesce(Sum("response_rating"), 0),
-            justified=Count("pk", filter=Q(justification=J.JUSTIFIED)),
-            partly=Count("pk", filter=Q(justification=J.PARTLY)),
-            unjustified=Count("pk", filter=Q(justification=J.UNJUSTIFIED)),
-        )
-        .order_by("department__name")
-    )
-    return [
-        DepartmentFigures(department_id=row.pop("department_id"), name=row.pop("department__name"), **row)
-        for row in rows
+@functools.cache
+def _month_report_sql(vendor: str) -> str:
+    """``whistle_month_report``'s statement, written once per process (every database alias is of
+    one vendor). Built by the ORM, its fourteen aggregates and three subqueries cost ~3.5 ms of
+    Python on every dashboard, three times what the statement takes to run."""
+    q = connection.ops.quote_name
+    whistle, summons, case, days = (q(m._meta.db_table) for m in (Whistle, Summons, Case, DayTally))
+    department = q(Summons.department.field.related_model._meta.db_table)
+
+    def starts(column: str) -> str:
+        # As the ORM writes ``__startswith`` (on PostgreSQL as text, which the prefix indexes are
+        # built for). Unit paths hold only digits and separators: the prefix needs no escaping.
+        return f"{connection.ops.lookup_cast('startswith', 'CharField') % column} {connection.operators['startswith']}"
+
+    def count_if(condition: str) -> str:
+        return f"COUNT(CASE WHEN {condition} THEN 1 END)"
+
+    return f"""
+        SELECT s.department_id, d.name,
+            COUNT(s.id), COUNT(s.reported_at),
+            {count_if("s.reported_at <= w.report_due_at")},
+            {count_if("s.id IS NOT NULL AND s.reported_at IS NULL AND w.report_due_at < %s")},
+            {count_if("s.presence = %s")}, {count_if("s.presence = %s")},
+            COUNT(s.response_rating), COALESCE(SUM(s.response_rating), 0),
+            {count_if("s.justification = %s")}, {count_if("s.justification = %s")}, {count_if("s.justification = %s")},
+            (SELECT COUNT(*) FROM {whistle} x
+              WHERE {starts("x.unit_path")} AND x.blown_at >= %s AND x.blown_at < %s),
+            (SELECT COALESCE(SUM(t.dispatched), 0) FROM {days} t
+              WHERE {starts("t.unit_path")} AND t.day >= %s AND t.day < %s),
+            (SELECT COUNT(DISTINCT x.case_id) FROM {whistle} x JOIN {case} c ON c.id = x.case_id
+              WHERE x.blown_at >= %s AND c.received_at >= %s AND c.received_at < %s
+              AND {starts("c.unit_path")} AND NOT c.excluded_from_rates AND c.status <> %s)
+        FROM {whistle} w
+        LEFT JOIN {summons} s ON s.whistle_id = w.id
+        LEFT JOIN {department} d ON d.id = s.department_id
+        WHERE {starts("w.unit_path")} AND w.blown_at >= %s AND w.blown_at < %s
+        GROUP BY s.department_id, d.name
+        ORDER BY d.name"""
+
+
+def whistle_month_report(unit: Unit, month: date, *, now=None) -> WhistleReport | None:
+    """The month's whistles under ``unit`` (None if none was blown). One query.
+
+    The month's whistles LEFT JOIN their summonses, grouped by department (the partners' rows
+    share the NULL group, counted in the totals only). The three figures that are not per
+    department are uncorrelated subqueries, each computed once: the whistles blown; the month's
+    counted cases (from the day tallies, as for 三率); and how many of them had a whistle (吹哨率),
+    found from the month's few whistles rather than its many cases.
+    """
+    month = month_start(month)
+    start, end = month_bounds(month)
+    database = read_connection(Whistle)
+    ops = database.ops
+    moment = ops.adapt_datetimefield_value
+    prefix = unit.path + "%"
+    P, J = Summons.Presence, Summons.Justification
+    params = [
+        moment(now or timezone.now()), P.ON_SITE, P.REMOTE, J.JUSTIFIED, J.PARTLY, J.UNJUSTIFIED,
+        prefix, moment(start), moment(end),
+        prefix, ops.adapt_datefield_value(month), ops.adapt_datefield_value(next_month(month)),
+        moment(start), moment(start), moment(end), prefix, Case.Status.MERGED,
+        prefix, moment(start), moment(end),
     ]
+    with database.cursor() as cursor:
+        cursor.execute(_month_report_sql(database.vendor), params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    *_, whistles, cases, whistled_cases = rows[0]
+    total = WhistleFigures(unit, month, cases=cases, whistled_cases=whistled_cases, whistles=whistles)
+    departments = []
+    for department_id, name, *counts, _whistles, _cases, _whistled_cases in rows:
+        figures = dict(zip(DEPARTMENT_COUNTS, counts, strict=True))
+        for figure in ("summoned", "reported", "reported_on_time", "missing"):
+            setattr(total, figure, getattr(total, figure) + figures[figure])
+        if department_id is not None:  # partners are not departments
+            departments.append(DepartmentFigures(department_id, name, **figures))
+    return WhistleReport(total, departments)
 
 
 # ---------------------------------------------------------------- meetings and action items

@@ -61,11 +61,10 @@ def _month_range(board) -> tuple[datetime, datetime]:
 
 def whistles(user, board) -> Section | None:
     """吹哨报到: whistles blown in the month under the unit, reports on time, each department's answer."""
-    unit = board.unit
-    if not coordination.month_whistles(unit, board.month).exists():
+    report = coordination.whistle_month_report(board.unit, board.month, now=board.now)
+    if report is None:
         return None
-    total = coordination.whistle_month_figures(unit, board.month, now=board.now, by_child=False)[0]
-    departments = coordination.department_month_figures(unit, board.month, now=board.now)
+    total = report.total
     return Section(
         "whistles", _("Whistles and reports"),
         figures=[
@@ -80,7 +79,7 @@ def whistles(user, board) -> Section | None:
         rows=[
             [row.name, row.summoned, percent(row.on_time_rate), row.missing,
              row.average_rating_display if row.average_rating_display is not None else "—"]
-            for row in departments
+            for row in report.departments
         ],
     )
 

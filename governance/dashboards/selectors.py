@@ -27,7 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -38,6 +37,8 @@ from cases.rates import RATE_TZ, Score
 from cases.selectors import overdue_q, queue
 from communities.models import PATH_SEPARATOR, Building, Unit
 from communities.selectors import child_bucket, path_q, tree_roots, visible_units
+
+from ..cluster.routing import read_connection
 
 S = Case.Status
 ROW_RELATED = ("category", "unit", "location_unit")  # what a case row on the dashboard shows
@@ -322,7 +323,8 @@ def busiest_buildings(where: Tree, month: date) -> list[BuildingVolume]:
 
 def _tallied_hotspots(tier: str, month: date) -> list[tuple]:
     """A top tier's hotspots from its tallies, as ``with_building_names`` gives them: one query."""
-    q = connection.ops.quote_name
+    database = read_connection(HotspotTally)
+    q = database.ops.quote_name
     order = f"{q('received')} DESC, {q('place')}, {q('building')}, {q('category')}"
     sql = (
         f"SELECT h.{q('place')}, NULLIF(h.{q('building')}, 0), h.{q('category')}, h.{q('received')}, b.{q('name')} "
@@ -333,7 +335,7 @@ def _tallied_hotspots(tier: str, month: date) -> list[tuple]:
         f"LEFT JOIN {q(Building._meta.db_table)} b ON b.{q('id')} = h.{q('building')} "
         f"ORDER BY h.{order.replace(', ', ', h.')}"
     )
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(sql, [tier, month])
         return cursor.fetchall()
 
@@ -344,8 +346,9 @@ def with_building_names(grouped: QuerySet, columns: list[str]) -> list[tuple]:
     One query: the names are joined after grouping and LIMIT, to the ten rows kept, rather
     than to every case of the month before grouping (which the ORM would do).
     """
-    sql, params = grouped.query.sql_with_params()
-    q = connection.ops.quote_name
+    database = read_connection(grouped.model)
+    sql, params = grouped.query.get_compiler(connection=database).as_sql()
+    q = database.ops.quote_name
     # No building sorts first, as in the hotspot tallies' order.
     ties = [f"COALESCE(h.{q(column)}, 0)" if column == "building_id" else f"h.{q(column)}"
             for column in columns if column != "n"]
@@ -354,7 +357,7 @@ def with_building_names(grouped: QuerySet, columns: list[str]) -> list[tuple]:
         f"FROM ({sql}) h LEFT JOIN {q(Building._meta.db_table)} b ON b.{q('id')} = h.{q('building_id')} "
         f"ORDER BY h.{q('n')} DESC, {', '.join(ties)}"
     )
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(outer, params)
         return cursor.fetchall()
 

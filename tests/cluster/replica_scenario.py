@@ -27,7 +27,10 @@ setup_test_environment()  # the test client's host, as under pytest
 import psycopg  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 
+from communities.models import Role  # noqa: E402
+from governance.coordination import services as coordination  # noqa: E402
 from tests import factories as f  # noqa: E402
+from tests.cases.factories import CaseFactory  # noqa: E402
 
 REPLICA_PORT = int(os.environ["SCENARIO_REPLICA_PORT"])
 PRIMARY_PORT = int(os.environ["SCENARIO_PRIMARY_PORT"])
@@ -61,6 +64,9 @@ def main() -> None:
     area = f.AreaFactory(code="rep-area", name="复制区")
     boss = f.UserFactory(username="boss", is_superuser=True, is_staff=True)
     other = f.UserFactory(username="other", is_superuser=True, is_staff=True)
+    community = f.CommunityFactory(parent=f.StreetFactory(parent=area, code="rep-street"), code="rep-community")
+    director, department = f.staff(community, Role.DIRECTOR), f.DepartmentFactory(unit=area)
+    case = CaseFactory(location_unit=community, status="dispatched")
     caught_up()
     writer, reader = Client(), Client()
     writer.force_login(boss)
@@ -76,9 +82,15 @@ def main() -> None:
     with replica() as r:
         r.execute("SELECT pg_wal_replay_pause()")
     f.StreetFactory(parent=area, code="only-on-primary")
+    coordination.blow_whistle(case=case, unit=community, reason="joint_enforcement", description="联合执法",
+                              departments=[department], partners=[], by=director)
     time.sleep(1.5)
     codes, header, status = units(reader)
     seen["paused_within_lag"] = ("only-on-primary" in codes, header, status)
+    # The dashboard's whistles come from a statement of its own SQL: it too reads the replica.
+    response = reader.get(f"/dashboards/{area.code}/")
+    seen["dashboard_paused"] = ([s.key for s in response.context["sections"]].count("whistles"),
+                                response.get("X-Portal-Database", ""), response.status_code)
     with override_settings(DATABASE_REPLICA_MAX_LAG_SECONDS=0.5):
         codes, header, status = units(reader)
         seen["paused_past_lag"] = ("only-on-primary" in codes, header, status)

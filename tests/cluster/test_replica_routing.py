@@ -91,6 +91,11 @@ def test_a_list_read_from_the_replica_lacks_what_it_has_not_replayed(replica_run
     assert replica_run["paused_within_lag"] == [False, "replica", 200]
 
 
+def test_a_dashboards_own_sql_reads_the_replica_too(replica_run):
+    """A whistle blown while replay is paused is on the primary only: the section is not shown."""
+    assert replica_run["dashboard_paused"] == [0, "replica", 200]
+
+
 def test_a_replica_lagging_past_the_setting_is_left_for_the_primary(replica_run):
     assert replica_run["paused_past_lag"] == [True, "primary", 200]
 

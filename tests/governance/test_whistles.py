@@ -73,28 +73,31 @@ def test_whistle_reports_one_late_and_the_month_figures(
     states = {str(s.party): s.state for s in selectors.summonses_of(whistle)}
     assert states == {"燕山住建委": "on_time", "燕山人社局": "late", "星城物业": "missing"}
 
-    street_row, *children = selectors.whistle_month_figures(street, MARCH)
-    by_unit = {row.unit: row for row in children}
+    street_row = selectors.whistle_month_report(street, MARCH).total
     assert (street_row.cases, street_row.whistled_cases, str(street_row.whistle_rate)) == (5, 1, "0.2000")
-    assert (by_unit[community].cases, str(by_unit[community].whistle_rate)) == (4, "0.2500")
-    assert (by_unit[sibling_community].whistled_cases, by_unit[sibling_community].whistles) == (0, 0)
-    row = by_unit[community]
+    row = selectors.whistle_month_report(community, MARCH).total
+    assert (row.cases, str(row.whistle_rate)) == (4, "0.2500")
     assert (row.whistles, row.summoned, row.reported, row.reported_on_time, row.late, row.missing) == (1, 3, 2, 1, 1, 1)
+    assert selectors.whistle_month_report(sibling_community, MARCH) is None  # no whistle blown there
 
-    figures = {d.name: d for d in selectors.department_month_figures(street.parent, MARCH)}
+    figures = {d.name: d for d in selectors.whistle_month_report(street.parent, MARCH).departments}
     assert set(figures) == {"燕山住建委", "燕山人社局"}  # partners are not departments
     housing_row, hr_row = figures["燕山住建委"], figures["燕山人社局"]
     assert (housing_row.summoned, housing_row.reported_on_time, housing_row.on_site, housing_row.justified) == (1, 1, 1, 1)
     assert (hr_row.late, hr_row.remote, hr_row.average_rating, str(hr_row.on_time_rate)) == (1, 1, 2, "0.0000")
+    assert (hr_row.rated, hr_row.unjustified, hr_row.partly) == (1, 0, 0)
 
 
-def test_figures_are_a_fixed_number_of_queries(street, community, director, housing, case, django_assert_num_queries):
-    blow(case, director, community, departments=[housing])
+def test_the_month_report_is_one_query_with_or_without_whistles(
+    street, community, director, housing, hr, case, django_assert_num_queries
+):
+    blow(case, director, community, departments=[housing, hr])
     month = timezone.localdate()
-    with django_assert_num_queries(4):  # children, the month's tallies, the whistled cases, the summons aggregate
-        selectors.whistle_month_figures(street, month)
     with django_assert_num_queries(1):
-        selectors.department_month_figures(street, month)
+        report = selectors.whistle_month_report(street, month)
+    assert [d.name for d in report.departments] == sorted([housing.name, hr.name])
+    with django_assert_num_queries(1):
+        assert selectors.whistle_month_report(street, rates.previous_month(month)) is None
 
 
 def test_an_emergency_whistle_gives_30_minutes_unless_told_otherwise(director, community, housing, case):
@@ -329,9 +332,9 @@ def test_a_month_with_a_whistle_but_no_received_case_has_zero_cases(client, comm
     back_in_time(blow(earlier, director, community, departments=[housing]), BLOWN)
     april = datetime(2026, 4, 1, tzinfo=RATE_TZ)
 
-    (row,) = selectors.whistle_month_figures(community, MARCH, by_child=False)
+    row = selectors.whistle_month_report(community, MARCH).total
     assert (row.cases, row.whistles, row.summoned) == (0, 1, 1)
-    assert selectors.whistle_month_figures(community, april, by_child=False)[0].cases == 0
+    assert selectors.whistle_month_report(community, april) is None
 
     client.force_login(director)
     response = client.get(reverse("dashboards:unit", args=[community.code]), {"month": "2026-03"})
@@ -340,21 +343,14 @@ def test_a_month_with_a_whistle_but_no_received_case_has_zero_cases(client, comm
     assert [str(figure.value) for figure in section.figures][:2] == ["1", "0 (—)"]
 
 
-def test_the_dashboard_asks_whether_the_month_has_whistles_then_reads_the_figures(
-    street, sibling_street, community, director, housing, case, django_assert_num_queries
+def test_the_month_report_counts_the_whistles_of_its_month_and_subtree_only(
+    street, sibling_street, community, director, housing, case
 ):
-    """Whistles of the month under the unit, and none of another month or subtree."""
     blow(case, director, community, departments=[housing])
     month = timezone.localdate()
-    assert selectors.month_whistles(street, month).exists()
-    assert not selectors.month_whistles(street, rates.previous_month(month)).exists()
-    assert not selectors.month_whistles(sibling_street, month).exists()
-    assert selectors.whistle_month_figures(sibling_street, month, by_child=False)[0].summoned == 0
-    assert selectors.department_month_figures(sibling_street, month) == []
-
-    with django_assert_num_queries(3):
-        (total,) = selectors.whistle_month_figures(street, month, by_child=False)
-    assert (total.whistles, total.summoned) == (1, 1)
-    (department,) = selectors.department_month_figures(street, month)
-    assert (department.name, department.summoned) == (housing.name, 1)
-    assert selectors.department_month_figures(street, rates.previous_month(month)) == []
+    report = selectors.whistle_month_report(street, month)
+    assert (report.total.whistles, report.total.summoned) == (1, 1)
+    assert [(d.name, d.summoned) for d in report.departments] == [(housing.name, 1)]
+    assert selectors.whistle_month_report(sibling_street, month) is None
+    assert selectors.whistle_month_report(street, rates.previous_month(month)) is None
+    assert selectors.whistle_month_report(street, rates.next_month(month)) is None
