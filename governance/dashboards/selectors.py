@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.db import connections
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -346,7 +347,7 @@ def with_building_names(grouped: QuerySet, columns: list[str]) -> list[tuple]:
     One query: the names are joined after grouping and LIMIT, to the ten rows kept, rather
     than to every case of the month before grouping (which the ORM would do).
     """
-    database = read_connection(grouped.model)
+    database = connections[grouped.db]  # where the router sends the queryset's reads (a replica page's replica)
     sql, params = grouped.query.get_compiler(connection=database).as_sql()
     q = database.ops.quote_name
     # No building sorts first, as in the hotspot tallies' order.
