@@ -36,7 +36,7 @@ from django.utils import timezone
 from cases.models import Case, DayTally
 from cases.rates import month_bounds, month_start, next_month
 from cases.selectors import visible_cases
-from communities.models import Unit
+from communities.models import Department, Unit
 from communities.selectors import EVERYWHERE, child_bucket, granted_q, scope, subtree_paths
 
 from ..cluster.routing import read_connection
@@ -225,8 +225,9 @@ def _month_report_sql(vendor: str) -> str:
     one vendor). Built by the ORM, its fourteen aggregates and three subqueries cost ~3.5 ms of
     Python on every dashboard, three times what the statement takes to run."""
     q = connection.ops.quote_name
-    whistle, summons, case, days = (q(m._meta.db_table) for m in (Whistle, Summons, Case, DayTally))
-    department = q(Summons.department.field.related_model._meta.db_table)
+    whistle, summons, department, case, days = (
+        q(m._meta.db_table) for m in (Whistle, Summons, Department, Case, DayTally)
+    )
 
     def starts(column: str) -> str:
         # As the ORM writes ``__startswith`` (on PostgreSQL as text, which the prefix indexes are
@@ -275,12 +276,12 @@ def whistle_month_report(unit: Unit, month: date, *, now=None) -> WhistleReport 
     moment = ops.adapt_datetimefield_value
     prefix = unit.path + "%"
     P, J = Summons.Presence, Summons.Justification
-    params = [
-        moment(now or timezone.now()), P.ON_SITE, P.REMOTE, J.JUSTIFIED, J.PARTLY, J.UNJUSTIFIED,
-        prefix, moment(start), moment(end),
-        prefix, ops.adapt_datefield_value(month), ops.adapt_datefield_value(next_month(month)),
-        moment(start), moment(start), moment(end), prefix, Case.Status.MERGED,
-        prefix, moment(start), moment(end),
+    params = [  # in the statement's order
+        moment(now or timezone.now()), P.ON_SITE, P.REMOTE, J.JUSTIFIED, J.PARTLY, J.UNJUSTIFIED,  # the counts
+        prefix, moment(start), moment(end),  # the whistles blown
+        prefix, ops.adapt_datefield_value(month), ops.adapt_datefield_value(next_month(month)),  # the cases
+        moment(start), moment(start), moment(end), prefix, Case.Status.MERGED,  # the whistled cases
+        prefix, moment(start), moment(end),  # the month's whistles
     ]
     with database.cursor() as cursor:
         cursor.execute(_month_report_sql(database.vendor), params)
