@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, connections, router
+from django.db import DatabaseError, connections
 
 logger = logging.getLogger("portal.cluster")
 
@@ -57,11 +57,6 @@ def begin() -> contextvars.Token:
 
 def end(token: contextvars.Token) -> None:
     _current.reset(token)
-
-
-def read_connection(model):
-    """The connection the ORM reads ``model`` from: a raw statement of a replica page must go there too."""
-    return connections[router.db_for_read(model)]
 
 
 def replica_aliases() -> list[str]:

@@ -28,7 +28,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -39,7 +39,6 @@ from cases.selectors import visible_cases
 from communities.models import Department, Unit
 from communities.selectors import EVERYWHERE, child_bucket, granted_q, scope, subtree_paths
 
-from ..cluster.routing import read_connection
 from ..models import ActionItem, AgendaItem, Ballot, Decision, Elector, Meeting, Poll, Summons, Whistle
 from .consent import Outcome, Tally, evaluate
 from .groups import liaison_departments
@@ -271,7 +270,7 @@ def whistle_month_report(unit: Unit, month: date, *, now=None) -> WhistleReport 
     """
     month = month_start(month)
     start, end = month_bounds(month)
-    database = read_connection(Whistle)
+    database = connections[Whistle.objects.db]  # where the router sends the page's reads (a replica)
     ops = database.ops
     moment = ops.adapt_datetimefield_value
     prefix = unit.path + "%"

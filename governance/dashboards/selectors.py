@@ -39,8 +39,6 @@ from cases.selectors import overdue_q, queue
 from communities.models import PATH_SEPARATOR, Building, Unit
 from communities.selectors import child_bucket, path_q, tree_roots, visible_units
 
-from ..cluster.routing import read_connection
-
 S = Case.Status
 ROW_RELATED = ("category", "unit", "location_unit")  # what a case row on the dashboard shows
 TREND_MONTHS = 12
@@ -324,7 +322,7 @@ def busiest_buildings(where: Tree, month: date) -> list[BuildingVolume]:
 
 def _tallied_hotspots(tier: str, month: date) -> list[tuple]:
     """A top tier's hotspots from its tallies, as ``with_building_names`` gives them: one query."""
-    database = read_connection(HotspotTally)
+    database = connections[HotspotTally.objects.db]  # where the router sends the page's reads (a replica)
     q = database.ops.quote_name
     order = f"{q('received')} DESC, {q('place')}, {q('building')}, {q('category')}"
     sql = (
